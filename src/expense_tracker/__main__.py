@@ -1,0 +1,3 @@
+from expense_tracker.cli import main
+
+main()

@@ -1,0 +1,156 @@
+"""The one place that builds the Litestar app. Imports live inside ``create_app`` so the CLI starts fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from expense_tracker.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "db" / "migrations"
+
+
+def build_alchemy_config(settings: Settings) -> Any:
+    from advanced_alchemy.extensions.litestar import (
+        AlembicAsyncConfig,
+        AsyncSessionConfig,
+        EngineConfig,
+        SQLAlchemyAsyncConfig,
+    )
+
+    return SQLAlchemyAsyncConfig(
+        connection_string=settings.database_url,
+        # Commit on 2xx *and* 3xx: form POST -> redirect and OAuth callbacks must persist what they did.
+        before_send_handler="autocommit_include_redirects",
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        engine_config=EngineConfig(
+            pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=True
+        ),
+        alembic_config=AlembicAsyncConfig(script_location=str(MIGRATIONS_DIR), version_table_name="alembic_version"),
+        create_all=False,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FOREIGN KEY clauses otherwise
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+    from litestar import Litestar
+    from litestar.config.csrf import CSRFConfig
+    from litestar.datastructures import State
+    from litestar.middleware import DefineMiddleware
+    from litestar.openapi import OpenAPIConfig
+    from litestar.openapi.plugins import SwaggerRenderPlugin
+    from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+    from sqlalchemy import event
+
+    from expense_tracker import __version__
+    from expense_tracker.constants import (
+        API_PREFIX,
+        CSRF_COOKIE,
+        CSRF_HEADER,
+        HEALTH_LIVE_PATH,
+        HEALTH_READY_PATH,
+        JSON_BODY_MAX_BYTES,
+        METRICS_PATH,
+        METRICS_PREFIX,
+    )
+    from expense_tracker.db import models  # noqa: F401 - registers the tables with the metadata
+    from expense_tracker.dependencies import DEPENDENCIES
+    from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY, build_jwt_auth, csrf_exempt_paths
+    from expense_tracker.domain.accounts.controllers import AccountController, AuthController
+    from expense_tracker.domain.accounts.oauth import IdentityProviders
+    from expense_tracker.domain.categories.controllers import CategoryController
+    from expense_tracker.domain.expenses.controllers import ExpenseController
+    from expense_tracker.domain.reports.controllers import ReportController
+    from expense_tracker.domain.system.controllers import SystemController
+    from expense_tracker.lib import metrics
+    from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
+    from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
+    from expense_tracker.lib.problems import EXCEPTION_HANDLERS
+    from expense_tracker.settings import load_settings
+
+    settings = settings or load_settings()
+    configure_logging(settings)
+    alchemy = build_alchemy_config(settings)
+    jwt_auth = build_jwt_auth(settings)
+    identity_providers = IdentityProviders(settings)
+    prometheus = PrometheusConfig(
+        app_name="expense_tracker",
+        prefix=METRICS_PREFIX,
+        group_path=True,  # route templates, not raw paths: bounded label cardinality
+        exclude=[f"^{p}$" for p in (METRICS_PATH, HEALTH_LIVE_PATH, HEALTH_READY_PATH)],
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=settings.is_production,
+        cookie_samesite="lax",
+        exclude=csrf_exempt_paths(),
+    )
+
+    class MetricsController(PrometheusController):
+        path = METRICS_PATH
+        opt = {PUBLIC_OPT_KEY: True}
+        include_in_schema = False
+
+    async def on_startup(app: Litestar) -> None:
+        engine = alchemy.get_engine()
+        if settings.is_sqlite:
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        metrics.instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
+        metrics.initialise(settings.build_commit)
+        await identity_providers.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        await identity_providers.close()
+
+    return Litestar(
+        route_handlers=[
+            SystemController,
+            MetricsController,
+            AuthController,
+            AccountController,
+            CategoryController,
+            ExpenseController,
+            ReportController,
+        ],
+        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        on_app_init=[jwt_auth.on_app_init],
+        middleware=[
+            RequestContextMiddleware,
+            prometheus.middleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        openapi_config=OpenAPIConfig(
+            title="expense-tracker API",
+            version=__version__,
+            path=API_PREFIX,
+            render_plugins=[SwaggerRenderPlugin(path="/docs")],
+        ),
+        request_max_body_size=JSON_BODY_MAX_BYTES,
+        state=State(
+            {
+                "settings": settings,
+                "alchemy": alchemy,
+                "jwt_auth": jwt_auth,
+                "identity_providers": identity_providers,
+            }
+        ),
+        logging_config=None,
+        debug=False,
+    )

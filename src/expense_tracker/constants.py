@@ -1,0 +1,63 @@
+"""Names shared by the app, the generated manifests, the dashboards and the Terraform tests.
+
+Everything that has to agree across those parts is defined here once and imported elsewhere, so a rename is a
+one-line change that the manifests check turns into a reviewed diff.
+"""
+
+from typing import Final
+
+APP_NAME: Final = "expense-tracker"
+"""Kubernetes app name, container name, and the ``app.kubernetes.io/name`` label value."""
+
+HTTP_PORT: Final = 8000
+HTTP_PORT_NAME: Final = "http"
+
+# Paths the platform relies on (probes, scraping, ingress).
+HEALTH_LIVE_PATH: Final = "/healthz"
+HEALTH_READY_PATH: Final = "/readyz"
+METRICS_PATH: Final = "/metrics"
+API_PREFIX: Final = "/api"
+OPENAPI_PATH: Final = "/api/openapi.json"
+
+READINESS_TIMEOUT_SECONDS: Final = 1.0
+
+# Session / security.
+SESSION_COOKIE: Final = "et_session"
+CSRF_COOKIE: Final = "et_csrftoken"
+CSRF_HEADER: Final = "x-csrftoken"
+OAUTH_STATE_COOKIE: Final = "et_oauth"
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+
+# Metric names (Prometheus). The HTTP RED metrics come from Litestar's middleware with this prefix.
+METRICS_PREFIX: Final = "expense_tracker"
+METRIC_HTTP_REQUESTS: Final = f"{METRICS_PREFIX}_requests_total"
+METRIC_HTTP_ERRORS: Final = f"{METRICS_PREFIX}_requests_error_total"
+METRIC_HTTP_DURATION: Final = f"{METRICS_PREFIX}_request_duration_seconds"
+METRIC_HTTP_IN_PROGRESS: Final = f"{METRICS_PREFIX}_requests_in_progress"
+METRIC_SIGN_INS: Final = f"{METRICS_PREFIX}_sign_ins_total"
+METRIC_SIGN_IN_FAILURES: Final = f"{METRICS_PREFIX}_sign_in_failures_total"
+METRIC_EXPENSES_CREATED: Final = f"{METRICS_PREFIX}_expenses_created_total"
+METRIC_IMPORTS: Final = f"{METRICS_PREFIX}_imports_total"
+METRIC_DB_POOL_IN_USE: Final = f"{METRICS_PREFIX}_db_pool_connections_in_use"
+METRIC_DB_POOL_OPEN: Final = f"{METRICS_PREFIX}_db_pool_connections_open"
+METRIC_DB_POOL_CAPACITY: Final = f"{METRICS_PREFIX}_db_pool_capacity"
+METRIC_BUILD_INFO: Final = f"{METRICS_PREFIX}_build_info"
+
+# Limits from the API contract.
+PAGE_SIZE_DEFAULT: Final = 50
+PAGE_SIZE_MAX: Final = 200
+JSON_BODY_MAX_BYTES: Final = 1024 * 1024
+IMPORT_FILE_MAX_BYTES: Final = 5 * 1024 * 1024
+IMPORT_MAX_ROWS: Final = 50_000
+AMOUNT_MAX: Final = "999999999.99"
+
+DEFAULT_CATEGORIES: Final = (
+    ("Food", "#e4572e"),
+    ("Transport", "#17bebb"),
+    ("Housing", "#6c5ce7"),
+    ("Utilities", "#ffc914"),
+    ("Health", "#2e86ab"),
+    ("Entertainment", "#e84393"),
+    ("Shopping", "#76b041"),
+    ("Other", "#7f8c8d"),
+)

@@ -1,0 +1,76 @@
+"""Database models. Money is ``Numeric(12, 2)``; ids are UUIDv7 (time-ordered, index friendly)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+MONEY = Numeric(12, 2)
+
+
+class User(UUIDv7AuditBase):
+    __tablename__ = "user_account"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    theme: Mapped[str] = mapped_column(String(10), default="system", server_default="system")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+
+
+class OAuthIdentity(UUIDv7AuditBase):
+    """A user's account at an identity provider; (provider, subject) is the stable key, not the email."""
+
+    __tablename__ = "oauth_identity"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    provider: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+
+
+class RevokedToken(UUIDv7Base):
+    """Session tokens ended by logout. Rows past ``expires_at`` are useless and are purged on logout."""
+
+    __tablename__ = "revoked_token"
+
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+
+
+class Category(UUIDv7AuditBase):
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    # No separate user_id index: the (user_id, name) unique constraint's index serves those lookups.
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    color: Mapped[str] = mapped_column(String(7))
+    monthly_budget: Mapped[Decimal | None] = mapped_column(MONEY, nullable=True)
+
+
+class Expense(UUIDv7AuditBase):
+    __tablename__ = "expense"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("category.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    spent_on: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    category: Mapped[Category | None] = relationship(lazy="noload")
+
+
+# Serves the default listing (newest first with a stable tiebreak) and every date-range report.
+Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id)

@@ -1,0 +1,61 @@
+"""Session tokens: JWTs we issue (pyjwt via Litestar), from the session cookie or an `Authorization: Bearer` header."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.security.jwt import JWTCookieAuth, Token
+
+from expense_tracker.constants import (
+    CSRF_COOKIE,
+    HEALTH_LIVE_PATH,
+    HEALTH_READY_PATH,
+    METRICS_PATH,
+    OPENAPI_PATH,
+    SESSION_COOKIE,
+)
+from expense_tracker.db.models import User
+from expense_tracker.settings import Settings
+
+PUBLIC_OPT_KEY = "public"
+"""Handlers with ``opt={"public": True}`` need no session (sign-in pages, health, metrics)."""
+
+
+async def retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    from expense_tracker.domain.accounts.services import UserService
+
+    try:
+        user_id = uuid.UUID(token.sub)
+    except ValueError:
+        return None
+    if not isinstance(token.jti, str) or not token.jti:
+        return None
+    state = connection.app.state
+    session = state.alchemy.provide_session(state, connection.scope)
+    return await UserService(session=session).get_active(user_id, token.jti)
+
+
+def build_jwt_auth(settings: Settings) -> JWTCookieAuth[User, Token]:
+    return JWTCookieAuth[User, Token](
+        retrieve_user_handler=retrieve_user,
+        token_secret=settings.secret_key,
+        algorithm="HS256",
+        key=SESSION_COOKIE,
+        secure=settings.is_production,
+        samesite="lax",
+        default_token_expiration=dt.timedelta(minutes=settings.session_ttl_minutes),
+        require_claims=["exp", "jti", "sub"],
+        exclude=[HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, OPENAPI_PATH, "^/api/docs", "^/static/"],
+        exclude_opt_key=PUBLIC_OPT_KEY,
+        description="Session JWT: the `" + SESSION_COOKIE + "` cookie for browsers, or `Authorization: Bearer`.",
+    )
+
+
+def csrf_exempt_paths() -> list[str]:
+    return [HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, "^/auth/dev-login$"]
+
+
+__all__ = ["CSRF_COOKIE", "PUBLIC_OPT_KEY", "build_jwt_auth", "csrf_exempt_paths", "retrieve_user"]

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+import uuid
+from typing import Any
+
+import jwt
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import Cookie, State
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import Parameter
+from litestar.response import Redirect
+from litestar.security.jwt import JWTCookieAuth, Token
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from expense_tracker.constants import OAUTH_STATE_COOKIE, SESSION_COOKIE
+from expense_tracker.db.models import User
+from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
+from expense_tracker.domain.accounts.oauth import IdentityProviders, SignInError, pkce_pair
+from expense_tracker.domain.accounts.schemas import AccessToken, DevLogin, UserRead, UserSettings
+from expense_tracker.domain.accounts.services import AccountDisabledError, UserService
+from expense_tracker.lib import metrics
+from expense_tracker.settings import Settings
+
+STATE_TTL = dt.timedelta(minutes=10)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site absolute paths: ``//evil.example`` and ``https://...`` become ``/`` (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        currency=user.currency,
+        theme=user.theme,
+        timezone=user.timezone,
+        created_at=user.created_at,
+    )
+
+
+def issue_session(state: State, user: User) -> tuple[str, Cookie]:
+    """A new session token for ``user`` and the cookie carrying it; the ``jti`` makes it individually revocable."""
+    auth: JWTCookieAuth[User, Token] = state.jwt_auth
+    token = auth.create_token(identifier=str(user.id), token_unique_jwt_id=uuid.uuid4().hex)
+    cookie = Cookie(
+        key=auth.key,
+        value=token,
+        path="/",
+        httponly=True,
+        secure=auth.secure,
+        samesite=auth.samesite,
+        max_age=int(auth.default_token_expiration.total_seconds()),
+    )
+    return token, cookie
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+    opt = {PUBLIC_OPT_KEY: True}
+
+    @post("/dev-login", operation_id="devLogin", status_code=HTTP_200_OK, security=[{}])
+    async def dev_login(self, data: DevLogin, state: State, settings: Settings, users: UserService) -> Response[Any]:
+        """Development only: sign in as any email without a provider. 404 in production."""
+        if not settings.dev_login:
+            raise NotFoundException()
+        user = await users.sign_in(provider="dev", subject=data.email.lower(), email=data.email, name=data.name)
+        metrics.SIGN_INS.labels(provider="dev").inc()
+        token, cookie = issue_session(state, user)
+        body = AccessToken(access_token=token, expires_in=settings.session_ttl_minutes * 60)
+        return Response(body, cookies=[cookie])
+
+    @get("/{provider:str}/login", operation_id="oauthLogin", security=[{}])
+    async def oauth_login(
+        self,
+        provider: str,
+        settings: Settings,
+        providers: IdentityProviders,
+        next_path: str | None = Parameter(query="next", default=None),
+    ) -> Redirect:
+        """Redirect to the provider with a fresh ``state`` and PKCE challenge, remembered in a short-lived cookie."""
+        idp = await _provider(providers, provider)
+        verifier, challenge = pkce_pair()
+        state_value = secrets.token_urlsafe(32)
+        url = await providers.authorization_url(idp, state_value, challenge)
+        expires = dt.datetime.now(dt.UTC) + STATE_TTL
+        claims = {"p": provider, "s": state_value, "v": verifier, "n": safe_next(next_path), "exp": expires}
+        cookie = Cookie(
+            key=OAUTH_STATE_COOKIE,
+            value=jwt.encode(claims, settings.secret_key, algorithm="HS256"),
+            path="/auth",
+            max_age=int(STATE_TTL.total_seconds()),
+            httponly=True,
+            secure=settings.is_production,
+            samesite="lax",
+        )
+        return Redirect(url, cookies=[cookie], status_code=302)
+
+    @get("/{provider:str}/callback", operation_id="oauthCallback", security=[{}])
+    async def oauth_callback(
+        self,
+        request: Request[Any, Any, Any],
+        provider: str,
+        state: State,
+        settings: Settings,
+        providers: IdentityProviders,
+        users: UserService,
+        code: str | None = None,
+        state_param: str | None = Parameter(query="state", default=None),
+        error: str | None = None,
+    ) -> Redirect:
+        """Check ``state``, exchange the code with the PKCE verifier, upsert the user, start a session."""
+        idp = await _provider(providers, provider)
+        try:
+            stored = jwt.decode(request.cookies.get(OAUTH_STATE_COOKIE, ""), settings.secret_key, algorithms=["HS256"])
+        except jwt.PyJWTError:
+            stored = {}
+        expected = str(stored.get("s", ""))
+        if not expected or stored.get("p") != provider or not hmac.compare_digest(expected, state_param or ""):
+            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="bad_state").inc()
+            raise HTTPException(status_code=400, detail="Sign-in state is missing or does not match; start again.")
+        if error or not code:
+            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="cancelled").inc()
+            raise HTTPException(status_code=400, detail="Sign-in was cancelled at the provider.")
+        try:
+            identity = await providers.exchange(idp, code, str(stored.get("v", "")))
+            user = await users.sign_in(
+                provider=provider, subject=identity.subject, email=identity.email, name=identity.name
+            )
+        except SignInError as exc:
+            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason=exc.reason).inc()
+            status = 403 if exc.reason == "unverified_email" else 502
+            raise HTTPException(status_code=status, detail=exc.message) from None
+        except AccountDisabledError:
+            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="disabled").inc()
+            raise HTTPException(status_code=403, detail="This account is deactivated.") from None
+        metrics.SIGN_INS.labels(provider=provider).inc()
+        _, cookie = issue_session(state, user)
+        clear_state = Cookie(key=OAUTH_STATE_COOKIE, value="", path="/auth", max_age=0, httponly=True)
+        return Redirect(safe_next(str(stored.get("n", "/"))), cookies=[cookie, clear_state], status_code=302)
+
+    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT, opt={PUBLIC_OPT_KEY: False})
+    async def logout(self, request: Request[User, Token, Any], users: UserService) -> Response[None]:
+        """Revoke this session's token server-side: the same token is refused (401) from now on."""
+        token = request.auth
+        await users.revoke(str(token.jti), token.exp)
+        response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+
+async def _provider(providers: IdentityProviders, key: str) -> Any:
+    try:
+        idp = await providers.get(key)
+    except SignInError as exc:
+        raise HTTPException(status_code=503, detail=exc.message) from None
+    if idp is None:
+        raise NotFoundException()
+    return idp
+
+
+class AccountController(Controller):
+    path = "/api"
+    tags = ["account"]
+
+    @get("/me", operation_id="getMe")
+    async def me(self, request: Request[User, Token, Any]) -> UserRead:
+        """The signed-in user."""
+        return user_read(request.user)
+
+    @get("/settings", operation_id="getSettings")
+    async def get_settings(self, request: Request[User, Token, Any]) -> UserSettings:
+        user = request.user
+        return UserSettings(currency=user.currency, theme=user.theme, timezone=user.timezone)  # type: ignore[arg-type]
+
+    @put("/settings", operation_id="putSettings")
+    async def put_settings(
+        self, request: Request[User, Token, Any], data: UserSettings, users: UserService
+    ) -> UserSettings:
+        user = request.user
+        await users.update({"currency": data.currency, "theme": data.theme, "timezone": data.timezone}, item_id=user.id)
+        return data

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+
+from expense_tracker.lib.money import parse_currency
+from expense_tracker.lib.problems import field_error
+from expense_tracker.lib.timezones import parse_timezone
+
+Theme = Literal["light", "dark", "system"]
+
+
+class UserRead(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    name: str
+    currency: str
+    theme: str
+    timezone: str
+    created_at: dt.datetime
+
+
+class DevLogin(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class AccessToken(msgspec.Struct):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int = 0
+
+
+class UserSettings(msgspec.Struct, forbid_unknown_fields=True):
+    currency: str
+    theme: Theme
+    timezone: str
+
+    def __post_init__(self) -> None:
+        try:
+            self.currency = parse_currency(self.currency)
+        except ValueError as exc:
+            raise field_error("currency", str(exc)) from None
+        try:
+            self.timezone = parse_timezone(self.timezone)
+        except ValueError as exc:
+            raise field_error("timezone", str(exc)) from None

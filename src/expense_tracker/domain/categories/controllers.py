@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import Parameter
+
+from expense_tracker.db.models import Category, User
+from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
+from expense_tracker.domain.categories.services import CategoryService
+from expense_tracker.lib.structs import provided_fields
+
+
+def category_read(category: Category) -> CategoryRead:
+    return CategoryRead(
+        id=category.id, name=category.name, color=category.color, monthly_budget=category.monthly_budget
+    )
+
+
+class CategoryController(Controller):
+    path = "/api/categories"
+    tags = ["categories"]
+
+    @get("/", operation_id="listCategories")
+    async def list_categories(
+        self, request: Request[User, Any, Any], categories: CategoryService
+    ) -> list[CategoryRead]:
+        return [category_read(c) for c in await categories.list_for(request.user.id)]
+
+    @post("/", operation_id="createCategory")
+    async def create_category(
+        self, request: Request[User, Any, Any], data: CategoryCreate, categories: CategoryService
+    ) -> CategoryRead:
+        values = {"name": data.name, "color": data.color, "monthly_budget": data.monthly_budget}
+        return category_read(await categories.create_for(request.user.id, values))
+
+    @get("/{category_id:uuid}", operation_id="getCategory")
+    async def get_category(
+        self, request: Request[User, Any, Any], category_id: uuid.UUID, categories: CategoryService
+    ) -> CategoryRead:
+        return category_read(await categories.get_owned(request.user.id, category_id))
+
+    @patch("/{category_id:uuid}", operation_id="updateCategory")
+    async def update_category(
+        self,
+        request: Request[User, Any, Any],
+        category_id: uuid.UUID,
+        data: CategoryUpdate,
+        categories: CategoryService,
+    ) -> CategoryRead:
+        return category_read(await categories.update_for(request.user.id, category_id, provided_fields(data)))
+
+    @delete("/{category_id:uuid}", operation_id="deleteCategory")
+    async def delete_category(
+        self,
+        request: Request[User, Any, Any],
+        category_id: uuid.UUID,
+        categories: CategoryService,
+        reassign_to: uuid.UUID | None = Parameter(default=None, description="Move the category's expenses here."),
+    ) -> None:
+        await categories.delete_for(request.user.id, category_id, reassign_to)

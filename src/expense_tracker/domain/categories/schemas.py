@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+
+import msgspec
+
+from expense_tracker.lib.money import parse_amount
+from expense_tracker.lib.problems import field_error
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+NAME_MAX = 50
+
+
+def clean_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not 1 <= len(name) <= NAME_MAX:
+        raise field_error("name", f"must be 1 to {NAME_MAX} characters")
+    return name
+
+
+def clean_color(value: str) -> str:
+    if not _COLOR.match(value):
+        raise field_error("color", "must be a hex colour such as #1f77b4")
+    return value.lower()
+
+
+def clean_budget(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except ValueError as exc:
+        raise field_error("monthly_budget", str(exc)) from None
+
+
+class CategoryRead(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    color: str
+    monthly_budget: Decimal | None
+
+
+class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    color: str = "#7f8c8d"
+    monthly_budget: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        self.name = clean_name(self.name)
+        self.color = clean_color(self.color)
+        self.monthly_budget = clean_budget(self.monthly_budget)
+
+
+class CategoryUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    color: str | msgspec.UnsetType = msgspec.UNSET
+    monthly_budget: Decimal | msgspec.UnsetType | None = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if isinstance(self.name, str):
+            self.name = clean_name(self.name)
+        if isinstance(self.color, str):
+            self.color = clean_color(self.color)
+        if not isinstance(self.monthly_budget, msgspec.UnsetType):
+            self.monthly_budget = clean_budget(self.monthly_budget)

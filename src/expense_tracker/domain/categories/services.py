@@ -1,0 +1,93 @@
+"""Categories belong to one user; every lookup is scoped by ``user_id`` so foreign ids behave as missing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from advanced_alchemy.exceptions import NotFoundError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import func, select, update
+
+from expense_tracker.db.models import Category, Expense
+from expense_tracker.lib.problems import ConflictError, FieldValidationError
+
+
+class CategoryService(SQLAlchemyAsyncRepositoryService[Category]):
+    class Repo(SQLAlchemyAsyncRepository[Category]):
+        model_type = Category
+
+    repository_type = Repo
+
+    async def list_for(self, user_id: uuid.UUID) -> Sequence[Category]:
+        result: Sequence[Category] = await self.repository.list(
+            Category.user_id == user_id, order_by=[(Category.name, False)]
+        )
+        return result
+
+    async def get_owned(self, user_id: uuid.UUID, category_id: uuid.UUID) -> Category:
+        category: Category | None = await self.repository.get_one_or_none(
+            Category.id == category_id, Category.user_id == user_id
+        )
+        if category is None:
+            raise NotFoundError(f"category {category_id}")
+        return category
+
+    async def owns(self, user_id: uuid.UUID, category_id: uuid.UUID) -> bool:
+        found: bool = await self.repository.exists(Category.id == category_id, Category.user_id == user_id)
+        return found
+
+    async def _ensure_unique(self, user_id: uuid.UUID, name: str, exclude: uuid.UUID | None = None) -> None:
+        statement = select(Category.id).where(Category.user_id == user_id, func.lower(Category.name) == name.lower())
+        if exclude is not None:
+            statement = statement.where(Category.id != exclude)
+        if await self.repository.session.scalar(statement) is not None:
+            raise ConflictError(detail=f"A category named {name!r} already exists.")
+
+    async def create_for(self, user_id: uuid.UUID, values: dict[str, Any]) -> Category:
+        await self._ensure_unique(user_id, values["name"])
+        created: Category = await self.create(Category(user_id=user_id, **values))
+        return created
+
+    async def update_for(self, user_id: uuid.UUID, category_id: uuid.UUID, values: dict[str, Any]) -> Category:
+        category = await self.get_owned(user_id, category_id)
+        if "name" in values:
+            await self._ensure_unique(user_id, values["name"], exclude=category_id)
+        for key, value in values.items():
+            setattr(category, key, value)
+        updated: Category = await self.repository.update(category)
+        return updated
+
+    async def delete_for(self, user_id: uuid.UUID, category_id: uuid.UUID, reassign_to: uuid.UUID | None) -> None:
+        """Delete a category; if expenses use it, they must be moved to ``reassign_to`` (else 409)."""
+        category = await self.get_owned(user_id, category_id)
+        session = self.repository.session
+        in_use = await session.scalar(select(func.count()).where(Expense.category_id == category_id)) or 0
+        if in_use and reassign_to is None:
+            raise ConflictError(
+                detail=f"{in_use} expense(s) use this category; pass ?reassign_to=<category id> to move them."
+            )
+        if reassign_to is not None:
+            if reassign_to == category_id or not await self.owns(user_id, reassign_to):
+                raise FieldValidationError([{"field": "reassign_to", "message": "must be another of your categories"}])
+            await session.execute(
+                update(Expense)
+                .where(Expense.user_id == user_id, Expense.category_id == category_id)
+                .values(category_id=reassign_to)
+            )
+        await self.repository.delete(category.id)
+
+    async def ensure_named(self, user_id: uuid.UUID, names: Iterable[str]) -> tuple[dict[str, uuid.UUID], list[str]]:
+        """Map names (case-insensitively) to this user's categories, creating the missing ones."""
+        existing = {c.name.lower(): c.id for c in await self.list_for(user_id)}
+        created: list[str] = []
+        for name in names:
+            if name.lower() not in existing:
+                category = Category(user_id=user_id, name=name, color="#7f8c8d")
+                self.repository.session.add(category)
+                await self.repository.session.flush()
+                existing[name.lower()] = category.id
+                created.append(name)
+        return existing, created

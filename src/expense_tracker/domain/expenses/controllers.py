@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.datastructures import State, UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.params import Body, Parameter
+from litestar.response import Stream
+
+from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from expense_tracker.db.models import Expense, User
+from expense_tracker.domain.expenses import csv_io
+from expense_tracker.domain.expenses.schemas import (
+    ExpenseCreate,
+    ExpenseFilters,
+    ExpensePage,
+    ExpenseRead,
+    ExpenseUpdate,
+    ImportResult,
+    SortKey,
+)
+from expense_tracker.domain.expenses.services import ExpenseService, stream_export
+from expense_tracker.lib import metrics
+from expense_tracker.lib.money import parse_amount
+from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.structs import provided_fields
+
+
+def expense_read(expense: Expense) -> ExpenseRead:
+    return ExpenseRead(
+        id=expense.id,
+        title=expense.title,
+        amount=expense.amount,
+        currency=expense.currency,
+        category_id=expense.category_id,
+        spent_on=expense.spent_on,
+        notes=expense.notes,
+        created_at=expense.created_at,
+        updated_at=expense.updated_at,
+    )
+
+
+def _amount_bound(field: str, raw: str | None) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_amount(raw, allow_zero=True)
+    except ValueError as exc:
+        raise FieldValidationError([{"field": field, "message": str(exc)}]) from None
+
+
+async def provide_filters(
+    date_from: dt.date | None = Parameter(query="from", default=None, description="First day, inclusive."),
+    date_to: dt.date | None = Parameter(query="to", default=None, description="Last day, inclusive."),
+    category_id: uuid.UUID | None = Parameter(query="category_id", default=None),
+    q: str | None = Parameter(query="q", default=None, max_length=200, description="Text in title or notes."),
+    min_amount: str | None = Parameter(query="min_amount", default=None),
+    max_amount: str | None = Parameter(query="max_amount", default=None),
+    sort: SortKey = Parameter(query="sort", default="-spent_on"),
+) -> ExpenseFilters:
+    """Query parameters shared by the listing, the CSV export and the UI table."""
+    if date_from and date_to and date_from > date_to:
+        raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
+    low, high = _amount_bound("min_amount", min_amount), _amount_bound("max_amount", max_amount)
+    if low is not None and high is not None and low > high:
+        raise FieldValidationError([{"field": "min_amount", "message": "must not exceed max_amount"}])
+    return ExpenseFilters(
+        date_from=date_from,
+        date_to=date_to,
+        category_id=category_id,
+        q=q.strip() or None if q else None,
+        min_amount=low,
+        max_amount=high,
+        sort=sort,
+    )
+
+
+@dataclass
+class ImportForm:
+    file: UploadFile
+
+
+class ExpenseController(Controller):
+    path = "/api/expenses"
+    tags = ["expenses"]
+    dependencies = {"filters": Provide(provide_filters)}
+
+    @get("/", operation_id="listExpenses")
+    async def list_expenses(
+        self,
+        request: Request[User, Any, Any],
+        expenses: ExpenseService,
+        filters: ExpenseFilters,
+        limit: int = Parameter(default=PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> ExpensePage:
+        items, total = await expenses.page(request.user.id, filters, limit, offset)
+        return ExpensePage(items=[expense_read(e) for e in items], total=total, limit=limit, offset=offset)
+
+    @post("/", operation_id="createExpense")
+    async def create_expense(
+        self, request: Request[User, Any, Any], data: ExpenseCreate, expenses: ExpenseService
+    ) -> ExpenseRead:
+        expense = await expenses.create_for(request.user, provided_fields(data))
+        metrics.EXPENSES_CREATED.labels(source="api").inc()
+        return expense_read(expense)
+
+    @get("/export.csv", operation_id="exportExpenses", media_type="text/csv")
+    async def export_csv(self, request: Request[User, Any, Any], state: State, filters: ExpenseFilters) -> Stream:
+        """The filtered view as CSV (same columns the import accepts), streamed in batches."""
+        user_id = request.user.id
+
+        async def lines() -> AsyncIterator[str]:
+            yield csv_io.header_line()
+            async with state.alchemy.get_session() as session:
+                async for batch in stream_export(session, user_id, filters):
+                    yield "".join(csv_io.expense_line(expense, name) for expense, name in batch)
+
+        filename = f"expenses-{dt.date.today().isoformat()}.csv"  # noqa: DTZ011 - a file name, not a business date
+        return Stream(
+            lines(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @post(
+        "/import",
+        operation_id="importExpenses",
+        request_max_body_size=IMPORT_FILE_MAX_BYTES + 64 * 1024,
+    )
+    async def import_csv(
+        self,
+        request: Request[User, Any, Any],
+        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        expenses: ExpenseService,
+    ) -> ImportResult:
+        """All or nothing: every row is validated first; any invalid row means nothing is stored."""
+        content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1)
+        if len(content) > IMPORT_FILE_MAX_BYTES:
+            metrics.IMPORTS.labels(outcome="rejected").inc()
+            raise HTTPException(status_code=413, detail=f"The file is larger than {IMPORT_FILE_MAX_BYTES} bytes.")
+        try:
+            rows = csv_io.parse_import(content, request.user.currency)
+        except csv_io.ImportRejectedError as exc:
+            metrics.IMPORTS.labels(outcome="rejected").inc()
+            raise FieldValidationError(
+                exc.errors, detail=f"{exc.total} problem(s) found; nothing was imported."
+            ) from None
+        created = await expenses.import_rows(request.user, rows)
+        metrics.IMPORTS.labels(outcome="success").inc()
+        metrics.EXPENSES_CREATED.labels(source="import").inc(len(rows))
+        return ImportResult(imported=len(rows), categories_created=created)
+
+    @get("/{expense_id:uuid}", operation_id="getExpense")
+    async def get_expense(
+        self, request: Request[User, Any, Any], expense_id: uuid.UUID, expenses: ExpenseService
+    ) -> ExpenseRead:
+        return expense_read(await expenses.get_owned(request.user.id, expense_id))
+
+    @patch("/{expense_id:uuid}", operation_id="updateExpense")
+    async def update_expense(
+        self, request: Request[User, Any, Any], expense_id: uuid.UUID, data: ExpenseUpdate, expenses: ExpenseService
+    ) -> ExpenseRead:
+        return expense_read(await expenses.update_for(request.user.id, expense_id, provided_fields(data)))
+
+    @delete("/{expense_id:uuid}", operation_id="deleteExpense")
+    async def delete_expense(
+        self, request: Request[User, Any, Any], expense_id: uuid.UUID, expenses: ExpenseService
+    ) -> None:
+        await expenses.delete_for(request.user.id, expense_id)

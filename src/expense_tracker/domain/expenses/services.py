@@ -1,0 +1,140 @@
+"""Expenses, always scoped to their owner: a foreign id is indistinguishable from a missing one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from advanced_alchemy.exceptions import NotFoundError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from expense_tracker.db.models import Category, Expense, User
+from expense_tracker.domain.categories.services import CategoryService
+from expense_tracker.domain.expenses.csv_io import ImportRow
+from expense_tracker.domain.expenses.schemas import ExpenseFilters
+from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.timezones import today_in
+
+_ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "spent_on": (Expense.spent_on.asc(), Expense.id.asc()),
+    "-spent_on": (Expense.spent_on.desc(), Expense.id.desc()),
+    "amount": (Expense.amount.asc(), Expense.id.asc()),
+    "-amount": (Expense.amount.desc(), Expense.id.desc()),
+    "created_at": (Expense.created_at.asc(), Expense.id.asc()),
+}
+EXPORT_BATCH = 500
+
+
+def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [Expense.user_id == user_id]
+    if filters.date_from is not None:
+        clauses.append(Expense.spent_on >= filters.date_from)
+    if filters.date_to is not None:
+        clauses.append(Expense.spent_on <= filters.date_to)
+    if filters.category_id is not None:
+        clauses.append(Expense.category_id == filters.category_id)
+    if filters.q:
+        clauses.append(
+            or_(
+                Expense.title.icontains(filters.q, autoescape=True), Expense.notes.icontains(filters.q, autoescape=True)
+            )
+        )
+    if filters.min_amount is not None:
+        clauses.append(Expense.amount >= filters.min_amount)
+    if filters.max_amount is not None:
+        clauses.append(Expense.amount <= filters.max_amount)
+    return clauses
+
+
+def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expense]:
+    return select(Expense).where(*filter_clauses(user_id, filters)).order_by(*_ORDER[filters.sort])
+
+
+class ExpenseService(SQLAlchemyAsyncRepositoryService[Expense]):
+    class Repo(SQLAlchemyAsyncRepository[Expense]):
+        model_type = Expense
+
+    repository_type = Repo
+
+    async def page(
+        self, user_id: uuid.UUID, filters: ExpenseFilters, limit: int, offset: int
+    ) -> tuple[Sequence[Expense], int]:
+        session = self.repository.session
+        total = await session.scalar(select(func.count()).select_from(Expense).where(*filter_clauses(user_id, filters)))
+        rows = await session.scalars(filtered_select(user_id, filters).limit(limit).offset(offset))
+        return rows.all(), total or 0
+
+    async def get_owned(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> Expense:
+        expense: Expense | None = await self.repository.get_one_or_none(
+            Expense.id == expense_id, Expense.user_id == user_id
+        )
+        if expense is None:
+            raise NotFoundError(f"expense {expense_id}")
+        return expense
+
+    async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
+        if category_id is not None and not await CategoryService(session=self.repository.session).owns(
+            user_id, category_id
+        ):
+            raise FieldValidationError([{"field": "category_id", "message": "is not one of your categories"}])
+
+    async def create_for(self, user: User, values: dict[str, Any]) -> Expense:
+        await self._check_category(user.id, values.get("category_id"))
+        values["currency"] = values.get("currency") or user.currency
+        values["spent_on"] = values.get("spent_on") or today_in(user.timezone)
+        created: Expense = await self.create(Expense(user_id=user.id, **values))
+        return created
+
+    async def update_for(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> Expense:
+        expense = await self.get_owned(user_id, expense_id)
+        if "category_id" in values:
+            await self._check_category(user_id, values["category_id"])
+        for key, value in values.items():
+            setattr(expense, key, value)
+        updated: Expense = await self.repository.update(expense)
+        return updated
+
+    async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
+        expense = await self.get_owned(user_id, expense_id)
+        await self.repository.delete(expense.id)
+
+    async def import_rows(self, user: User, rows: Sequence[ImportRow]) -> list[str]:
+        """Store every row in the caller's transaction (all or nothing); returns the category names it created."""
+        categories = CategoryService(session=self.repository.session)
+        names = dict.fromkeys(r.category for r in rows if r.category)
+        ids, created = await categories.ensure_named(user.id, names)
+        await self.repository.add_many(
+            [
+                Expense(
+                    user_id=user.id,
+                    title=r.title,
+                    amount=r.amount,
+                    currency=r.currency,
+                    spent_on=r.spent_on,
+                    category_id=ids[r.category.lower()] if r.category else None,
+                    notes=r.notes,
+                )
+                for r in rows
+            ],
+            auto_expunge=True,
+        )
+        return created
+
+
+async def stream_export(
+    session: AsyncSession, user_id: uuid.UUID, filters: ExpenseFilters
+) -> AsyncIterator[list[tuple[Expense, str | None]]]:
+    """Yield batches of (expense, category name) for the filtered view, without loading it all into memory."""
+    statement = (
+        filtered_select(user_id, filters)
+        .outerjoin(Category, Category.id == Expense.category_id)
+        .add_columns(Category.name)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    result = await session.stream(statement)
+    async for batch in result.partitions(EXPORT_BATCH):
+        yield [(row[0], row[1]) for row in batch]

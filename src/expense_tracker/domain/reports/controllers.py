@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from expense_tracker.db.models import User
+from expense_tracker.domain.reports.schemas import Budget, ByCategory, Monthly, Summary
+from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.lib.money import parse_currency
+from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.timezones import month_start, today_in
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def period(user: User, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """Defaults to the current calendar month in the user's time zone."""
+    today = today_in(user.timezone)
+    start = start or month_start(today)
+    end = end or today
+    if start > end:
+        raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
+    return start, end
+
+
+def report_currency(user: User, currency: str | None) -> str:
+    if not currency:
+        return user.currency
+    try:
+        return parse_currency(currency)
+    except ValueError as exc:
+        raise FieldValidationError([{"field": "currency", "message": str(exc)}]) from None
+
+
+class ReportController(Controller):
+    path = "/api/reports"
+    tags = ["reports"]
+
+    @get("/summary", operation_id="reportSummary")
+    async def summary(
+        self,
+        request: Request[User, Any, Any],
+        db_session: AsyncSession,
+        date_from: dt.date | None = Parameter(query="from", default=None),
+        date_to: dt.date | None = Parameter(query="to", default=None),
+    ) -> Summary:
+        """Total, count and average per currency for a period (default: this month)."""
+        start, end = period(request.user, date_from, date_to)
+        return await ReportService(db_session).summary(request.user.id, start, end)
+
+    @get("/by-category", operation_id="reportByCategory")
+    async def by_category(
+        self,
+        request: Request[User, Any, Any],
+        db_session: AsyncSession,
+        date_from: dt.date | None = Parameter(query="from", default=None),
+        date_to: dt.date | None = Parameter(query="to", default=None),
+        currency: str | None = Parameter(default=None, description="Default: the user's currency."),
+    ) -> ByCategory:
+        """Sum, count and share of the period's total per category, in one currency."""
+        start, end = period(request.user, date_from, date_to)
+        return await ReportService(db_session).by_category(
+            request.user.id, start, end, report_currency(request.user, currency)
+        )
+
+    @get("/monthly", operation_id="reportMonthly")
+    async def monthly(
+        self,
+        request: Request[User, Any, Any],
+        db_session: AsyncSession,
+        months: int = Parameter(default=12, ge=1, le=60),
+        currency: str | None = Parameter(default=None),
+    ) -> Monthly:
+        """Totals for the last ``months`` calendar months in the user's time zone, zero-filled."""
+        user = request.user
+        return await ReportService(db_session).monthly(
+            user.id, today_in(user.timezone), months, report_currency(user, currency)
+        )
+
+    @get("/budget", operation_id="reportBudget")
+    async def budget(
+        self,
+        request: Request[User, Any, Any],
+        db_session: AsyncSession,
+        month: str | None = Parameter(default=None, description="YYYY-MM; default: the current month."),
+        currency: str | None = Parameter(default=None),
+    ) -> Budget:
+        """Budget against spending per category for one calendar month."""
+        user = request.user
+        if month is None:
+            first = month_start(today_in(user.timezone))
+        elif match := _MONTH.match(month):
+            first = dt.date(int(match[1]), int(match[2]), 1)
+        else:
+            raise FieldValidationError([{"field": "month", "message": "must be YYYY-MM"}])
+        return await ReportService(db_session).budget(user.id, first, report_currency(user, currency))

@@ -1,0 +1,77 @@
+"""Business, database-pool and build metrics (the HTTP RED metrics come from Litestar's Prometheus middleware).
+
+All are prometheus-client objects created at import, after ``PROMETHEUS_MULTIPROC_DIR`` is in the environment, so
+they aggregate across worker processes. Gauges use ``livesum``/``max`` so dead workers drop out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from expense_tracker import __version__
+from expense_tracker.constants import (
+    METRIC_BUILD_INFO,
+    METRIC_DB_POOL_CAPACITY,
+    METRIC_DB_POOL_IN_USE,
+    METRIC_DB_POOL_OPEN,
+    METRIC_EXPENSES_CREATED,
+    METRIC_IMPORTS,
+    METRIC_SIGN_IN_FAILURES,
+    METRIC_SIGN_INS,
+)
+
+SIGN_INS = Counter(METRIC_SIGN_INS.removesuffix("_total"), "Successful sign-ins.", ["provider"])
+SIGN_IN_FAILURES = Counter(
+    METRIC_SIGN_IN_FAILURES.removesuffix("_total"), "Refused or failed sign-ins.", ["provider", "reason"]
+)
+EXPENSES_CREATED = Counter(METRIC_EXPENSES_CREATED.removesuffix("_total"), "Expenses stored.", ["source"])
+IMPORTS = Counter(METRIC_IMPORTS.removesuffix("_total"), "CSV imports by outcome.", ["outcome"])
+DB_POOL_IN_USE = Gauge(METRIC_DB_POOL_IN_USE, "Connections checked out of the pool.", multiprocess_mode="livesum")
+DB_POOL_OPEN = Gauge(METRIC_DB_POOL_OPEN, "Connections the pool holds open.", multiprocess_mode="livesum")
+DB_POOL_CAPACITY = Gauge(
+    METRIC_DB_POOL_CAPACITY, "Most connections the pools may open (size + overflow).", multiprocess_mode="livesum"
+)
+BUILD_INFO = Gauge(METRIC_BUILD_INFO, "Build of the running app.", ["version", "commit"], multiprocess_mode="max")
+
+SIGN_IN_PROVIDERS = ("google", "oidc", "dev")
+IMPORT_OUTCOMES = ("success", "rejected")
+EXPENSE_SOURCES = ("api", "ui", "import")
+
+
+def initialise(commit: str) -> None:
+    """Publish build info and zero every labelled series so dashboards read 0, not 'No data', before traffic."""
+    BUILD_INFO.labels(version=__version__, commit=commit).set(1)
+    for provider in SIGN_IN_PROVIDERS:
+        SIGN_INS.labels(provider=provider)
+    for outcome in IMPORT_OUTCOMES:
+        IMPORTS.labels(outcome=outcome)
+    for source in EXPENSE_SOURCES:
+        EXPENSES_CREATED.labels(source=source)
+
+
+def instrument_pool(engine: AsyncEngine, capacity: int) -> None:
+    """Track pool usage through SQLAlchemy pool events (works in multiprocess mode, unlike a custom collector)."""
+    pool = engine.sync_engine.pool
+    DB_POOL_CAPACITY.inc(capacity)
+
+    def on_checkout(*_: Any) -> None:
+        DB_POOL_IN_USE.inc()
+
+    def on_checkin(*_: Any) -> None:
+        DB_POOL_IN_USE.dec()
+
+    def on_connect(*_: Any) -> None:
+        DB_POOL_OPEN.inc()
+
+    def on_close(*_: Any) -> None:
+        DB_POOL_OPEN.dec()
+
+    event.listen(pool, "checkout", on_checkout)
+    event.listen(pool, "checkin", on_checkin)
+    event.listen(pool, "connect", on_connect)
+    event.listen(pool, "close", on_close)
+    event.listen(pool, "close_detached", on_close)

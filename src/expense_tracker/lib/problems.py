@@ -1,0 +1,110 @@
+"""RFC 9457 problem details for every error response.
+
+Clients get a status, a title and a detail we wrote ourselves; exception text, SQL and stack traces stay in the logs.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from advanced_alchemy.exceptions import DuplicateKeyError, NotFoundError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+PROBLEM_JSON = "application/problem+json"
+_FIELD_PREFIX = re.compile(r"^(?P<field>[a-z_]+): (?P<message>.+)$", re.DOTALL)
+
+log = structlog.get_logger("expense_tracker.errors")
+
+
+class FieldValidationError(ValidationException):
+    """A 400 that names the offending fields: ``errors=[{"field": ..., "message": ...}]``."""
+
+    def __init__(self, errors: list[dict[str, Any]], detail: str = "Validation failed") -> None:
+        super().__init__(detail=detail, extra=errors)
+
+
+class ConflictError(HTTPException):
+    status_code = 409
+
+
+def field_error(field: str, message: str) -> ValueError:
+    """An error raised from msgspec ``__post_init__`` that still names its field in the response."""
+    return ValueError(f"{field}: {message}")
+
+
+def _normalise_errors(extra: Any) -> list[dict[str, Any]]:
+    """Turn Litestar/msgspec validation details into ``{"field", "message"}`` items."""
+    items = extra if isinstance(extra, list) else []
+    errors: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if "field" in item:
+            errors.append(item)
+            continue
+        message = str(item.get("message", "invalid value"))
+        field = str(item.get("key") or "")
+        if match := _FIELD_PREFIX.match(message):
+            field, message = match["field"], match["message"]
+        elif field == "data":
+            field = "body"
+        errors.append({"field": field, "message": message})
+    return errors
+
+
+def problem_response(
+    request: Request[Any, Any, Any], status: int, detail: str, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+        return internal_error_handler(request, exc)
+    extra: dict[str, Any] = {}
+    detail = exc.detail or HTTPStatus(status).phrase
+    if isinstance(exc, ValidationException):
+        extra["errors"] = _normalise_errors(exc.extra)
+        # Litestar's detail echoes the raw request target; the errors list already says what is wrong.
+        detail = detail if isinstance(exc, FieldValidationError) else "Validation failed"
+    response = problem_response(request, status, detail, **extra)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", path=request.url.path, method=request.method, exc_type=type(exc).__name__)
+    return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred.")
+
+
+def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundError) -> Response[Any]:
+    # Another user's object and a missing one look the same on purpose: ids must not leak existence.
+    return problem_response(request, 404, "No such resource.")
+
+
+def conflict_handler(request: Request[Any, Any, Any], exc: DuplicateKeyError) -> Response[Any]:
+    return problem_response(request, 409, "A resource with these values already exists.")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    HTTPException: http_exception_handler,
+    NotFoundError: not_found_handler,
+    DuplicateKeyError: conflict_handler,
+    Exception: internal_error_handler,
+}

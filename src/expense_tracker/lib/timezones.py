@@ -1,0 +1,34 @@
+"""IANA time zone validation and "today" in a user's zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+
+@cache
+def timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def parse_timezone(value: str) -> str:
+    name = value.strip()
+    if name not in timezone_names():
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin")
+    return name
+
+
+def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    moment = now or dt.datetime.now(dt.UTC)
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def month_start(day: dt.date, months_back: int = 0) -> dt.date:
+    """First day of the calendar month ``months_back`` months before ``day``'s month."""
+    index = day.year * 12 + (day.month - 1) - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def next_month_start(day: dt.date) -> dt.date:
+    return month_start(day, months_back=-1)

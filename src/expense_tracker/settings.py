@@ -1,0 +1,220 @@
+"""Application settings, read from the environment in one place.
+
+``SETTINGS`` is the catalogue of every environment variable the app reads: the README table, the generated
+Kubernetes ConfigMap/ExternalSecret and the settings tests are all derived from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+MIN_SECRET_KEY_BYTES = 32
+DEV_SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105 - refused in production
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One environment variable the app understands."""
+
+    name: str
+    description: str
+    default: str | None = None
+    secret: bool = False
+    """Secret settings come from the secret store (ExternalSecret), never from a ConfigMap or git."""
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("APP_ENV", "`development` or `production`. Production enforces the checks below.", "development"),
+    SettingSpec(
+        "DATABASE_URL",
+        "SQLAlchemy async URL: `postgresql+asyncpg://user:pass@host/db`, or SQLite (`sqlite+aiosqlite:///file`).",
+        "sqlite+aiosqlite:///expense-tracker.sqlite3",
+        secret=True,
+    ),
+    SettingSpec(
+        "SECRET_KEY", "Signs sessions and CSRF tokens. Required, at least 32 bytes, in production.", secret=True
+    ),
+    SettingSpec(
+        "PUBLIC_URL",
+        "External base URL (scheme + host); OAuth redirect URIs and absolute links are built from it.",
+        "http://127.0.0.1:8000",
+    ),
+    SettingSpec("GOOGLE_CLIENT_ID", "Google OAuth client id; Google sign-in is offered when id and secret are set."),
+    SettingSpec("GOOGLE_CLIENT_SECRET", "Google OAuth client secret.", secret=True),
+    SettingSpec(
+        "OIDC_DISCOVERY_URL",
+        "OpenID Connect discovery URL (`.../.well-known/openid-configuration`); `https://` only in production.",
+    ),
+    SettingSpec("OIDC_CLIENT_ID", "OIDC client id."),
+    SettingSpec("OIDC_CLIENT_SECRET", "OIDC client secret.", secret=True),
+    SettingSpec("OIDC_PROVIDER_NAME", "Name shown on the sign-in button for the OIDC provider.", "Single sign-on"),
+    SettingSpec(
+        "DEV_LOGIN",
+        "`true` enables password-less `POST /auth/dev-login` (development only; production refuses to start with it).",
+        "true in development, false in production",
+    ),
+    SettingSpec("SESSION_TTL_MINUTES", "Lifetime of a session token.", "720"),
+    SettingSpec("DB_POOL_SIZE", "Connections kept open per worker process.", "5"),
+    SettingSpec("DB_MAX_OVERFLOW", "Extra connections a worker may open under load.", "5"),
+    SettingSpec("LOG_LEVEL", "Minimum log level.", "INFO"),
+    SettingSpec("BUILD_COMMIT", "Git commit of the running build, exported as `build_info{commit}`.", "unknown"),
+    SettingSpec(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "Writable directory for prometheus-client multiprocess mode; required with more than one worker.",
+    ),
+    SettingSpec("WEB_CONCURRENCY", "Worker processes started by `expense-tracker run`.", "1"),
+)
+SETTING_NAMES = frozenset(spec.name for spec in SETTINGS)
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable app; the message says which variable and why."""
+
+
+@dataclass(frozen=True)
+class OAuthClientSettings:
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class OIDCSettings(OAuthClientSettings):
+    discovery_url: str
+    provider_name: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///expense-tracker.sqlite3"
+    secret_key: str = DEV_SECRET_KEY
+    public_url: str = "http://127.0.0.1:8000"
+    google: OAuthClientSettings | None = None
+    oidc: OIDCSettings | None = None
+    dev_login: bool = True
+    session_ttl_minutes: int = 720
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    log_level: str = "INFO"
+    build_commit: str = "unknown"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def absolute_url(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _pair(env: Mapping[str, str], first: str, second: str) -> tuple[str, str] | None:
+    a, b = env.get(first, "").strip(), env.get(second, "").strip()
+    if a and b:
+        return a, b
+    if a or b:
+        raise SettingsError(f"{first} and {second} must be set together")
+    return None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default: ``os.environ``), refusing unsafe production setups."""
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development").strip() or "development"
+    if app_env not in {"development", "production"}:
+        raise SettingsError(f"APP_ENV must be 'development' or 'production', got {app_env!r}")
+    production = app_env == "production"
+
+    secret_key = env.get("SECRET_KEY", "")
+    if production and len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise SettingsError(f"SECRET_KEY is required in production and must be at least {MIN_SECRET_KEY_BYTES} bytes")
+    secret_key = secret_key or DEV_SECRET_KEY
+
+    dev_login = _bool("DEV_LOGIN", env.get("DEV_LOGIN", "false" if production else "true"))
+    if production and dev_login:
+        raise SettingsError("DEV_LOGIN must not be enabled in production")
+
+    database_url = env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///expense-tracker.sqlite3"
+    if not database_url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise SettingsError("DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://")
+
+    public_url = (env.get("PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+    parts = urlsplit(public_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"PUBLIC_URL must be an absolute http(s) URL, got {public_url!r}")
+    if production and parts.scheme != "https":
+        raise SettingsError("PUBLIC_URL must use https:// in production")
+
+    google = _pair(env, "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")
+    oidc_client = _pair(env, "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+    discovery_url = env.get("OIDC_DISCOVERY_URL", "").strip()
+    if bool(oidc_client) != bool(discovery_url):
+        raise SettingsError("OIDC_DISCOVERY_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together")
+    oidc = None
+    if oidc_client and discovery_url:
+        url = urlsplit(discovery_url)
+        insecure_ok = not production and url.scheme == "http" and _is_loopback(url.hostname)
+        if url.scheme != "https" and not insecure_ok:
+            raise SettingsError(
+                "OIDC_DISCOVERY_URL must use https:// (http:// is accepted only for loopback hosts in development)"
+            )
+        oidc = OIDCSettings(
+            client_id=oidc_client[0],
+            client_secret=oidc_client[1],
+            discovery_url=discovery_url,
+            provider_name=env.get("OIDC_PROVIDER_NAME", "").strip() or "Single sign-on",
+        )
+
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
+
+    return Settings(
+        app_env="production" if production else "development",
+        database_url=database_url,
+        secret_key=secret_key,
+        public_url=public_url,
+        google=OAuthClientSettings(*google) if google else None,
+        oidc=oidc,
+        dev_login=dev_login,
+        session_ttl_minutes=_int("SESSION_TTL_MINUTES", env.get("SESSION_TTL_MINUTES", "720"), 5),
+        db_pool_size=_int("DB_POOL_SIZE", env.get("DB_POOL_SIZE", "5"), 1),
+        db_max_overflow=_int("DB_MAX_OVERFLOW", env.get("DB_MAX_OVERFLOW", "5"), 0),
+        log_level=log_level,
+        build_commit=env.get("BUILD_COMMIT", "").strip() or "unknown",
+    )
