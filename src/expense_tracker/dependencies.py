@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.domain.accounts.oauth import IdentityProviders
@@ -14,18 +14,26 @@ from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.settings import Settings
 
+# Handlers declare what they need with these aliases; Litestar 3 requires dependencies to be marked explicitly.
+Users = NamedDependency[UserService]
+Categories = NamedDependency[CategoryService]
+Expenses = NamedDependency[ExpenseService]
+AppSettings = NamedDependency[Settings]
+Providers = NamedDependency[IdentityProviders]
+DbSession = NamedDependency[AsyncSession]
 
-async def provide_users(db_session: AsyncSession) -> AsyncGenerator[UserService, None]:
+
+async def provide_users(db_session: DbSession) -> AsyncGenerator[UserService, None]:
     async with UserService.new(session=db_session) as service:
         yield service
 
 
-async def provide_categories(db_session: AsyncSession) -> AsyncGenerator[CategoryService, None]:
+async def provide_categories(db_session: DbSession) -> AsyncGenerator[CategoryService, None]:
     async with CategoryService.new(session=db_session) as service:
         yield service
 
 
-async def provide_expenses(db_session: AsyncSession) -> AsyncGenerator[ExpenseService, None]:
+async def provide_expenses(db_session: DbSession) -> AsyncGenerator[ExpenseService, None]:
     async with ExpenseService.new(session=db_session) as service:
         yield service
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 MONEY = Numeric(12, 2)
 
@@ -68,8 +68,6 @@ class Expense(UUIDv7AuditBase):
     currency: Mapped[str] = mapped_column(String(3))
     spent_on: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
-
-    category: Mapped[Category | None] = relationship(lazy="noload")
 
 
 # Serves the default listing (newest first with a stable tiebreak) and every date-range report.

@@ -17,6 +17,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 PROBLEM_JSON = "application/problem+json"
+# Query parameters whose Python name differs from the name clients send (``from`` is a keyword).
+_QUERY_ALIASES = {"date_from": "from", "date_to": "to"}
 _FIELD_PREFIX = re.compile(r"^(?P<field>[a-z_]+): (?P<message>.+)$", re.DOTALL)
 
 log = structlog.get_logger("expense_tracker.errors")
@@ -54,6 +56,7 @@ def _normalise_errors(extra: Any) -> list[dict[str, Any]]:
             field, message = match["field"], match["message"]
         elif field == "data":
             field = "body"
+        field = _QUERY_ALIASES.get(field, field)
         errors.append({"field": field, "message": message})
     return errors
 

@@ -4,25 +4,25 @@ import datetime as dt
 import hmac
 import secrets
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import Cookie, State
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from expense_tracker.constants import OAUTH_STATE_COOKIE, SESSION_COOKIE
 from expense_tracker.db.models import User
+from expense_tracker.dependencies import AppSettings, Providers, Users
 from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
-from expense_tracker.domain.accounts.oauth import IdentityProviders, SignInError, pkce_pair
+from expense_tracker.domain.accounts.oauth import SignInError, pkce_pair
 from expense_tracker.domain.accounts.schemas import AccessToken, DevLogin, UserRead, UserSettings
-from expense_tracker.domain.accounts.services import AccountDisabledError, UserService
+from expense_tracker.domain.accounts.services import AccountDisabledError
 from expense_tracker.lib import metrics
-from expense_tracker.settings import Settings
 
 STATE_TTL = dt.timedelta(minutes=10)
 
@@ -68,7 +68,9 @@ class AuthController(Controller):
     opt = {PUBLIC_OPT_KEY: True}
 
     @post("/dev-login", operation_id="devLogin", status_code=HTTP_200_OK, security=[{}])
-    async def dev_login(self, data: DevLogin, state: State, settings: Settings, users: UserService) -> Response[Any]:
+    async def dev_login(
+        self, data: JSONBody[DevLogin], state: State, settings: AppSettings, users: Users
+    ) -> Response[Any]:
         """Development only: sign in as any email without a provider. 404 in production."""
         if not settings.dev_login:
             raise NotFoundException()
@@ -81,10 +83,10 @@ class AuthController(Controller):
     @get("/{provider:str}/login", operation_id="oauthLogin", security=[{}])
     async def oauth_login(
         self,
-        provider: str,
-        settings: Settings,
-        providers: IdentityProviders,
-        next_path: str | None = Parameter(query="next", default=None),
+        provider: FromPath[str],
+        settings: AppSettings,
+        providers: Providers,
+        next_path: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Redirect:
         """Redirect to the provider with a fresh ``state`` and PKCE challenge, remembered in a short-lived cookie."""
         idp = await _provider(providers, provider)
@@ -108,14 +110,14 @@ class AuthController(Controller):
     async def oauth_callback(
         self,
         request: Request[Any, Any, Any],
-        provider: str,
+        provider: FromPath[str],
         state: State,
-        settings: Settings,
-        providers: IdentityProviders,
-        users: UserService,
-        code: str | None = None,
-        state_param: str | None = Parameter(query="state", default=None),
-        error: str | None = None,
+        settings: AppSettings,
+        providers: Providers,
+        users: Users,
+        code: FromQuery[str | None] = None,
+        state_param: Annotated[str | None, QueryParameter(name="state")] = None,
+        error: FromQuery[str | None] = None,
     ) -> Redirect:
         """Check ``state``, exchange the code with the PKCE verifier, upsert the user, start a session."""
         idp = await _provider(providers, provider)
@@ -148,7 +150,7 @@ class AuthController(Controller):
         return Redirect(safe_next(str(stored.get("n", "/"))), cookies=[cookie, clear_state], status_code=302)
 
     @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT, opt={PUBLIC_OPT_KEY: False})
-    async def logout(self, request: Request[User, Token, Any], users: UserService) -> Response[None]:
+    async def logout(self, request: Request[User, Token, Any], users: Users) -> Response[None]:
         """Revoke this session's token server-side: the same token is refused (401) from now on."""
         token = request.auth
         await users.revoke(str(token.jti), token.exp)
@@ -157,7 +159,7 @@ class AuthController(Controller):
         return response
 
 
-async def _provider(providers: IdentityProviders, key: str) -> Any:
+async def _provider(providers: Providers, key: str) -> Any:
     try:
         idp = await providers.get(key)
     except SignInError as exc:
@@ -183,7 +185,7 @@ class AccountController(Controller):
 
     @put("/settings", operation_id="putSettings")
     async def put_settings(
-        self, request: Request[User, Token, Any], data: UserSettings, users: UserService
+        self, request: Request[User, Token, Any], data: JSONBody[UserSettings], users: Users
     ) -> UserSettings:
         user = request.user
         await users.update({"currency": data.currency, "theme": data.theme, "timezone": data.timezone}, item_id=user.id)

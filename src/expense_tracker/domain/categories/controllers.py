@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from expense_tracker.db.models import Category, User
+from expense_tracker.dependencies import Categories
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
-from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.lib.structs import provided_fields
 
 
@@ -23,21 +23,19 @@ class CategoryController(Controller):
     tags = ["categories"]
 
     @get("/", operation_id="listCategories")
-    async def list_categories(
-        self, request: Request[User, Any, Any], categories: CategoryService
-    ) -> list[CategoryRead]:
+    async def list_categories(self, request: Request[User, Any, Any], categories: Categories) -> list[CategoryRead]:
         return [category_read(c) for c in await categories.list_for(request.user.id)]
 
     @post("/", operation_id="createCategory")
     async def create_category(
-        self, request: Request[User, Any, Any], data: CategoryCreate, categories: CategoryService
+        self, request: Request[User, Any, Any], data: JSONBody[CategoryCreate], categories: Categories
     ) -> CategoryRead:
         values = {"name": data.name, "color": data.color, "monthly_budget": data.monthly_budget}
         return category_read(await categories.create_for(request.user.id, values))
 
     @get("/{category_id:uuid}", operation_id="getCategory")
     async def get_category(
-        self, request: Request[User, Any, Any], category_id: uuid.UUID, categories: CategoryService
+        self, request: Request[User, Any, Any], category_id: FromPath[uuid.UUID], categories: Categories
     ) -> CategoryRead:
         return category_read(await categories.get_owned(request.user.id, category_id))
 
@@ -45,9 +43,9 @@ class CategoryController(Controller):
     async def update_category(
         self,
         request: Request[User, Any, Any],
-        category_id: uuid.UUID,
-        data: CategoryUpdate,
-        categories: CategoryService,
+        category_id: FromPath[uuid.UUID],
+        data: JSONBody[CategoryUpdate],
+        categories: Categories,
     ) -> CategoryRead:
         return category_read(await categories.update_for(request.user.id, category_id, provided_fields(data)))
 
@@ -55,8 +53,10 @@ class CategoryController(Controller):
     async def delete_category(
         self,
         request: Request[User, Any, Any],
-        category_id: uuid.UUID,
-        categories: CategoryService,
-        reassign_to: uuid.UUID | None = Parameter(default=None, description="Move the category's expenses here."),
+        category_id: FromPath[uuid.UUID],
+        categories: Categories,
+        reassign_to: Annotated[
+            uuid.UUID | None, QueryParameter(description="Move the category's expenses here.")
+        ] = None,
     ) -> None:
         await categories.delete_for(request.user.id, category_id, reassign_to)

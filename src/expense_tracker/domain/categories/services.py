@@ -22,7 +22,7 @@ class CategoryService(SQLAlchemyAsyncRepositoryService[Category]):
     repository_type = Repo
 
     async def list_for(self, user_id: uuid.UUID) -> Sequence[Category]:
-        result: Sequence[Category] = await self.repository.list(
+        result: Sequence[Category] = await self.repository.get_many(
             Category.user_id == user_id, order_by=[(Category.name, False)]
         )
         return result

@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
-from litestar.params import Body, Parameter
+from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from litestar.response import Stream
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from expense_tracker.db.models import Expense, User
+from expense_tracker.dependencies import Expenses
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.schemas import (
     ExpenseCreate,
@@ -27,7 +27,7 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
     SortKey,
 )
-from expense_tracker.domain.expenses.services import ExpenseService, stream_export
+from expense_tracker.domain.expenses.services import stream_export
 from expense_tracker.lib import metrics
 from expense_tracker.lib.money import parse_amount
 from expense_tracker.lib.problems import FieldValidationError
@@ -58,13 +58,13 @@ def _amount_bound(field: str, raw: str | None) -> Decimal | None:
 
 
 async def provide_filters(
-    date_from: dt.date | None = Parameter(query="from", default=None, description="First day, inclusive."),
-    date_to: dt.date | None = Parameter(query="to", default=None, description="Last day, inclusive."),
-    category_id: uuid.UUID | None = Parameter(query="category_id", default=None),
-    q: str | None = Parameter(query="q", default=None, max_length=200, description="Text in title or notes."),
-    min_amount: str | None = Parameter(query="min_amount", default=None),
-    max_amount: str | None = Parameter(query="max_amount", default=None),
-    sort: SortKey = Parameter(query="sort", default="-spent_on"),
+    date_from: Annotated[dt.date | None, QueryParameter(name="from", description="First day, inclusive.")] = None,
+    date_to: Annotated[dt.date | None, QueryParameter(name="to", description="Last day, inclusive.")] = None,
+    category_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+    q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
+    min_amount: Annotated[str | None, QueryParameter()] = None,
+    max_amount: Annotated[str | None, QueryParameter()] = None,
+    sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
 ) -> ExpenseFilters:
     """Query parameters shared by the listing, the CSV export and the UI table."""
     if date_from and date_to and date_from > date_to:
@@ -97,24 +97,26 @@ class ExpenseController(Controller):
     async def list_expenses(
         self,
         request: Request[User, Any, Any],
-        expenses: ExpenseService,
-        filters: ExpenseFilters,
-        limit: int = Parameter(default=PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX),
-        offset: int = Parameter(default=0, ge=0),
+        expenses: Expenses,
+        filters: NamedDependency[ExpenseFilters],
+        limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> ExpensePage:
         items, total = await expenses.page(request.user.id, filters, limit, offset)
         return ExpensePage(items=[expense_read(e) for e in items], total=total, limit=limit, offset=offset)
 
     @post("/", operation_id="createExpense")
     async def create_expense(
-        self, request: Request[User, Any, Any], data: ExpenseCreate, expenses: ExpenseService
+        self, request: Request[User, Any, Any], data: JSONBody[ExpenseCreate], expenses: Expenses
     ) -> ExpenseRead:
         expense = await expenses.create_for(request.user, provided_fields(data))
         metrics.EXPENSES_CREATED.labels(source="api").inc()
         return expense_read(expense)
 
     @get("/export.csv", operation_id="exportExpenses", media_type="text/csv")
-    async def export_csv(self, request: Request[User, Any, Any], state: State, filters: ExpenseFilters) -> Stream:
+    async def export_csv(
+        self, request: Request[User, Any, Any], state: State, filters: NamedDependency[ExpenseFilters]
+    ) -> Stream:
         """The filtered view as CSV (same columns the import accepts), streamed in batches."""
         user_id = request.user.id
 
@@ -139,8 +141,8 @@ class ExpenseController(Controller):
     async def import_csv(
         self,
         request: Request[User, Any, Any],
-        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        expenses: ExpenseService,
+        data: MultipartBody[ImportForm],
+        expenses: Expenses,
     ) -> ImportResult:
         """All or nothing: every row is validated first; any invalid row means nothing is stored."""
         content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1)
@@ -161,18 +163,22 @@ class ExpenseController(Controller):
 
     @get("/{expense_id:uuid}", operation_id="getExpense")
     async def get_expense(
-        self, request: Request[User, Any, Any], expense_id: uuid.UUID, expenses: ExpenseService
+        self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], expenses: Expenses
     ) -> ExpenseRead:
         return expense_read(await expenses.get_owned(request.user.id, expense_id))
 
     @patch("/{expense_id:uuid}", operation_id="updateExpense")
     async def update_expense(
-        self, request: Request[User, Any, Any], expense_id: uuid.UUID, data: ExpenseUpdate, expenses: ExpenseService
+        self,
+        request: Request[User, Any, Any],
+        expense_id: FromPath[uuid.UUID],
+        data: JSONBody[ExpenseUpdate],
+        expenses: Expenses,
     ) -> ExpenseRead:
         return expense_read(await expenses.update_for(request.user.id, expense_id, provided_fields(data)))
 
     @delete("/{expense_id:uuid}", operation_id="deleteExpense")
     async def delete_expense(
-        self, request: Request[User, Any, Any], expense_id: uuid.UUID, expenses: ExpenseService
+        self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], expenses: Expenses
     ) -> None:
         await expenses.delete_for(request.user.id, expense_id)

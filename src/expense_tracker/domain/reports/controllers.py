@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import QueryParameter
 
 from expense_tracker.db.models import User
+from expense_tracker.dependencies import DbSession
 from expense_tracker.domain.reports.schemas import Budget, ByCategory, Monthly, Summary
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.lib.money import parse_currency
@@ -45,9 +45,9 @@ class ReportController(Controller):
     async def summary(
         self,
         request: Request[User, Any, Any],
-        db_session: AsyncSession,
-        date_from: dt.date | None = Parameter(query="from", default=None),
-        date_to: dt.date | None = Parameter(query="to", default=None),
+        db_session: DbSession,
+        date_from: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[dt.date | None, QueryParameter(name="to")] = None,
     ) -> Summary:
         """Total, count and average per currency for a period (default: this month)."""
         start, end = period(request.user, date_from, date_to)
@@ -57,10 +57,10 @@ class ReportController(Controller):
     async def by_category(
         self,
         request: Request[User, Any, Any],
-        db_session: AsyncSession,
-        date_from: dt.date | None = Parameter(query="from", default=None),
-        date_to: dt.date | None = Parameter(query="to", default=None),
-        currency: str | None = Parameter(default=None, description="Default: the user's currency."),
+        db_session: DbSession,
+        date_from: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        currency: Annotated[str | None, QueryParameter(description="Default: the user's currency.")] = None,
     ) -> ByCategory:
         """Sum, count and share of the period's total per category, in one currency."""
         start, end = period(request.user, date_from, date_to)
@@ -72,9 +72,9 @@ class ReportController(Controller):
     async def monthly(
         self,
         request: Request[User, Any, Any],
-        db_session: AsyncSession,
-        months: int = Parameter(default=12, ge=1, le=60),
-        currency: str | None = Parameter(default=None),
+        db_session: DbSession,
+        months: Annotated[int, QueryParameter(ge=1, le=60)] = 12,
+        currency: Annotated[str | None, QueryParameter()] = None,
     ) -> Monthly:
         """Totals for the last ``months`` calendar months in the user's time zone, zero-filled."""
         user = request.user
@@ -86,9 +86,9 @@ class ReportController(Controller):
     async def budget(
         self,
         request: Request[User, Any, Any],
-        db_session: AsyncSession,
-        month: str | None = Parameter(default=None, description="YYYY-MM; default: the current month."),
-        currency: str | None = Parameter(default=None),
+        db_session: DbSession,
+        month: Annotated[str | None, QueryParameter(description="YYYY-MM; default: the current month.")] = None,
+        currency: Annotated[str | None, QueryParameter()] = None,
     ) -> Budget:
         """Budget against spending per category for one calendar month."""
         user = request.user

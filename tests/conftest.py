@@ -1,0 +1,193 @@
+"""Shared fixtures: a migrated throwaway database per backend (PostgreSQL and SQLite) and an app bound to it.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server). Where it is absent the PostgreSQL cases skip
+with the reason; with ``REQUIRE_POSTGRES=1`` (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from expense_tracker.app import create_app
+from expense_tracker.settings import Settings, load_settings
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+TEST_SECRET = "test-secret-key-with-at-least-32-bytes!!"
+OIDC_DISCOVERY = "http://127.0.0.1:9/realms/test/.well-known/openid-configuration"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _postgres_available() -> str | None:
+    try:
+        connection = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL), timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {exc}"
+    await connection.close()
+    return None
+
+
+def require_postgres(reason: str | None) -> None:
+    if reason is None:
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def migrate(database_url: str) -> None:
+    """Run the real migration command, exactly as the cluster's migration Job does."""
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"}
+    subprocess.run(
+        [sys.executable, "-m", "expense_tracker", "database", "upgrade", "--no-prompt"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+class ThrowawayPostgres:
+    """Creates uniquely named databases on the test server and drops them afterwards."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    async def create(self) -> str:
+        name = f"et_test_{uuid.uuid4().hex[:12]}"
+        connection = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        self.created.append(name)
+        return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def drop_all(self) -> None:
+        if not self.created:
+            return
+        connection = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
+        try:
+            for name in self.created:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def postgres() -> AsyncIterator[ThrowawayPostgres]:
+    databases = ThrowawayPostgres()
+    yield databases
+    await databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+async def postgres_unavailable() -> str | None:
+    return await _postgres_available()
+
+
+@pytest.fixture(scope="session")
+async def database_factory(
+    postgres: ThrowawayPostgres, postgres_unavailable: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """``await database_factory(backend)`` -> URL of a new, migrated database."""
+
+    async def make(backend: str) -> str:
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+            url = f"sqlite+aiosqlite:///{path}"
+        else:
+            require_postgres(postgres_unavailable)
+            url = await postgres.create()
+        await asyncio.to_thread(migrate, url)
+        return url
+
+    return make
+
+
+def make_settings(database_url: str, **overrides: str) -> Settings:
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "PUBLIC_URL": "http://testserver.local",
+        "GOOGLE_CLIENT_ID": "google-client",
+        "GOOGLE_CLIENT_SECRET": "google-secret",
+        "OIDC_DISCOVERY_URL": OIDC_DISCOVERY,
+        "OIDC_CLIENT_ID": "oidc-client",
+        "OIDC_CLIENT_SECRET": "oidc-secret",
+        "OIDC_PROVIDER_NAME": "Keycloak",
+        **overrides,
+    }
+    return load_settings(env)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def database_url(backend: str, database_factory: Any) -> str:
+    url: str = await database_factory(backend)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> Litestar:
+    return create_app(make_settings(database_url))
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+class Session:
+    """A signed-in API user: ``headers`` carry the Bearer token."""
+
+    def __init__(self, token: str, email: str) -> None:
+        self.token = token
+        self.email = email
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+
+async def sign_in(client: AsyncTestClient[Litestar], email: str | None = None, name: str = "Test User") -> Session:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    response = await client.post("/auth/dev-login", json={"email": email, "name": name})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()  # API tests authenticate with the Bearer header only
+    return Session(response.json()["access_token"], email)
+
+
+@pytest.fixture
+async def user(client: AsyncTestClient[Litestar]) -> Session:
+    return await sign_in(client)
+
+
+@pytest.fixture
+async def other_user(client: AsyncTestClient[Litestar]) -> Session:
+    return await sign_in(client)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
