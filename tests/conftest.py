@@ -158,6 +158,7 @@ async def app(database_url: str) -> Litestar:
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        test_client.follow_redirects = False  # redirects (OAuth, forms) are asserted, never followed off-site
         yield test_client
 
 

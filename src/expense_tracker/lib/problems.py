@@ -77,7 +77,7 @@ def problem_response(
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+    if status == HTTP_500_INTERNAL_SERVER_ERROR:
         return internal_error_handler(request, exc)
     extra: dict[str, Any] = {}
     detail = exc.detail or HTTPStatus(status).phrase

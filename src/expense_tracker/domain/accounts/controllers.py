@@ -74,7 +74,10 @@ class AuthController(Controller):
         """Development only: sign in as any email without a provider. 404 in production."""
         if not settings.dev_login:
             raise NotFoundException()
-        user = await users.sign_in(provider="dev", subject=data.email.lower(), email=data.email, name=data.name)
+        try:
+            user = await users.sign_in(provider="dev", subject=data.email.lower(), email=data.email, name=data.name)
+        except AccountDisabledError:
+            raise HTTPException(status_code=403, detail="This account is deactivated.") from None
         metrics.SIGN_INS.labels(provider="dev").inc()
         token, cookie = issue_session(state, user)
         body = AccessToken(access_token=token, expires_in=settings.session_ttl_minutes * 60)
