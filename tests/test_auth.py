@@ -89,9 +89,10 @@ async def test_logout_revokes_the_token_server_side(client: Client) -> None:
     other = await sign_in(client, session.email)  # a second session of the same user stays valid
     response = await client.post("/auth/logout", headers=session.headers)
     assert response.status_code == 204
-    assert f'{SESSION_COOKIE}=""' in response.headers["set-cookie"] or "max-age=0" in response.headers[
-        "set-cookie"
-    ].lower()
+    assert (
+        f'{SESSION_COOKIE}=""' in response.headers["set-cookie"]
+        or "max-age=0" in response.headers["set-cookie"].lower()
+    )
     assert await me_status(client, session.token) == 401
     assert (await client.post("/auth/logout", headers=session.headers)).status_code == 401
     assert await me_status(client, other.token) == 200

@@ -35,7 +35,9 @@ async def test_create_applies_user_defaults_and_rounds_half_up(client: Client, u
 
 async def test_spent_on_defaults_to_today_in_the_users_timezone(client: Client, user: Session) -> None:
     response = await client.put(
-        "/api/settings", json={"currency": "EUR", "theme": "dark", "timezone": "Pacific/Kiritimati"}, headers=user.headers
+        "/api/settings",
+        json={"currency": "EUR", "theme": "dark", "timezone": "Pacific/Kiritimati"},
+        headers=user.headers,
     )
     assert response.status_code == 200
     expense = await create(client, user)
@@ -116,7 +118,9 @@ async def test_list_filters_sorting_and_pagination(client: Client, user: Session
         ("Rent", "900.00", "2024-03-01", "Housing", "march"),
     ]
     for title, amount, day, category, notes in rows:
-        await create(client, user, title=title, amount=amount, spent_on=day, category_id=categories[category], notes=notes)
+        await create(
+            client, user, title=title, amount=amount, spent_on=day, category_id=categories[category], notes=notes
+        )
 
     async def titles(query: str) -> list[str]:
         response = await client.get(f"/api/expenses?{query}", headers=user.headers)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from expense_tracker.constants import API_PREFIX
+
 if TYPE_CHECKING:
-    from litestar import Litestar
+    from litestar import Litestar, Router
+    from litestar.connection import ASGIConnection
+    from litestar.handlers import BaseRouteHandler
 
     from expense_tracker.settings import Settings
 
@@ -42,6 +46,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
+def _openapi_router() -> Router:
+    """Serve only the schema and the docs under ``/api``.
+
+    Litestar's OpenAPI router also answers every other ``/api/...`` path with an HTML 404 page; the guard turns those
+    into the app's problem+json 404 instead.
+    """
+    from litestar import Router
+    from litestar.exceptions import NotFoundException
+
+    from expense_tracker.constants import API_DOCS_PATH, OPENAPI_PATH
+
+    def docs_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope["path"] not in {OPENAPI_PATH, API_DOCS_PATH}:
+            raise NotFoundException()
+
+    return Router(path=API_PREFIX, route_handlers=[], include_in_schema=False, guards=[docs_only])
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
     from litestar import Litestar
@@ -55,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     from expense_tracker import __version__
     from expense_tracker.constants import (
-        API_PREFIX,
+        API_DOCS_PATH,
         CSRF_COOKIE,
         CSRF_HEADER,
         HEALTH_LIVE_PATH,
@@ -140,7 +162,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="expense-tracker API",
             version=__version__,
             path=API_PREFIX,
-            render_plugins=[SwaggerRenderPlugin(path="/docs")],
+            render_plugins=[SwaggerRenderPlugin(path=API_DOCS_PATH.removeprefix(API_PREFIX))],
+            openapi_router=_openapi_router(),
         ),
         request_max_body_size=JSON_BODY_MAX_BYTES,
         state=State(

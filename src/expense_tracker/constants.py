@@ -18,6 +18,7 @@ HEALTH_READY_PATH: Final = "/readyz"
 METRICS_PATH: Final = "/metrics"
 API_PREFIX: Final = "/api"
 OPENAPI_PATH: Final = "/api/openapi.json"
+API_DOCS_PATH: Final = "/api/docs"
 
 READINESS_TIMEOUT_SECONDS: Final = 1.0
 

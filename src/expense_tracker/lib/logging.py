@@ -63,6 +63,8 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # Our access line replaces uvicorn's, which would print query strings (OAuth codes) verbatim.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every outgoing URL at INFO (identity-provider calls); only its warnings are worth keeping.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

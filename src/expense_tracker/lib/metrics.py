@@ -56,7 +56,7 @@ def initialise(commit: str) -> None:
 def instrument_pool(engine: AsyncEngine, capacity: int) -> None:
     """Track pool usage through SQLAlchemy pool events (works in multiprocess mode, unlike a custom collector)."""
     pool = engine.sync_engine.pool
-    DB_POOL_CAPACITY.inc(capacity)
+    DB_POOL_CAPACITY.set(capacity)  # per process; livesum adds the live workers up
 
     def on_checkout(*_: Any) -> None:
         DB_POOL_IN_USE.inc()

@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTCookieAuth, Token
 
 from expense_tracker.constants import (
+    API_DOCS_PATH,
     CSRF_COOKIE,
     HEALTH_LIVE_PATH,
     HEALTH_READY_PATH,
@@ -20,6 +21,9 @@ from expense_tracker.constants import (
 from expense_tracker.db.models import User
 from expense_tracker.settings import Settings
 
+SECURITY_SCHEME = "BearerToken"
+SESSION_SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+"""OpenAPI requirement for signed-in operations; public ones declare ``[{}]`` (anonymous)."""
 PUBLIC_OPT_KEY = "public"
 """Handlers with ``opt={"public": True}`` need no session (sign-in pages, health, metrics)."""
 
@@ -48,14 +52,15 @@ def build_jwt_auth(settings: Settings) -> JWTCookieAuth[User, Token]:
         samesite="lax",
         default_token_expiration=dt.timedelta(minutes=settings.session_ttl_minutes),
         require_claims=["exp", "jti", "sub"],
-        exclude=[HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, OPENAPI_PATH, "^/api/docs", "^/static/"],
+        exclude=[f"^{p}$" for p in (HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, OPENAPI_PATH, API_DOCS_PATH)],
         exclude_opt_key=PUBLIC_OPT_KEY,
+        openapi_security_scheme_name=SECURITY_SCHEME,
         description="Session JWT: the `" + SESSION_COOKIE + "` cookie for browsers, or `Authorization: Bearer`.",
     )
 
 
 def csrf_exempt_paths() -> list[str]:
-    return [HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, "^/auth/dev-login$"]
+    return [f"^{p}$" for p in (HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, "/auth/dev-login")]
 
 
 __all__ = ["CSRF_COOKIE", "PUBLIC_OPT_KEY", "build_jwt_auth", "csrf_exempt_paths", "retrieve_user"]

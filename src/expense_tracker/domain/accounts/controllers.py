@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from expense_tracker.constants import OAUTH_STATE_COOKIE, SESSION_COOKIE
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import AppSettings, Providers, Users
-from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
+from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY, SESSION_SECURITY
 from expense_tracker.domain.accounts.oauth import SignInError, pkce_pair
 from expense_tracker.domain.accounts.schemas import AccessToken, DevLogin, UserRead, UserSettings
 from expense_tracker.domain.accounts.services import AccountDisabledError
@@ -152,7 +152,13 @@ class AuthController(Controller):
         clear_state = Cookie(key=OAUTH_STATE_COOKIE, value="", path="/auth", max_age=0, httponly=True)
         return Redirect(safe_next(str(stored.get("n", "/"))), cookies=[cookie, clear_state], status_code=302)
 
-    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT, opt={PUBLIC_OPT_KEY: False})
+    @post(
+        "/logout",
+        operation_id="logout",
+        status_code=HTTP_204_NO_CONTENT,
+        opt={PUBLIC_OPT_KEY: False},
+        security=SESSION_SECURITY,
+    )
     async def logout(self, request: Request[User, Token, Any], users: Users) -> Response[None]:
         """Revoke this session's token server-side: the same token is refused (401) from now on."""
         token = request.auth
@@ -175,6 +181,7 @@ async def _provider(providers: Providers, key: str) -> Any:
 class AccountController(Controller):
     path = "/api"
     tags = ["account"]
+    security = SESSION_SECURITY
 
     @get("/me", operation_id="getMe")
     async def me(self, request: Request[User, Token, Any]) -> UserRead:

@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from expense_tracker.db.models import Category, User
 from expense_tracker.dependencies import Categories
+from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
 from expense_tracker.lib.structs import provided_fields
 
@@ -21,6 +22,7 @@ def category_read(category: Category) -> CategoryRead:
 class CategoryController(Controller):
     path = "/api/categories"
     tags = ["categories"]
+    security = SESSION_SECURITY
 
     @get("/", operation_id="listCategories")
     async def list_categories(self, request: Request[User, Any, Any], categories: Categories) -> list[CategoryRead]:

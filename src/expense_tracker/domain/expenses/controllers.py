@@ -17,6 +17,7 @@ from litestar.response import Stream
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from expense_tracker.db.models import Expense, User
 from expense_tracker.dependencies import Expenses
+from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.schemas import (
     ExpenseCreate,
@@ -91,6 +92,7 @@ class ImportForm:
 class ExpenseController(Controller):
     path = "/api/expenses"
     tags = ["expenses"]
+    security = SESSION_SECURITY
     dependencies = {"filters": Provide(provide_filters)}
 
     @get("/", operation_id="listExpenses")

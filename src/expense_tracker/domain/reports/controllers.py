@@ -9,6 +9,7 @@ from litestar.params import QueryParameter
 
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import DbSession
+from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.reports.schemas import Budget, ByCategory, Monthly, Summary
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.lib.money import parse_currency
@@ -40,6 +41,7 @@ def report_currency(user: User, currency: str | None) -> str:
 class ReportController(Controller):
     path = "/api/reports"
     tags = ["reports"]
+    security = SESSION_SECURITY
 
     @get("/summary", operation_id="reportSummary")
     async def summary(

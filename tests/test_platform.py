@@ -1,0 +1,145 @@
+"""Health, readiness, metrics, OpenAPI, error handling and request ids."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+
+from expense_tracker.app import create_app
+from expense_tracker.constants import (
+    JSON_BODY_MAX_BYTES,
+    METRIC_BUILD_INFO,
+    METRIC_HTTP_REQUESTS,
+    REQUEST_ID_HEADER,
+)
+from tests.conftest import Session, make_settings
+
+Client = AsyncTestClient[Litestar]
+
+
+def series(text: str, metric: str) -> set[str]:
+    return {line.split(" ")[0] for line in text.splitlines() if line.startswith(metric + "{")}
+
+
+async def test_liveness_and_readiness(client: Client) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ok"}
+
+
+async def test_readiness_fails_when_the_database_is_unreachable() -> None:
+    # Port 1 on loopback refuses connections at once: a database that is down.
+    app = create_app(
+        make_settings(
+            "postgresql+asyncpg://postgres@127.0.0.1:1/none",
+            OIDC_DISCOVERY_URL="",
+            OIDC_CLIENT_ID="",
+            OIDC_CLIENT_SECRET="",
+        )
+    )
+    async with AsyncTestClient(app=app) as broken:
+        assert (await broken.get("/healthz")).status_code == 200
+        response = await broken.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "127.0.0.1" not in response.text
+
+
+async def test_metrics_use_route_templates_so_series_stay_bounded(client: Client, user: Session) -> None:
+    for _ in range(250):
+        await client.get(f"/api/expenses/{uuid.uuid4()}", headers=user.headers)
+    before = series((await client.get("/metrics")).text, METRIC_HTTP_REQUESTS)
+    for _ in range(250):
+        await client.get(f"/api/expenses/{uuid.uuid4()}", headers=user.headers)
+    after_text = (await client.get("/metrics")).text
+    assert series(after_text, METRIC_HTTP_REQUESTS) == before
+    assert any('path="/api/expenses/{expense_id}"' in s and 'status_code="404"' in s for s in before)
+    assert not any(re.search(r"/api/expenses/[0-9a-f]{8}-", s) for s in before)
+    assert not any('path="/metrics"' in s or 'path="/healthz"' in s for s in series(after_text, METRIC_HTTP_REQUESTS))
+
+
+async def test_business_and_build_metrics(client: Client) -> None:
+    def value(text: str, name: str) -> float:
+        match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+        return float(match.group(1)) if match else 0.0
+
+    before = (await client.get("/metrics")).text
+    session = await client.post("/auth/dev-login", json={"email": f"m-{uuid.uuid4().hex}@example.com"})
+    headers = {"Authorization": f"Bearer {session.json()['access_token']}"}
+    await client.post("/api/expenses", json={"title": "t", "amount": "1"}, headers=headers)
+    await client.post("/api/expenses/import", files={"file": ("a.csv", b"title\n")}, headers=headers)
+    client.cookies.clear()
+    after = (await client.get("/metrics")).text
+    for name, delta in (
+        ('expense_tracker_sign_ins_total{provider="dev"}', 1),
+        ('expense_tracker_expenses_created_total{source="api"}', 1),
+        ('expense_tracker_imports_total{outcome="rejected"}', 1),
+        ('expense_tracker_imports_total{outcome="success"}', 0),
+    ):
+        assert value(after, name) - value(before, name) == delta, name
+    assert re.search(rf'^{METRIC_BUILD_INFO}{{commit="unknown",version="[^"]+"}} 1.0$', after, re.MULTILINE)
+    assert "expense_tracker_db_pool_connections_in_use" in after
+    assert re.search(r"^expense_tracker_db_pool_capacity 10.0$", after, re.MULTILINE)
+
+
+async def test_openapi_operations_have_ids_tags_and_security(client: Client) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    assert "BearerToken" in schema["components"]["securitySchemes"]
+    operations = [(path, op) for path, ops in schema["paths"].items() for op in ops.values()]
+    assert len(operations) >= 20
+    ids = [op["operationId"] for _, op in operations]
+    assert len(ids) == len(set(ids))
+    for path, op in operations:
+        assert op["tags"], path
+        assert op["security"] in ([{}], [{"BearerToken": []}]), path
+        if path.startswith(("/api/expenses", "/api/categories", "/api/reports", "/api/me", "/api/settings")):
+            assert op["security"] == [{"BearerToken": []}], path
+    assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_request_id_is_accepted_or_generated(client: Client) -> None:
+    given = await client.get("/healthz", headers={REQUEST_ID_HEADER: "abc-123"})
+    assert given.headers[REQUEST_ID_HEADER] == "abc-123"
+    generated = await client.get("/healthz", headers={REQUEST_ID_HEADER: "bad id with spaces\n"})
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.headers[REQUEST_ID_HEADER])
+
+
+async def test_large_json_body_is_413(client: Client, user: Session) -> None:
+    body = b'{"title": "x", "amount": "1", "notes": "' + b"n" * JSON_BODY_MAX_BYTES + b'"}'
+    response = await client.post(
+        "/api/expenses", content=body, headers={**user.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_malformed_json_is_400(client: Client, user: Session) -> None:
+    response = await client.post(
+        "/api/expenses", content=b"{not json", headers={**user.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_unexpected_errors_leak_nothing(database_url: str) -> None:
+    @get("/boom", opt={"public": True}, sync_to_thread=False)
+    def boom() -> None:
+        raise RuntimeError("SELECT secret FROM users -- password=hunter2")
+
+    app = create_app(make_settings(database_url, OIDC_DISCOVERY_URL="", OIDC_CLIENT_ID="", OIDC_CLIENT_SECRET=""))
+    app.register(boom)
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as test_client:
+        response = await test_client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"] == "An unexpected error occurred."
+    assert "secret" not in response.text
+    assert "hunter2" not in response.text
+
+
+async def test_unknown_route_is_problem_json(client: Client, user: Session) -> None:
+    response = await client.get("/api/nope", headers=user.headers)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
