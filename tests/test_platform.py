@@ -143,3 +143,21 @@ async def test_unknown_route_is_problem_json(client: Client, user: Session) -> N
     response = await client.get("/api/nope", headers=user.headers)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: Client, user: Session) -> None:
+    def count(text: str, path: str, status: str) -> float:
+        pattern = rf'^expense_tracker_requests_total{{[^}}]*path="{re.escape(path)}"[^}}]*status_code="{status}"[^}}]*}} (\S+)$'
+        return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
+
+    before = (await client.get("/metrics")).text
+    unauthorised = await client.get("/api/me")
+    assert unauthorised.status_code == 401
+    assert REQUEST_ID_HEADER in unauthorised.headers
+    client.cookies.set("et_session", user.token)
+    forged = await client.post("/api/categories", json={"name": "csrf"})
+    client.cookies.clear()
+    assert forged.status_code == 403
+    after = (await client.get("/metrics")).text
+    assert count(after, "/api/me", "401") - count(before, "/api/me", "401") == 1
+    assert count(after, "/api/categories", "403") - count(before, "/api/categories", "403") == 1

@@ -67,6 +67,7 @@ def _openapi_router() -> Router:
 def create_app(settings: Settings | None = None) -> Litestar:
     from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
     from litestar import Litestar
+    from litestar.config.app import AppConfig
     from litestar.config.csrf import CSRFConfig
     from litestar.datastructures import State
     from litestar.middleware import DefineMiddleware
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.lib import metrics
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
-    from expense_tracker.lib.problems import EXCEPTION_HANDLERS
+    from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
     from expense_tracker.settings import load_settings
 
     settings = settings or load_settings()
@@ -126,6 +127,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         opt = {PUBLIC_OPT_KEY: True}
         include_in_schema = False
 
+    def install_auth(app_config: AppConfig) -> AppConfig:
+        # Litestar puts auth outermost; moving it inside the request-id and metrics middleware (and before CSRF, so an
+        # anonymous POST is told 401 rather than 403) means refused requests still get a request id, an access-log
+        # line and their place in the RED metrics.
+        app_config = jwt_auth.on_app_init(app_config)
+        auth = app_config.middleware.pop(0)  # on_app_init inserted it at the front
+        app_config.middleware.insert(app_config.middleware.index(MiddlewareErrorBoundary) + 1, auth)
+        return app_config
+
     async def on_startup(app: Litestar) -> None:
         engine = alchemy.get_engine()
         if settings.is_sqlite:
@@ -148,10 +158,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReportController,
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy)],
-        on_app_init=[jwt_auth.on_app_init],
+        on_app_init=[install_auth],
         middleware=[
             RequestContextMiddleware,
             prometheus.middleware,
+            MiddlewareErrorBoundary,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
         ],
         dependencies=DEPENDENCIES,

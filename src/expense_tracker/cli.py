@@ -1,12 +1,26 @@
-"""``expense-tracker``: the Litestar CLI bound to this app (``run``, ``database upgrade``, ``routes``, ...)."""
+"""``expense-tracker``: the Litestar CLI bound to this app (``run``, ``database upgrade``, ``routes``, ...).
+
+``run`` is our own: it serves with uvicorn in this process (the supervisor and its workers, no extra wrapper process),
+empties the Prometheus multiprocess directory first, and exits 0 after a graceful SIGTERM drain.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
+
+import click
+
+from expense_tracker.constants import HTTP_PORT
+
+APP_FACTORY = "expense_tracker.app:create_app"
+GRACEFUL_SHUTDOWN_SECONDS = 20
+"""Less than the pod's terminationGracePeriodSeconds, so in-flight requests finish before a SIGKILL."""
 
 
 def reset_multiprocess_dir() -> None:
@@ -23,10 +37,51 @@ def reset_multiprocess_dir() -> None:
             child.unlink()
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    # uvicorn drains, restores the previous handler and re-raises the signal; ending here makes that exit code 0.
+    raise SystemExit(0)
+
+
+@click.command(name="run", help="Serve the app with uvicorn.")
+@click.option("-H", "--host", default="127.0.0.1", show_default=True, envvar="LITESTAR_HOST")
+@click.option("-p", "--port", default=HTTP_PORT, show_default=True, type=int, envvar="LITESTAR_PORT")
+@click.option(
+    "-W",
+    "--wc",
+    "--web-concurrency",
+    "workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar=["WEB_CONCURRENCY", "LITESTAR_WEB_CONCURRENCY"],
+    help="Worker processes.",
+)
+@click.option("-r", "--reload", is_flag=True, help="Restart on code changes (development).")
+def run_command(host: str, port: int, workers: int, reload: bool) -> None:
+    import uvicorn
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        raise click.UsageError("PROMETHEUS_MULTIPROC_DIR must be set when running more than one worker")
+    reset_multiprocess_dir()
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        reload_dirs=[str(Path(__file__).parent)] if reload else None,
+        log_config=None,  # the app configures structlog; uvicorn's own config would print unstructured lines
+        access_log=False,  # our request middleware writes the access line (without query strings)
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+
+
 def main() -> NoReturn:
-    os.environ.setdefault("LITESTAR_APP", "expense_tracker.app:create_app")
-    if len(sys.argv) > 1 and sys.argv[1] == "run":
-        reset_multiprocess_dir()
+    os.environ.setdefault("LITESTAR_APP", APP_FACTORY)
     from litestar.cli.main import litestar_group
 
+    litestar_group.add_command(run_command)  # type: ignore[arg-type]  # replaces Litestar's run (which wraps workers in a subprocess)
     sys.exit(litestar_group())

@@ -12,9 +12,10 @@ from typing import Any
 import structlog
 from advanced_alchemy.exceptions import DuplicateKeyError, NotFoundError
 from litestar import Request, Response
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 # Query parameters whose Python name differs from the name clients send (``from`` is a keyword).
@@ -103,6 +104,34 @@ def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundError) -> Re
 
 def conflict_handler(request: Request[Any, Any, Any], exc: DuplicateKeyError) -> Response[Any]:
     return problem_response(request, 409, "A resource with these values already exists.")
+
+
+class MiddlewareErrorBoundary:
+    """Turns errors raised by the auth and CSRF middleware into problem responses *here*.
+
+    Litestar converts middleware exceptions only at the outermost layer, so without this boundary a 401 or a CSRF 403
+    would pass the request-id and metrics middleware as an exception and be counted as a 200.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except HTTPException as exc:
+            if started or scope["type"] != ScopeType.HTTP:
+                raise
+            request: Request[Any, Any, Any] = Request(scope, receive)
+            response = http_exception_handler(request, exc)
+            await response.to_asgi_response(app=scope["litestar_app"], request=request)(scope, receive, send)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
