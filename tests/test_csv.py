@@ -68,7 +68,10 @@ async def test_export_honours_filters(client: Client, user: Session) -> None:
 
 
 async def test_unknown_categories_are_created(client: Client, user: Session) -> None:
-    content = "title,amount,spent_on,category\nVet,120.5,2024-05-01,Pets\nFood again,3,2024-05-02,food\nToy,9,2024-05-03,pets\n"
+    content = (
+        "title,amount,spent_on,category\n"
+        "Vet,120.5,2024-05-01,Pets\nFood again,3,2024-05-02,food\nToy,9,2024-05-03,pets\n"
+    )
     result = await upload(client, user, content)
     assert result.status_code == 201
     assert result.json() == {"imported": 3, "categories_created": ["Pets"]}

@@ -147,7 +147,8 @@ async def test_unknown_route_is_problem_json(client: Client, user: Session) -> N
 
 async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: Client, user: Session) -> None:
     def count(text: str, path: str, status: str) -> float:
-        pattern = rf'^expense_tracker_requests_total{{[^}}]*path="{re.escape(path)}"[^}}]*status_code="{status}"[^}}]*}} (\S+)$'
+        labels = rf'[^}}]*path="{re.escape(path)}"[^}}]*status_code="{status}"[^}}]*'
+        pattern = rf"^{METRIC_HTTP_REQUESTS}{{{labels}}} (\S+)$"
         return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
 
     before = (await client.get("/metrics")).text
