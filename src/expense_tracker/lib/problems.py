@@ -131,7 +131,7 @@ class MiddlewareErrorBoundary:
                 raise
             request: Request[Any, Any, Any] = Request(scope, receive)
             response = http_exception_handler(request, exc)
-            await response.to_asgi_response(app=scope["litestar_app"], request=request)(scope, receive, send)
+            await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
