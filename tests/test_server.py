@@ -26,19 +26,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(database_url: str, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+def serve(database_url: str, log: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "expense_tracker", "run", "--host", "127.0.0.1", "--port", str(port), *args],
         env={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "APP_ENV": "development", **env},
-        stdout=subprocess.PIPE,
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "server exited")
+            raise AssertionError(log.read_text())
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return process, base
@@ -58,8 +58,11 @@ def stop() -> Iterator[list[subprocess.Popen[bytes]]]:
             process.wait()
 
 
-def test_sigterm_drains_in_flight_requests_and_exits_0(database_url: str, stop: list[subprocess.Popen[bytes]]) -> None:
-    process, base = serve(database_url)
+def test_sigterm_drains_in_flight_requests_and_exits_0(
+    database_url: str, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
+) -> None:
+    log = tmp_path / "server.log"
+    process, base = serve(database_url, log)
     stop.append(process)
     token = httpx.post(f"{base}/auth/dev-login", json={"email": "drain@example.com"}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -81,12 +84,15 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(database_url: str, stop: 
     assert result["response"].status_code == 201, result["response"].text
     assert result["response"].json()["imported"] == rows
 
-    restarted, base = serve(database_url)
+    restarted, base = serve(database_url, log)
     stop.append(restarted)
     listing = httpx.get(f"{base}/api/expenses?limit=1", headers=headers).json()
     assert listing["total"] == rows
     restarted.send_signal(signal.SIGTERM)
     assert restarted.wait(timeout=30) == 0
+    output = log.read_text()
+    assert "/api/expenses/import" in output  # the access log saw the request ...
+    assert token not in output  # ... but never the session token
 
 
 def test_metrics_aggregate_across_workers(
@@ -96,7 +102,7 @@ def test_metrics_aggregate_across_workers(
     metrics_dir.mkdir()
     stale = metrics_dir / "counter_99999.db"
     stale.write_bytes(b"left over from a previous run")
-    process, base = serve(database_url, "--wc", "2", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    process, base = serve(database_url, tmp_path / "server.log", "--wc", "2", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     stop.append(process)
     assert not stale.exists()  # emptied before the workers started
     with httpx.Client(base_url=base) as client:
