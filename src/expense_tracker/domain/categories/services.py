@@ -6,16 +6,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select, update
 
 from expense_tracker.db.models import Category, Expense
+from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
 
 
-class CategoryService(SQLAlchemyAsyncRepositoryService[Category]):
+class CategoryService(OwnedRowService[Category]):
     class Repo(SQLAlchemyAsyncRepository[Category]):
         model_type = Category
 
@@ -26,14 +25,6 @@ class CategoryService(SQLAlchemyAsyncRepositoryService[Category]):
             Category.user_id == user_id, order_by=[(Category.name, False)]
         )
         return result
-
-    async def get_owned(self, user_id: uuid.UUID, category_id: uuid.UUID) -> Category:
-        category: Category | None = await self.repository.get_one_or_none(
-            Category.id == category_id, Category.user_id == user_id
-        )
-        if category is None:
-            raise NotFoundError(f"category {category_id}")
-        return category
 
     async def owns(self, user_id: uuid.UUID, category_id: uuid.UUID) -> bool:
         found: bool = await self.repository.exists(Category.id == category_id, Category.user_id == user_id)
@@ -55,10 +46,7 @@ class CategoryService(SQLAlchemyAsyncRepositoryService[Category]):
         category = await self.get_owned(user_id, category_id)
         if "name" in values:
             await self._ensure_unique(user_id, values["name"], exclude=category_id)
-        for key, value in values.items():
-            setattr(category, key, value)
-        updated: Category = await self.repository.update(category)
-        return updated
+        return await self.apply(category, values)
 
     async def delete_for(self, user_id: uuid.UUID, category_id: uuid.UUID, reassign_to: uuid.UUID | None) -> None:
         """Delete a category; if expenses use it, they must be moved to ``reassign_to`` (else 409)."""

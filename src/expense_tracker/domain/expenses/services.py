@@ -6,9 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +14,7 @@ from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.csv_io import ImportRow
 from expense_tracker.domain.expenses.schemas import ExpenseFilters
+from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import today_in
 
@@ -54,7 +53,7 @@ def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expen
     return select(Expense).where(*filter_clauses(user_id, filters)).order_by(*_ORDER[filters.sort])
 
 
-class ExpenseService(SQLAlchemyAsyncRepositoryService[Expense]):
+class ExpenseService(OwnedRowService[Expense]):
     class Repo(SQLAlchemyAsyncRepository[Expense]):
         model_type = Expense
 
@@ -67,14 +66,6 @@ class ExpenseService(SQLAlchemyAsyncRepositoryService[Expense]):
         total = await session.scalar(select(func.count()).select_from(Expense).where(*filter_clauses(user_id, filters)))
         rows = await session.scalars(filtered_select(user_id, filters).limit(limit).offset(offset))
         return rows.all(), total or 0
-
-    async def get_owned(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> Expense:
-        expense: Expense | None = await self.repository.get_one_or_none(
-            Expense.id == expense_id, Expense.user_id == user_id
-        )
-        if expense is None:
-            raise NotFoundError(f"expense {expense_id}")
-        return expense
 
     async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
         if category_id is not None and not await CategoryService(session=self.repository.session).owns(
@@ -93,10 +84,7 @@ class ExpenseService(SQLAlchemyAsyncRepositoryService[Expense]):
         expense = await self.get_owned(user_id, expense_id)
         if "category_id" in values:
             await self._check_category(user_id, values["category_id"])
-        for key, value in values.items():
-            setattr(expense, key, value)
-        updated: Expense = await self.repository.update(expense)
-        return updated
+        return await self.apply(expense, values)
 
     async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
         expense = await self.get_owned(user_id, expense_id)

@@ -5,6 +5,7 @@ import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from expense_tracker.db.models import User
@@ -19,11 +20,17 @@ from expense_tracker.lib.timezones import month_start, today_in
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-def period(user: User, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
-    """Defaults to the current calendar month in the user's time zone."""
-    today = today_in(user.timezone)
-    start = start or month_start(today)
-    end = end or today
+Period = tuple[dt.date, dt.date]
+
+
+async def provide_period(
+    request: Request[User, Any, Any],
+    date_from: Annotated[dt.date | None, QueryParameter(name="from", description="Default: 1st of this month.")] = None,
+    date_to: Annotated[dt.date | None, QueryParameter(name="to", description="Inclusive. Default: today.")] = None,
+) -> Period:
+    """The report period; defaults to the current calendar month in the user's time zone."""
+    today = today_in(request.user.timezone)
+    start, end = date_from or month_start(today), date_to or today
     if start > end:
         raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
     return start, end
@@ -41,6 +48,7 @@ def report_currency(user: User, currency: str | None) -> str:
 class ReportController(Controller):
     path = "/api/reports"
     tags = ["reports"]
+    dependencies = {"period": Provide(provide_period)}
     security = SESSION_SECURITY
 
     @get("/summary", operation_id="reportSummary")
@@ -48,11 +56,10 @@ class ReportController(Controller):
         self,
         request: Request[User, Any, Any],
         db_session: DbSession,
-        date_from: Annotated[dt.date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        period: NamedDependency[Period],
     ) -> Summary:
         """Total, count and average per currency for a period (default: this month)."""
-        start, end = period(request.user, date_from, date_to)
+        start, end = period
         return await ReportService(db_session).summary(request.user.id, start, end)
 
     @get("/by-category", operation_id="reportByCategory")
@@ -60,12 +67,11 @@ class ReportController(Controller):
         self,
         request: Request[User, Any, Any],
         db_session: DbSession,
-        date_from: Annotated[dt.date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        period: NamedDependency[Period],
         currency: Annotated[str | None, QueryParameter(description="Default: the user's currency.")] = None,
     ) -> ByCategory:
         """Sum, count and share of the period's total per category, in one currency."""
-        start, end = period(request.user, date_from, date_to)
+        start, end = period
         return await ReportService(db_session).by_category(
             request.user.id, start, end, report_currency(request.user, currency)
         )
