@@ -96,10 +96,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.expenses.controllers import ExpenseController
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
+    from expense_tracker.domain.web import template_config, web_controllers
     from expense_tracker.lib import metrics
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
+    from expense_tracker.lib.security_headers import SecurityHeadersMiddleware
     from expense_tracker.settings import load_settings
 
     settings = settings or load_settings()
@@ -156,11 +158,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CategoryController,
             ExpenseController,
             ReportController,
+            *web_controllers(),
         ],
+        template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=alchemy)],
         on_app_init=[install_auth],
         middleware=[
             RequestContextMiddleware,
+            SecurityHeadersMiddleware,
             prometheus.middleware,
             MiddlewareErrorBoundary,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),

@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import structlog
 from advanced_alchemy.exceptions import DuplicateKeyError, NotFoundError
 from litestar import Request, Response
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
+
+from expense_tracker.constants import API_PREFIX
 
 PROBLEM_JSON = "application/problem+json"
 # Query parameters whose Python name differs from the name clients send (``from`` is a keyword).
@@ -30,6 +33,11 @@ class FieldValidationError(ValidationException):
 
     def __init__(self, errors: list[dict[str, Any]], detail: str = "Validation failed") -> None:
         super().__init__(detail=detail, extra=errors)
+        self.errors = errors
+
+    def by_field(self) -> dict[str, str]:
+        """For forms: the first message per field, capitalised for display next to the input."""
+        return {e["field"]: str(e["message"]).capitalize() for e in reversed(self.errors)}
 
 
 class ConflictError(HTTPException):
@@ -39,6 +47,18 @@ class ConflictError(HTTPException):
 def field_error(field: str, message: str) -> ValueError:
     """An error raised from msgspec ``__post_init__`` that still names its field in the response."""
     return ValueError(f"{field}: {message}")
+
+
+_MSGSPEC_PATH = re.compile(r"^(?P<message>.+?) - at `\$\.(?P<field>[A-Za-z_]+)")
+
+
+def split_field(message: str, default_field: str = "") -> tuple[str, str]:
+    """(field, message) from our ``"field: message"`` errors or msgspec's ``"... - at `$.field`"`` ones."""
+    if match := _FIELD_PREFIX.match(message):
+        return match["field"], match["message"]
+    if match := _MSGSPEC_PATH.match(message):
+        return match["field"], match["message"]
+    return default_field, message
 
 
 def _normalise_errors(extra: Any) -> list[dict[str, Any]]:
@@ -51,12 +71,8 @@ def _normalise_errors(extra: Any) -> list[dict[str, Any]]:
         if "field" in item:
             errors.append(item)
             continue
-        message = str(item.get("message", "invalid value"))
-        field = str(item.get("key") or "")
-        if match := _FIELD_PREFIX.match(message):
-            field, message = match["field"], match["message"]
-        elif field == "data":
-            field = "body"
+        key = str(item.get("key") or "")
+        field, message = split_field(str(item.get("message", "invalid value")), "body" if key == "data" else key)
         field = _QUERY_ALIASES.get(field, field)
         errors.append({"field": field, "message": message})
     return errors
@@ -76,10 +92,31 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser navigating to a page (not an API client): errors become pages, 401 becomes the sign-in page."""
+    return not request.url.path.startswith(f"{API_PREFIX}/") and "text/html" in request.headers.get("accept", "")
+
+
+def html_error(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    from litestar.response import Redirect, Template
+
+    if status == HTTP_401_UNAUTHORIZED:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?{urlencode({'next': target})}", status_code=303)
+    title = "Page not found" if status == HTTP_404_NOT_FOUND else HTTPStatus(status).phrase
+    context = {"title": title, "message": message, "user": request.scope.get("user"), "theme": "system"}
+    return Template(template_name="error.html", context=context, status_code=status)
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
         return internal_error_handler(request, exc)
+    if wants_html(request):
+        message = "We could not find that page." if status == HTTP_404_NOT_FOUND else (exc.detail or "")
+        if isinstance(exc, ValidationException):
+            message = "; ".join(f"{e['field']}: {e['message']}" for e in _normalise_errors(exc.extra)) or message
+        return html_error(request, status, message)
     extra: dict[str, Any] = {}
     detail = exc.detail or HTTPStatus(status).phrase
     if isinstance(exc, ValidationException):
@@ -94,12 +131,16 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", path=request.url.path, method=request.method, exc_type=type(exc).__name__)
+    if wants_html(request):
+        return html_error(
+            request, HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again."
+        )
     return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred.")
 
 
 def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundError) -> Response[Any]:
     # Another user's object and a missing one look the same on purpose: ids must not leak existence.
-    return problem_response(request, 404, "No such resource.")
+    return http_exception_handler(request, NotFoundException(detail="No such resource."))
 
 
 def conflict_handler(request: Request[Any, Any, Any], exc: DuplicateKeyError) -> Response[Any]:

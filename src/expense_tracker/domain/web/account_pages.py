@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import MultipartBody, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from expense_tracker.constants import IMPORT_FILE_MAX_BYTES
+from expense_tracker.db.models import User
+from expense_tracker.dependencies import Expenses, Users
+from expense_tracker.domain.accounts.schemas import UserSettings
+from expense_tracker.domain.expenses import csv_io
+from expense_tracker.domain.web.common import HTML_OPT, render, see_other
+from expense_tracker.domain.web.forms import parse_form
+from expense_tracker.lib import metrics
+from expense_tracker.lib.money import currency_codes
+from expense_tracker.lib.timezones import timezone_names
+
+
+@dataclass
+class UploadForm:
+    file: UploadFile | None = None
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+    opt = HTML_OPT
+
+    @get("/import")
+    async def import_page(self, request: Request[User, Any, Any]) -> Template:
+        return render(request, "import.html", errors=[], error_count=0, imported=None, columns=csv_io.COLUMNS)
+
+    @post("/import", request_max_body_size=IMPORT_FILE_MAX_BYTES + 64 * 1024)
+    async def import_upload(
+        self, request: Request[User, Any, Any], data: MultipartBody[UploadForm], expenses: Expenses
+    ) -> Template:
+        content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1) if data.file else b""
+        context: dict[str, Any] = {"errors": [], "error_count": 0, "imported": None, "columns": csv_io.COLUMNS}
+        if not content:
+            context["errors"] = [{"row": "", "field": "file", "message": "Choose a CSV file to import."}]
+            return render(request, "import.html", status_code=400, **context)
+        if len(content) > IMPORT_FILE_MAX_BYTES:
+            context["errors"] = [{"row": "", "field": "file", "message": "The file is larger than 5 MiB."}]
+            metrics.IMPORTS.labels(outcome="rejected").inc()
+            return render(request, "import.html", status_code=413, **context)
+        try:
+            rows = csv_io.parse_import(content, request.user.currency)
+        except csv_io.ImportRejectedError as exc:
+            metrics.IMPORTS.labels(outcome="rejected").inc()
+            return render(
+                request, "import.html", status_code=400, **{**context, "errors": exc.errors, "error_count": exc.total}
+            )
+        created = await expenses.import_rows(request.user, rows)
+        metrics.IMPORTS.labels(outcome="success").inc()
+        metrics.EXPENSES_CREATED.labels(source="import").inc(len(rows))
+        return render(request, "import.html", **{**context, "imported": len(rows), "created": created})
+
+    @get("/settings")
+    async def settings_page(self, request: Request[User, Any, Any]) -> Template:
+        user = request.user
+        form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone}
+        return self._settings(request, form, {})
+
+    @post("/settings")
+    async def save_settings(
+        self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], users: Users
+    ) -> Template | Redirect:
+        body, errors = parse_form(UserSettings, data)
+        if body is None:
+            return self._settings(request, data, errors, status_code=400)
+        await users.update(
+            {"currency": body.currency, "theme": body.theme, "timezone": body.timezone}, item_id=request.user.id
+        )
+        return see_other("/settings", msg="settings-saved")
+
+    def _settings(
+        self, request: Request[User, Any, Any], form: dict[str, str], errors: dict[str, str], status_code: int = 200
+    ) -> Template:
+        return render(
+            request,
+            "settings.html",
+            status_code=status_code,
+            form=form,
+            errors=errors,
+            currencies=sorted(currency_codes()),
+            timezones=sorted(timezone_names()),
+        )

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+
+from expense_tracker.db.models import Expense, User
+from expense_tracker.dependencies import Categories, DbSession
+from expense_tracker.domain.categories.schemas import CategoryCreate
+from expense_tracker.domain.web.common import HTML_OPT, render, see_other
+from expense_tracker.domain.web.forms import parse_form
+from expense_tracker.lib.problems import FieldValidationError
+
+OPTIONAL = frozenset({"monthly_budget"})
+
+
+async def usage_counts(db_session: Any, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    statement = (
+        select(Expense.category_id, func.count())
+        .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
+        .group_by(Expense.category_id)
+    )
+    return dict((await db_session.execute(statement)).tuples().all())
+
+
+class CategoryPages(Controller):
+    path = "/categories"
+    include_in_schema = False
+    opt = HTML_OPT
+
+    async def _page(
+        self,
+        request: Request[User, Any, Any],
+        categories: Categories,
+        db_session: Any,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Template:
+        user = request.user
+        context.setdefault("new_form", {"name": "", "color": "#4f7cac", "monthly_budget": ""})
+        context.setdefault("errors", {})
+        context.setdefault("error_for", None)
+        return render(
+            request,
+            "categories.html",
+            status_code=status_code,
+            categories=await categories.list_for(user.id),
+            usage=await usage_counts(db_session, user.id),
+            **context,
+        )
+
+    @get("/")
+    async def list_page(
+        self, request: Request[User, Any, Any], categories: Categories, db_session: DbSession
+    ) -> Template:
+        return await self._page(request, categories, db_session)
+
+    @post("/")
+    async def create(
+        self,
+        request: Request[User, Any, Any],
+        data: URLEncodedBody[dict[str, str]],
+        categories: Categories,
+        db_session: DbSession,
+    ) -> Template | Redirect:
+        body, errors = parse_form(CategoryCreate, data, OPTIONAL)
+        if body is not None:
+            try:
+                values = {"name": body.name, "color": body.color, "monthly_budget": body.monthly_budget}
+                await categories.create_for(request.user.id, values)
+                return see_other("/categories", msg="category-added")
+            except HTTPException as exc:
+                errors = {"name": str(exc.detail)}
+        return await self._page(request, categories, db_session, 400, new_form=data, errors=errors, error_for="new")
+
+    @post("/{category_id:uuid}")
+    async def update(
+        self,
+        request: Request[User, Any, Any],
+        category_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+        categories: Categories,
+        db_session: DbSession,
+    ) -> Template | Redirect:
+        await categories.get_owned(request.user.id, category_id)
+        body, errors = parse_form(CategoryCreate, data, OPTIONAL)
+        if body is not None:
+            try:
+                values = {"name": body.name, "color": body.color, "monthly_budget": body.monthly_budget}
+                await categories.update_for(request.user.id, category_id, values)
+                return see_other("/categories", msg="category-saved")
+            except HTTPException as exc:
+                errors = {"name": str(exc.detail)}
+        return await self._page(
+            request, categories, db_session, 400, errors=errors, error_for=str(category_id), edit_form=data
+        )
+
+    @get("/{category_id:uuid}/delete")
+    async def delete_page(
+        self,
+        request: Request[User, Any, Any],
+        category_id: FromPath[uuid.UUID],
+        categories: Categories,
+        db_session: DbSession,
+    ) -> Template:
+        category = await categories.get_owned(request.user.id, category_id)
+        in_use = (await usage_counts(db_session, request.user.id)).get(category_id, 0)
+        others = [c for c in await categories.list_for(request.user.id) if c.id != category_id]
+        return render(request, "category_delete.html", category=category, in_use=in_use, others=others, errors={})
+
+    @post("/{category_id:uuid}/delete")
+    async def delete(
+        self,
+        request: Request[User, Any, Any],
+        category_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+        categories: Categories,
+        db_session: DbSession,
+    ) -> Template | Redirect:
+        target = data.get("reassign_to") or None
+        try:
+            reassign = uuid.UUID(target) if target else None
+            await categories.delete_for(request.user.id, category_id, reassign)
+        except (ValueError, HTTPException) as exc:
+            message = (
+                "Choose where its expenses should go."
+                if not isinstance(exc, FieldValidationError)
+                else ("Choose another of your categories.")
+            )
+            category = await categories.get_owned(request.user.id, category_id)
+            in_use = (await usage_counts(db_session, request.user.id)).get(category_id, 0)
+            others = [c for c in await categories.list_for(request.user.id) if c.id != category_id]
+            return render(
+                request,
+                "category_delete.html",
+                status_code=400,
+                category=category,
+                in_use=in_use,
+                others=others,
+                errors={"reassign_to": message},
+            )
+        return see_other("/categories", msg="category-deleted")

@@ -1,0 +1,289 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from expense_tracker.constants import PAGE_SIZE_MAX
+from expense_tracker.db.models import Category, Expense, User
+from expense_tracker.dependencies import Categories, DbSession, Expenses
+from expense_tracker.domain.accounts.controllers import safe_next
+from expense_tracker.domain.expenses.controllers import provide_filters
+from expense_tracker.domain.expenses.schemas import ExpenseCreate, ExpenseFilters
+from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
+from expense_tracker.domain.web.forms import parse_form
+from expense_tracker.lib import metrics
+from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.structs import provided_fields
+from expense_tracker.lib.timezones import month_start, today_in
+
+UI_PAGE_SIZE = 25
+OPTIONAL_EXPENSE_FIELDS = frozenset({"currency", "category_id", "spent_on", "notes"})
+SORTS = {
+    "-spent_on": "Newest first",
+    "spent_on": "Oldest first",
+    "-amount": "Largest first",
+    "amount": "Smallest first",
+    "created_at": "Recently added last",
+}
+
+
+def filter_query(filters: ExpenseFilters) -> dict[str, Any]:
+    """The filters as URL parameters, so a view can be bookmarked, shared and exported."""
+    return {
+        "from": filters.date_from,
+        "to": filters.date_to,
+        "category_id": filters.category_id,
+        "q": filters.q,
+        "min_amount": filters.min_amount,
+        "max_amount": filters.max_amount,
+        "sort": None if filters.sort == "-spent_on" else filters.sort,
+    }
+
+
+def blank_form(user: User, category_id: uuid.UUID | None = None) -> dict[str, Any]:
+    return {
+        "title": "",
+        "amount": "",
+        "currency": user.currency,
+        "category_id": str(category_id or ""),
+        "spent_on": today_in(user.timezone).isoformat(),
+        "notes": "",
+    }
+
+
+def expense_form(expense: Expense) -> dict[str, Any]:
+    return {
+        "title": expense.title,
+        "amount": f"{expense.amount:.2f}",
+        "currency": expense.currency,
+        "category_id": str(expense.category_id or ""),
+        "spent_on": expense.spent_on.isoformat(),
+        "notes": expense.notes,
+    }
+
+
+async def last_used_category(db_session: Any, user_id: uuid.UUID) -> uuid.UUID | None:
+    statement = (
+        select(Expense.category_id)
+        .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
+        .order_by(Expense.created_at.desc())
+        .limit(1)
+    )
+    category_id: uuid.UUID | None = await db_session.scalar(statement)
+    return category_id
+
+
+def names_by_id(categories: Sequence[Category]) -> dict[uuid.UUID, Category]:
+    return {c.id: c for c in categories}
+
+
+class DashboardPage(Controller):
+    include_in_schema = False
+    opt = HTML_OPT
+
+    @get("/")
+    async def dashboard(
+        self, request: Request[User, Any, Any], db_session: DbSession, categories: Categories, expenses: Expenses
+    ) -> Template:
+        user = request.user
+        today = today_in(user.timezone)
+        this_month, last_month = month_start(today), month_start(today, 1)
+        reports = ReportService(db_session)
+        current = await reports.summary(user.id, this_month, today)
+        previous = await reports.summary(user.id, last_month, this_month - dt.timedelta(days=1))
+        budget = await reports.budget(user.id, this_month, user.currency)
+        latest, _ = await expenses.page(user.id, ExpenseFilters(), limit=8, offset=0)
+        cats = await categories.list_for(user.id)
+
+        def total(summary: Any) -> Any:
+            return next((c.total for c in summary.currencies if c.currency == user.currency), None)
+
+        return render(
+            request,
+            "dashboard.html",
+            this_total=total(current),
+            last_total=total(previous),
+            month_label=f"{today:%B %Y}",
+            budget_lines=[line for line in budget.lines if line.budget is not None],
+            latest=latest,
+            categories=cats,
+            by_id=names_by_id(cats),
+            form=blank_form(user, await last_used_category(db_session, user.id)),
+            errors={},
+        )
+
+
+class ExpensePages(Controller):
+    path = "/expenses"
+    include_in_schema = False
+    opt = HTML_OPT
+    dependencies = {"filters": Provide(provide_filters)}
+
+    @get("/")
+    async def list_page(
+        self,
+        request: Request[User, Any, Any],
+        filters: NamedDependency[ExpenseFilters],
+        categories: Categories,
+        expenses: Expenses,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = UI_PAGE_SIZE,
+    ) -> Template:
+        user = request.user
+        items, total = await expenses.page(user.id, filters, limit, offset)
+        cats = await categories.list_for(user.id)
+        query = filter_query(filters)
+        return render(
+            request,
+            "expenses.html",
+            items=items,
+            edit_forms={e.id: expense_form(e) for e in items},
+            total=total,
+            offset=offset,
+            limit=limit,
+            filters=filters,
+            query=query,
+            categories=cats,
+            by_id=names_by_id(cats),
+            sorts=SORTS,
+            page_url=lambda new_offset: with_query("/expenses", {**query, "offset": new_offset or None}),
+            sort_url=lambda key: with_query("/expenses", {**query, "sort": key}),
+            export_url=with_query("/api/expenses/export.csv", query),
+            here=with_query("/expenses", {**query, "offset": offset or None}),
+        )
+
+    @get("/new")
+    async def new_page(
+        self, request: Request[User, Any, Any], categories: Categories, db_session: DbSession
+    ) -> Template:
+        user = request.user
+        default = await last_used_category(db_session, user.id)
+        return render(
+            request,
+            "expense_form.html",
+            expense=None,
+            form=blank_form(user, default),
+            errors={},
+            categories=await categories.list_for(user.id),
+            next_path="/expenses",
+        )
+
+    @post("/")
+    async def create(
+        self,
+        request: Request[User, Any, Any],
+        data: URLEncodedBody[dict[str, str]],
+        categories: Categories,
+        expenses: Expenses,
+    ) -> Template | Redirect:
+        user = request.user
+        next_path = safe_next(data.get("next") or "/expenses")
+        body, errors = parse_form(ExpenseCreate, data, OPTIONAL_EXPENSE_FIELDS)
+        if body is not None:
+            try:
+                await expenses.create_for(user, provided_fields(body))
+            except FieldValidationError as exc:
+                errors = exc.by_field()
+            else:
+                metrics.EXPENSES_CREATED.labels(source="ui").inc()
+                return see_other(next_path, msg="added")
+        return render(
+            request,
+            "expense_form.html",
+            status_code=400,
+            expense=None,
+            form=data,
+            errors=errors,
+            categories=await categories.list_for(user.id),
+            next_path=next_path,
+        )
+
+    @get("/{expense_id:uuid}/edit")
+    async def edit_page(
+        self,
+        request: Request[User, Any, Any],
+        expense_id: FromPath[uuid.UUID],
+        categories: Categories,
+        expenses: Expenses,
+        next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Template:
+        expense = await expenses.get_owned(request.user.id, expense_id)
+        return render(
+            request,
+            "expense_form.html",
+            expense=expense,
+            form=expense_form(expense),
+            errors={},
+            categories=await categories.list_for(request.user.id),
+            next_path=safe_next(next_path or "/expenses"),
+        )
+
+    @post("/{expense_id:uuid}")
+    async def update(
+        self,
+        request: Request[User, Any, Any],
+        expense_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+        categories: Categories,
+        expenses: Expenses,
+    ) -> Template | Redirect:
+        user = request.user
+        expense = await expenses.get_owned(user.id, expense_id)
+        next_path = safe_next(data.get("next") or "/expenses")
+        body, errors = parse_form(ExpenseCreate, data, OPTIONAL_EXPENSE_FIELDS)
+        if body is not None:
+            values = provided_fields(body)
+            values["category_id"] = body.category_id  # a blank select means "no category"
+            values.setdefault("currency", user.currency)
+            try:
+                await expenses.update_for(user.id, expense.id, values)
+            except FieldValidationError as exc:
+                errors = exc.by_field()
+            else:
+                return see_other(next_path, msg="saved")
+        return render(
+            request,
+            "expense_form.html",
+            status_code=400,
+            expense=expense,
+            form=data,
+            errors=errors,
+            categories=await categories.list_for(user.id),
+            next_path=next_path,
+        )
+
+    @get("/{expense_id:uuid}/delete")
+    async def delete_page(
+        self,
+        request: Request[User, Any, Any],
+        expense_id: FromPath[uuid.UUID],
+        expenses: Expenses,
+        next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Template:
+        """The no-JavaScript confirmation step (with JavaScript a dialog asks instead)."""
+        expense = await expenses.get_owned(request.user.id, expense_id)
+        return render(request, "expense_delete.html", expense=expense, next_path=safe_next(next_path or "/expenses"))
+
+    @post("/{expense_id:uuid}/delete")
+    async def delete(
+        self,
+        request: Request[User, Any, Any],
+        expense_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+        expenses: Expenses,
+    ) -> Template | Redirect:
+        next_path = safe_next(data.get("next") or "/expenses")
+        if data.get("confirm") != "yes":
+            expense = await expenses.get_owned(request.user.id, expense_id)
+            return render(request, "expense_delete.html", expense=expense, next_path=next_path)
+        await expenses.delete_for(request.user.id, expense_id)
+        return see_other(next_path, msg="deleted")

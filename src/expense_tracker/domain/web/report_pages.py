@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from expense_tracker.db.models import User
+from expense_tracker.dependencies import DbSession
+from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.web.common import HTML_OPT, render
+from expense_tracker.lib.charts import Bar, bar_chart, column_chart
+from expense_tracker.lib.formatting import money, month_label
+from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.timezones import month_start, today_in
+
+
+class ReportPages(Controller):
+    include_in_schema = False
+    opt = HTML_OPT
+
+    @get("/reports")
+    async def reports(
+        self,
+        request: Request[User, Any, Any],
+        db_session: DbSession,
+        date_from: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+    ) -> Template:
+        user = request.user
+        today = today_in(user.timezone)
+        start, end = date_from or month_start(today), date_to or today
+        if start > end:
+            raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
+        reports = ReportService(db_session)
+        monthly = await reports.monthly(user.id, today, 12, user.currency)
+        by_category = await reports.by_category(user.id, start, end, user.currency)
+        budget = await reports.budget(user.id, month_start(today), user.currency)
+        year_total = sum((m.total for m in monthly.months), Decimal(0))
+        trend = column_chart(
+            [Bar(month_label(m.month), m.total, money(m.total, user.currency)) for m in monthly.months],
+            title=f"Spending per month, last 12 months ({user.currency})",
+            description=f"Total over the 12 months: {money(year_total, user.currency)}.",
+            chart_id="trend",
+        )
+        split = bar_chart(
+            [Bar(c.name, c.total, money(c.total, user.currency), c.color) for c in by_category.categories],
+            title=f"Spending by category, {start.isoformat()} to {end.isoformat()}",
+            description=f"Total: {money(by_category.total, user.currency)}.",
+            chart_id="by-category",
+        )
+        return render(
+            request,
+            "reports.html",
+            monthly=monthly,
+            by_category=by_category,
+            budget=budget,
+            trend_svg=trend,
+            split_svg=split,
+            start=start,
+            end=end,
+            budget_month=f"{today:%B %Y}",
+        )
