@@ -7,6 +7,7 @@ with the reason; with ``REQUIRE_POSTGRES=1`` (CI) they fail instead.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -35,13 +36,20 @@ def _asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _postgres_available() -> str | None:
+async def postgres_unavailable_reason() -> str | None:
     try:
         connection = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL), timeout=3)
     except (OSError, asyncpg.PostgresError) as exc:
         return f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {exc}"
     await connection.close()
     return None
+
+
+def run_in_thread(coroutine: Any) -> Any:
+    """Run a coroutine to completion on a private loop: for sync fixtures in threads that own another loop
+    (Playwright's sync API runs one in the main thread)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def require_postgres(reason: str | None) -> None:
@@ -100,7 +108,7 @@ async def postgres() -> AsyncIterator[ThrowawayPostgres]:
 
 @pytest.fixture(scope="session")
 async def postgres_unavailable() -> str | None:
-    return await _postgres_available()
+    return await postgres_unavailable_reason()
 
 
 @pytest.fixture(scope="session")

@@ -52,13 +52,34 @@ def field_error(field: str, message: str) -> ValueError:
 _MSGSPEC_PATH = re.compile(r"^(?P<message>.+?) - at `\$\.(?P<field>[A-Za-z_]+)")
 
 
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[A-Za-z_]+)`")
+# msgspec's wording, translated into what a person filling in a form understands.
+_FRIENDLY = (
+    (re.compile(r"^Invalid decimal string$"), "must be a decimal number such as 12.50"),
+    (re.compile(r"^Invalid RFC3339 encoded date$"), "must be a date as YYYY-MM-DD"),
+    (re.compile(r"^Invalid UUID$"), "is not a valid id"),
+    (re.compile(r"^Expected `str` matching regex .*"), "is not in the expected format"),
+    (re.compile(r"^Expected `str` of length >= (\d+)$"), "must be at least {0} characters"),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), "must be at most {0} characters"),
+)
+
+
+def _friendly(message: str) -> str:
+    for pattern, text in _FRIENDLY:
+        if match := pattern.match(message):
+            return text.format(*match.groups())
+    return message
+
+
 def split_field(message: str, default_field: str = "") -> tuple[str, str]:
     """(field, message) from our ``"field: message"`` errors or msgspec's ``"... - at `$.field`"`` ones."""
     if match := _FIELD_PREFIX.match(message):
         return match["field"], match["message"]
     if match := _MSGSPEC_PATH.match(message):
-        return match["field"], match["message"]
-    return default_field, message
+        return match["field"], _friendly(match["message"])
+    if match := _MISSING.match(message):
+        return match["field"], "is required"
+    return default_field, _friendly(message)
 
 
 def _normalise_errors(extra: Any) -> list[dict[str, Any]]:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
@@ -34,6 +34,8 @@ from expense_tracker.lib.money import parse_amount
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
 
+T = TypeVar("T")
+
 
 def expense_read(expense: Expense) -> ExpenseRead:
     return ExpenseRead(
@@ -49,34 +51,45 @@ def expense_read(expense: Expense) -> ExpenseRead:
     )
 
 
-def _amount_bound(field: str, raw: str | None) -> Decimal | None:
-    if raw is None or raw == "":
+def _optional(field: str, raw: str | None, parse: Callable[[str], T], message: str) -> T | None:
+    """Blank means "not filtering" (HTML filter forms send empty fields); anything else must parse."""
+    if raw is None or not raw.strip():
         return None
     try:
-        return parse_amount(raw, allow_zero=True)
-    except ValueError as exc:
-        raise FieldValidationError([{"field": field, "message": str(exc)}]) from None
+        return parse(raw.strip())
+    except ValueError:
+        raise FieldValidationError([{"field": field, "message": message}]) from None
+
+
+def _amount(raw: str) -> Decimal:
+    return parse_amount(raw, allow_zero=True)
 
 
 async def provide_filters(
-    date_from: Annotated[dt.date | None, QueryParameter(name="from", description="First day, inclusive.")] = None,
-    date_to: Annotated[dt.date | None, QueryParameter(name="to", description="Last day, inclusive.")] = None,
-    category_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+    date_from: Annotated[
+        str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD.")
+    ] = None,
+    date_to: Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD.")] = None,
+    category_id: Annotated[str | None, QueryParameter(description="A category id.")] = None,
     q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
-    min_amount: Annotated[str | None, QueryParameter()] = None,
-    max_amount: Annotated[str | None, QueryParameter()] = None,
+    min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
+    max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
     sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
 ) -> ExpenseFilters:
     """Query parameters shared by the listing, the CSV export and the UI table."""
-    if date_from and date_to and date_from > date_to:
+    start = _optional("from", date_from, dt.date.fromisoformat, "must be a date as YYYY-MM-DD")
+    end = _optional("to", date_to, dt.date.fromisoformat, "must be a date as YYYY-MM-DD")
+    if start and end and start > end:
         raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
-    low, high = _amount_bound("min_amount", min_amount), _amount_bound("max_amount", max_amount)
+    amount_message = "must be a decimal number such as 12.50"
+    low = _optional("min_amount", min_amount, _amount, amount_message)
+    high = _optional("max_amount", max_amount, _amount, amount_message)
     if low is not None and high is not None and low > high:
         raise FieldValidationError([{"field": "min_amount", "message": "must not exceed max_amount"}])
     return ExpenseFilters(
-        date_from=date_from,
-        date_to=date_to,
-        category_id=category_id,
+        date_from=start,
+        date_to=end,
+        category_id=_optional("category_id", category_id, uuid.UUID, "is not a valid id"),
         q=q.strip() or None if q else None,
         min_amount=low,
         max_amount=high,
