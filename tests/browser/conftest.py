@@ -77,7 +77,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     run_in_thread(databases.drop_all())
 
 
-@pytest.fixture(scope="session")
+# Module scope on purpose: while sync Playwright is open it keeps an event loop running on this thread, and async
+# tests that xdist later schedules on the same worker would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = _require_chromium()
     from playwright.sync_api import sync_playwright

@@ -277,9 +277,54 @@ def test_phone_width_never_scrolls_sideways(browser: Any, live_server: str) -> N
     person.close()
 
 
-def test_light_screenshots_of_every_page(ui: UI) -> None:
-    ui.add_expense("Bookshop", "18.99", category="Shopping")
+def demo_month_csv(today: dt.date) -> str:
+    """About three months of plausible spending, ending today, for screenshots that show the app in use."""
+    items = [
+        ("Rent", "1250.00", "Housing", 1),
+        ("Electricity", "64.20", "Utilities", 4),
+        ("Internet", "39.99", "Utilities", 6),
+        ("Supermarket", "86.45", "Food", 2),
+        ("Bakery", "7.80", "Food", 3),
+        ("Supermarket", "112.30", "Food", 9),
+        ("Farmers market", "23.10", "Food", 13),
+        ("Supermarket", "94.75", "Food", 18),
+        ("Lunch with Sam", "31.50", "Food", 20),
+        ("Metro pass", "49.00", "Transport", 1),
+        ("Taxi", "18.40", "Transport", 15),
+        ("Cinema", "24.00", "Entertainment", 8),
+        ("Concert", "85.00", "Entertainment", 16),
+        ("Pharmacy", "12.90", "Health", 11),
+        ("Running shoes", "119.00", "Shopping", 12),
+    ]
+    rows = ["title,amount,spent_on,category"]
+    for months_back in range(3):
+        first = (today.replace(day=1) - dt.timedelta(days=months_back * 31)).replace(day=1)
+        for title, amount, category, day in items:
+            spent = first.replace(day=min(day, 28))
+            if spent <= today:
+                rows.append(f"{title},{amount},{spent.isoformat()},{category}")
+    return "\n".join(rows) + "\n"
+
+
+def test_screenshots_of_every_page_in_use(ui: UI, tmp_path: Any) -> None:
+    page = ui.page
+    data = tmp_path / "demo.csv"
+    data.write_text(demo_month_csv(dt.date.today()))
+    page.goto("/import")
+    page.get_by_label("CSV file").set_input_files(str(data))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("import-result")).to_contain_text("Imported")
+    for name, budget in (("Food", "300"), ("Entertainment", "100"), ("Transport", "80")):
+        page.goto("/categories")
+        row = page.locator(f"li[data-category='{name}']")
+        row.get_by_label(re.compile("^Monthly budget")).fill(budget)
+        row.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status")).to_have_text("Category saved.")
     for path in PAGES:
-        ui.page.goto(path)
-        expect(ui.page.locator("main h1")).to_be_visible()
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
         ui.screenshot(f"{path.strip('/').replace('/', '-') or 'dashboard'}-light")
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ("/", "/expenses"):
+        page.goto(path)
+        ui.screenshot(f"{path.strip('/') or 'dashboard'}-phone")

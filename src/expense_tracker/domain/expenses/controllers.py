@@ -66,9 +66,7 @@ def _amount(raw: str) -> Decimal:
 
 
 async def provide_filters(
-    date_from: Annotated[
-        str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD.")
-    ] = None,
+    date_from: Annotated[str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD.")] = None,
     date_to: Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD.")] = None,
     category_id: Annotated[str | None, QueryParameter(description="A category id.")] = None,
     q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
