@@ -9,9 +9,12 @@ import io
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import UI
+
+pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/settings"]
 
