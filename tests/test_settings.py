@@ -81,3 +81,9 @@ def test_every_setting_is_documented_in_the_readme(repo_root: Path) -> None:
     readme = (repo_root / "README.md").read_text()
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE))
     assert documented == {spec.name for spec in SETTINGS}
+
+
+@pytest.mark.parametrize("scheme", ["postgresql://", "postgres://"])
+def test_plain_postgresql_uri_from_cloudnativepg_uses_asyncpg(scheme: str) -> None:
+    settings = load_settings({**PRODUCTION, "DATABASE_URL": f"{scheme}app:pw@db-rw.ns:5432/app"})
+    assert settings.database_url == "postgresql+asyncpg://app:pw@db-rw.ns:5432/app"

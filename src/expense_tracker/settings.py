@@ -32,7 +32,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("APP_ENV", "`development` or `production`. Production enforces the checks below.", "development"),
     SettingSpec(
         "DATABASE_URL",
-        "SQLAlchemy async URL: `postgresql+asyncpg://user:pass@host/db`, or SQLite (`sqlite+aiosqlite:///file`).",
+        "`postgresql+asyncpg://user:pass@host/db` (the plain `postgresql://` URI CloudNativePG generates is accepted), or SQLite (`sqlite+aiosqlite:///file`).",
         "sqlite+aiosqlite:///expense-tracker.sqlite3",
         secret=True,
     ),
@@ -170,8 +170,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("DEV_LOGIN must not be enabled in production")
 
     database_url = env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///expense-tracker.sqlite3"
+    # The plain libpq form is what CloudNativePG puts in its generated app Secret (key `uri`); asyncpg speaks it.
+    for plain in ("postgresql://", "postgres://"):
+        if database_url.startswith(plain):
+            database_url = "postgresql+asyncpg://" + database_url.removeprefix(plain)
     if not database_url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-        raise SettingsError("DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://")
+        raise SettingsError("DATABASE_URL must start with postgresql+asyncpg://, postgresql:// or sqlite+aiosqlite://")
 
     public_url = (env.get("PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
     parts = urlsplit(public_url)
