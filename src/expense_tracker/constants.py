@@ -22,6 +22,13 @@ API_DOCS_PATH: Final = "/api/docs"
 
 READINESS_TIMEOUT_SECONDS: Final = 1.0
 
+# Container layout shared by the Dockerfile and the generated Deployment: a fixed non-root user, a read-only root
+# filesystem, and one writable temp directory (an emptyDir in the cluster) that also holds the multiprocess metrics.
+CONTAINER_UID: Final = 10001
+CONTAINER_GID: Final = 10001
+CONTAINER_TMP_DIR: Final = "/tmp"  # noqa: S108 - an emptyDir mount, not a shared host /tmp
+PROMETHEUS_MULTIPROC_DIR: Final = f"{CONTAINER_TMP_DIR}/prometheus-multiproc"
+
 # Session / security.
 SESSION_COOKIE: Final = "et_session"
 CSRF_COOKIE: Final = "et_csrftoken"

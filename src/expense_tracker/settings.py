@@ -32,7 +32,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("APP_ENV", "`development` or `production`. Production enforces the checks below.", "development"),
     SettingSpec(
         "DATABASE_URL",
-        "`postgresql+asyncpg://user:pass@host/db` (the plain `postgresql://` URI CloudNativePG generates is accepted), or SQLite (`sqlite+aiosqlite:///file`).",
+        "`postgresql+asyncpg://user:pass@host/db` (the plain `postgresql://` URI CloudNativePG generates is accepted), "
+        "or SQLite (`sqlite+aiosqlite:///file`).",
         "sqlite+aiosqlite:///expense-tracker.sqlite3",
         secret=True,
     ),

@@ -1,0 +1,68 @@
+"""``python -m manifests_py render|check|diff`` — see ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, tree_diff, write_tree
+from manifests_py.semantic_diff import semantic_diff, tree_at_revision
+from manifests_py.validate import validate_files
+
+
+def _render(args: argparse.Namespace) -> int:
+    files = render()
+    write_tree(files, args.out)
+    print(f"wrote {len(files)} objects to {args.out}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Render into a temporary directory, validate, and compare with the committed tree."""
+    files = render()
+    with tempfile.TemporaryDirectory() as temporary:
+        write_tree(files, Path(temporary))
+        fresh = read_tree(Path(temporary))
+    failures = validate_files(fresh)
+    for line in failures:
+        print(f"invalid: {line}", file=sys.stderr)
+    drift = list(tree_diff(fresh, read_tree(args.out)))
+    if drift:
+        sys.stdout.writelines(drift)
+        print(
+            f"\n{args.out} differs from a fresh render: run `python -m manifests_py render` and commit.",
+            file=sys.stderr,
+        )
+    if failures or drift:
+        return 1
+    print(f"{len(fresh)} objects valid and identical to {args.out}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    report = semantic_diff(tree_at_revision(args.revision, REPO_ROOT), read_tree(args.out))
+    print("\n".join(report) if report else f"no changes since {args.revision}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m manifests_py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    render_cmd = commands.add_parser("render", help="write every object to manifests/ (one file each)")
+    render_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    render_cmd.set_defaults(run=_render)
+    check_cmd = commands.add_parser("check", help="validate a fresh render and fail with a diff if manifests/ differs")
+    check_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the committed tree to compare with")
+    check_cmd.set_defaults(run=_check)
+    diff_cmd = commands.add_parser("diff", help="per-object, per-field changes of manifests/ since a git revision")
+    diff_cmd.add_argument("revision", nargs="?", default="HEAD")
+    diff_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the tree to compare (default manifests/)")
+    diff_cmd.set_defaults(run=_diff)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

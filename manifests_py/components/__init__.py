@@ -1,0 +1,1 @@
+"""Components: functions from an environment (data) to hikaru objects. Each returns ``Manifest`` entries."""

@@ -1,0 +1,78 @@
+"""Cluster-wide configuration synced by the `cluster-config` Application: issuers, storage, the secret store."""
+
+from __future__ import annotations
+
+from hikaru.model.rel_1_28 import v1
+
+from expense_tracker.constants import APP_NAME
+from manifests_py import crds, names
+from manifests_py.components.gitops import CLUSTER_AREA
+from manifests_py.components.platform import GRAFANA_ADMIN_SECRET
+from manifests_py.environments import Infrastructure
+from manifests_py.objects import Manifest, meta
+
+ACME_SERVERS = {
+    names.LETSENCRYPT_STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",
+    names.LETSENCRYPT_PRODUCTION: "https://acme-v02.api.letsencrypt.org/directory",
+}
+ACME_EMAIL = "platform@expenses.example.org"
+GRAFANA_ADMIN_SECRET_ID = f"{APP_NAME}/grafana-admin"
+
+
+def build(infrastructure: Infrastructure) -> list[Manifest]:
+    issuers = [
+        crds.ClusterIssuer(
+            metadata=meta(name),
+            spec=crds.IssuerSpec(
+                acme=crds.ACMEIssuer(
+                    server=server,
+                    email=ACME_EMAIL,
+                    privateKeySecretRef=crds.SecretKeyName(name=f"{name}-account-key"),
+                    # DNS-01 through Route 53 with cert-manager's IRSA role: works before the load balancer exists.
+                    solvers=[
+                        crds.ACMESolver(
+                            dns01=crds.DNS01Solver(
+                                route53=crds.Route53Solver(
+                                    region=infrastructure.aws_region, hostedZoneID=infrastructure.hosted_zone_id
+                                )
+                            ),
+                            selector=crds.SolverSelector(dnsZones=[infrastructure.domain_zone]),
+                        )
+                    ],
+                )
+            ),
+        )
+        for name, server in sorted(ACME_SERVERS.items())
+    ]
+    storage = v1.StorageClass(
+        metadata=meta(names.STORAGE_CLASS, annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+        provisioner="ebs.csi.aws.com",
+        parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+        reclaimPolicy="Retain",  # a deleted claim must not take a database volume with it
+        volumeBindingMode="WaitForFirstConsumer",  # bind in the zone the pod lands in
+        allowVolumeExpansion=True,
+    )
+    store = crds.ClusterSecretStore(
+        metadata=meta(names.CLUSTER_SECRET_STORE),
+        # No auth block: the controller's own service account assumes the external-secrets IRSA role.
+        spec=crds.SecretStoreSpec(
+            provider=crds.SecretStoreProvider(
+                aws=crds.AWSProvider(service="SecretsManager", region=infrastructure.aws_region)
+            )
+        ),
+    )
+    grafana_admin = crds.ExternalSecret(
+        metadata=meta(GRAFANA_ADMIN_SECRET, names.MONITORING_NAMESPACE),
+        spec=crds.ExternalSecretSpec(
+            refreshInterval="1h",
+            secretStoreRef=crds.SecretStoreRef(name=names.CLUSTER_SECRET_STORE, kind="ClusterSecretStore"),
+            target=crds.ExternalSecretTarget(name=GRAFANA_ADMIN_SECRET, creationPolicy="Owner"),
+            data=[
+                crds.ExternalSecretData(
+                    secretKey=key, remoteRef=crds.RemoteRef(key=GRAFANA_ADMIN_SECRET_ID, property=key)
+                )
+                for key in ("admin-user", "admin-password")
+            ],
+        ),
+    )
+    return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin)]

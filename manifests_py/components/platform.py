@@ -1,0 +1,315 @@
+"""Platform charts as ArgoCD Helm Applications: exact chart versions, values inline, nothing installed by hand.
+
+Chart versions are exact so an upgrade is a reviewed one-line diff here; the CRD schemas the tests validate custom
+resources against (tests/data/crd-schemas) are those of these charts' CRDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from manifests_py import crds, names
+from manifests_py.components.gitops import APPLICATIONS_AREA, application
+from manifests_py.environments import Infrastructure
+from manifests_py.objects import Manifest
+
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret name, not a value
+ARGOCD_ADMINS_POLICY = f"g, {names.ADMIN_GROUP}, role:admin"
+
+# ArgoCD has no built-in health check for CloudNativePG clusters; without one a Cluster is "Healthy" the moment it
+# exists and the migration hook (wave 1) would start before PostgreSQL accepts connections.
+CNPG_CLUSTER_HEALTH_LUA = """hs = {status = "Progressing", message = "Waiting for the cluster to be ready"}
+if obj.status ~= nil and obj.status.conditions ~= nil then
+  for _, condition in ipairs(obj.status.conditions) do
+    if condition.type == "Ready" and condition.status == "True" then
+      hs.status = "Healthy"
+      hs.message = condition.message
+    elseif condition.type == "Ready" and condition.status == "False" and obj.status.phase ~= nil then
+      hs.message = obj.status.phase
+    end
+  end
+end
+return hs
+"""
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    repository: str
+    chart: str
+    version: str
+    namespace: str
+    sync_options: tuple[str, ...] = ("CreateNamespace=true",)
+    cascade_delete: bool = True
+
+
+ARGO_CD = Chart(
+    "argo-cd",
+    "https://argoproj.github.io/argo-helm",
+    "argo-cd",
+    "8.1.2",
+    names.ARGOCD_NAMESPACE,
+    ("CreateNamespace=true", "ServerSideApply=true"),
+    # Deleting ArgoCD's own Application must never uninstall ArgoCD from under itself.
+    cascade_delete=False,
+)
+INGRESS_NGINX = Chart(
+    "ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.12.3", names.INGRESS_NAMESPACE
+)
+CERT_MANAGER = Chart(
+    "cert-manager",
+    "https://charts.jetstack.io",
+    "cert-manager",
+    "v1.18.1",
+    names.CERT_MANAGER_NAMESPACE,
+    ("CreateNamespace=true", "ServerSideApply=true"),
+)
+KUBE_PROMETHEUS_STACK = Chart(
+    names.PROMETHEUS_RELEASE,
+    "https://prometheus-community.github.io/helm-charts",
+    "kube-prometheus-stack",
+    "75.6.1",
+    names.MONITORING_NAMESPACE,
+    # Its CRDs exceed the 256 KiB client-side-apply annotation limit.
+    ("CreateNamespace=true", "ServerSideApply=true"),
+)
+CLUSTER_AUTOSCALER = Chart(
+    "cluster-autoscaler",
+    "https://kubernetes.github.io/autoscaler",
+    "cluster-autoscaler",
+    "9.47.0",
+    names.AUTOSCALER_NAMESPACE,
+)
+EXTERNAL_SECRETS = Chart(
+    "external-secrets",
+    "https://charts.external-secrets.io",
+    "external-secrets",
+    "0.18.1",
+    names.EXTERNAL_SECRETS_NAMESPACE,
+    ("CreateNamespace=true", "ServerSideApply=true"),
+)
+CLOUDNATIVE_PG = Chart(
+    "cloudnative-pg",
+    "https://cloudnative-pg.github.io/charts",
+    "cloudnative-pg",
+    "0.24.0",
+    names.CNPG_NAMESPACE,
+    ("CreateNamespace=true", "ServerSideApply=true"),
+)
+EXTERNAL_DNS = Chart(
+    "external-dns",
+    "https://kubernetes-sigs.github.io/external-dns/",
+    "external-dns",
+    "1.17.0",
+    names.EXTERNAL_DNS_NAMESPACE,
+)
+
+CHARTS = (
+    ARGO_CD,
+    INGRESS_NGINX,
+    CERT_MANAGER,
+    KUBE_PROMETHEUS_STACK,
+    CLUSTER_AUTOSCALER,
+    EXTERNAL_SECRETS,
+    CLOUDNATIVE_PG,
+    EXTERNAL_DNS,
+)
+
+
+def ops_host(infrastructure: Infrastructure) -> str:
+    """Operators' host: ArgoCD at `/`, Grafana at `/grafana`."""
+    return f"ops.{infrastructure.domain_zone}"
+
+
+def _service_account(name: str, role_arn: str) -> dict[str, Any]:
+    return {"create": True, "name": name, "annotations": {IRSA_ANNOTATION: role_arn}}
+
+
+def _tls_ingress(host: str, path: str, secret: str) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "ingressClassName": "nginx",
+        "annotations": {"cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION},
+        "hosts": [host],
+        "path": path,
+        "tls": [{"hosts": [host], "secretName": secret}],
+    }
+
+
+def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
+    host = ops_host(infrastructure)
+    monitor = {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS}
+    if chart is ARGO_CD:
+        return {
+            "global": {"domain": host},
+            "configs": {
+                "params": {"server.insecure": True},  # TLS ends at the ingress controller
+                "cm": {
+                    "url": f"https://{host}",
+                    "resource.customizations.health.postgresql.cnpg.io_Cluster": CNPG_CLUSTER_HEALTH_LUA,
+                    "exec.enabled": False,
+                },
+                "rbac": {
+                    # Everyone signed in may look; only the admin group may change the platform.
+                    "policy.default": "role:readonly",
+                    "policy.csv": ARGOCD_ADMINS_POLICY + "\n",
+                    "scopes": "[groups]",
+                },
+            },
+            "server": {
+                "ingress": {
+                    "enabled": True,
+                    "ingressClassName": "nginx",
+                    "annotations": {"cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION},
+                    "tls": True,
+                },
+                "metrics": {"enabled": True, "serviceMonitor": monitor},
+            },
+            "controller": {"metrics": {"enabled": True, "serviceMonitor": monitor}},
+            "repoServer": {"metrics": {"enabled": True, "serviceMonitor": monitor}},
+        }
+    if chart is INGRESS_NGINX:
+        return {
+            "controller": {
+                "replicaCount": 2,
+                "minAvailable": 1,
+                "service": {
+                    "annotations": {
+                        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                    },
+                    "externalTrafficPolicy": "Local",  # keeps client IPs for logs and rate limits
+                },
+                "config": {"use-forwarded-headers": "false", "hsts": "true"},
+                "metrics": {"enabled": True, "serviceMonitor": monitor},
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+            }
+        }
+    if chart is CERT_MANAGER:
+        return {
+            "crds": {"enabled": True, "keep": True},
+            "serviceAccount": _service_account(
+                names.CERT_MANAGER_SERVICE_ACCOUNT[1], infrastructure.cert_manager_role_arn
+            ),
+            # The projected IRSA token must be readable by cert-manager's non-root user.
+            "securityContext": {"fsGroup": 1001},
+            "prometheus": {
+                "enabled": True,
+                "servicemonitor": {"enabled": True, "labels": names.PROMETHEUS_SELECTOR_LABELS},
+            },
+        }
+    if chart is KUBE_PROMETHEUS_STACK:
+        storage = {"storageClassName": names.STORAGE_CLASS, "accessModes": ["ReadWriteOnce"]}
+        return {
+            "grafana": {
+                "admin": {
+                    "existingSecret": GRAFANA_ADMIN_SECRET,
+                    "userKey": "admin-user",
+                    "passwordKey": "admin-password",
+                },
+                "grafana.ini": {
+                    "server": {"root_url": f"https://{host}{names.GRAFANA_PATH}", "serve_from_sub_path": True},
+                    "auth.anonymous": {"enabled": False},
+                },
+                "ingress": _tls_ingress(host, names.GRAFANA_PATH, "grafana-tls"),
+                "persistence": {"enabled": True, "storageClassName": names.STORAGE_CLASS, "size": "5Gi"},
+                "sidecar": {
+                    "dashboards": {
+                        "enabled": True,
+                        "label": "grafana_dashboard",
+                        "labelValue": "1",
+                        "folderAnnotation": "grafana_folder",
+                        "searchNamespace": "ALL",
+                        "provider": {"foldersFromFilesStructure": True},
+                    }
+                },
+            },
+            "prometheus": {
+                "prometheusSpec": {
+                    "retention": "15d",
+                    "retentionSize": "45GB",
+                    # CloudNativePG creates its own PodMonitors without our release label.
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "storageSpec": {
+                        "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "50Gi"}}}}
+                    },
+                }
+            },
+            "alertmanager": {
+                "alertmanagerSpec": {
+                    "storage": {
+                        "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "2Gi"}}}}
+                    }
+                }
+            },
+        }
+    if chart is CLUSTER_AUTOSCALER:
+        return {
+            "autoDiscovery": {"clusterName": infrastructure.cluster_name},
+            "awsRegion": infrastructure.aws_region,
+            "rbac": {
+                "serviceAccount": _service_account(
+                    names.AUTOSCALER_SERVICE_ACCOUNT[1], infrastructure.cluster_autoscaler_role_arn
+                )
+            },
+            "extraArgs": {
+                "balance-similar-node-groups": True,
+                "expander": "least-waste",
+                "skip-nodes-with-system-pods": False,
+            },
+            "serviceMonitor": {
+                "enabled": True,
+                "namespace": names.AUTOSCALER_NAMESPACE,
+                "selector": names.PROMETHEUS_SELECTOR_LABELS,
+            },
+        }
+    if chart is EXTERNAL_SECRETS:
+        return {
+            "installCRDs": True,
+            "serviceAccount": _service_account(
+                names.EXTERNAL_SECRETS_SERVICE_ACCOUNT[1], infrastructure.external_secrets_role_arn
+            ),
+            "serviceMonitor": {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS},
+        }
+    if chart is CLOUDNATIVE_PG:
+        return {"crds": {"create": True}, "monitoring": {"podMonitorEnabled": True}}
+    if chart is EXTERNAL_DNS:
+        return {
+            "provider": {"name": "aws"},
+            "env": [{"name": "AWS_DEFAULT_REGION", "value": infrastructure.aws_region}],
+            "serviceAccount": _service_account(
+                names.EXTERNAL_DNS_SERVICE_ACCOUNT[1], infrastructure.external_dns_role_arn
+            ),
+            "domainFilters": [infrastructure.domain_zone],
+            "extraArgs": [f"--zone-id-filter={infrastructure.hosted_zone_id}"],
+            "policy": "sync",
+            "registry": "txt",
+            "txtOwnerId": infrastructure.cluster_name,
+            "sources": ["ingress", "service"],
+            "serviceMonitor": {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS},
+        }
+    raise ValueError(f"no values for chart {chart.name}")
+
+
+def build(infrastructure: Infrastructure) -> list[Manifest]:
+    out = []
+    for chart in CHARTS:
+        source = crds.ApplicationSource(
+            repoURL=chart.repository,
+            chart=chart.chart,
+            targetRevision=chart.version,
+            helm=crds.HelmSource(releaseName=chart.name, valuesObject=values(chart, infrastructure)),
+        )
+        app = application(
+            chart.name,
+            names.PLATFORM_PROJECT,
+            source,
+            chart.namespace,
+            *chart.sync_options,
+            cascade_delete=chart.cascade_delete,
+        )
+        out.append(Manifest(APPLICATIONS_AREA, app))
+    return out
