@@ -2,7 +2,7 @@
 
 Per environment, ``environments/<name>/`` holds ``settings.toml`` (edited by people), ``image.txt`` (the image by
 digest, edited by CI's release and promote steps) and, shared by all, ``environments/infrastructure.json`` (the
-Terraform outputs, written by ``nox -s infra_sync``). Loading validates everything so a typo fails the render, not the cluster.
+Terraform outputs the manifests need). Loading validates everything so a typo fails the render, not the cluster.
 """
 
 from __future__ import annotations
