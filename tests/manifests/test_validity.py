@@ -34,7 +34,12 @@ def test_both_kubernetes_versions_are_checked() -> None:
         ),
         ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": 1}}, "not of type"),
         (
-            {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "x"}, "spec": {"projekt": "a"}},
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Application",
+                "metadata": {"name": "x"},
+                "spec": {"projekt": "a"},
+            },
             "'projekt' was unexpected",
         ),
         (
