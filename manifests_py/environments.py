@@ -25,7 +25,7 @@ _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:m|Mi|Gi|Ti)?$")
 _ARN = re.compile(r"^arn:aws:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
 
 
-class InvalidEnvironment(ValueError):
+class InvalidEnvironmentError(ValueError):
     """An environment file is missing a value or holds one the cluster would refuse."""
 
 
@@ -109,10 +109,10 @@ class Environment:
 
 def _require(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in table:
-        raise InvalidEnvironment(f"{where}: {key} is missing")
+        raise InvalidEnvironmentError(f"{where}: {key} is missing")
     value = table[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise InvalidEnvironment(f"{where}: {key} must be {kind.__name__}, got {value!r}")
+        raise InvalidEnvironmentError(f"{where}: {key} must be {kind.__name__}, got {value!r}")
     return value
 
 
@@ -122,21 +122,21 @@ def _resources(table: dict[str, Any], where: str) -> Resources:
     }
     for key, value in values.items():
         if not _QUANTITY.match(value):
-            raise InvalidEnvironment(f"{where}: {key} {value!r} is not a Kubernetes quantity")
+            raise InvalidEnvironmentError(f"{where}: {key} {value!r} is not a Kubernetes quantity")
     return Resources(**values)
 
 
 def read_image(name: str, directory: Path = ENVIRONMENTS_DIR) -> str:
     image = (directory / name / IMAGE_FILE).read_text().strip()
     if not _IMAGE_BY_DIGEST.match(image):
-        raise InvalidEnvironment(f"{name}/{IMAGE_FILE}: {image!r} is not an image reference by sha256 digest")
+        raise InvalidEnvironmentError(f"{name}/{IMAGE_FILE}: {image!r} is not an image reference by sha256 digest")
     return image
 
 
 def write_image(name: str, image: str, directory: Path = ENVIRONMENTS_DIR) -> None:
     """Set an environment's image (CI's release step and promotion call this)."""
     if not _IMAGE_BY_DIGEST.match(image):
-        raise InvalidEnvironment(f"{image!r} is not an image reference by sha256 digest (…@sha256:<64 hex>)")
+        raise InvalidEnvironmentError(f"{image!r} is not an image reference by sha256 digest (…@sha256:<64 hex>)")
     (directory / name / IMAGE_FILE).write_text(image + "\n")
 
 
@@ -155,7 +155,7 @@ def load_infrastructure(directory: Path = ENVIRONMENTS_DIR) -> Infrastructure:
     roles = [value for key, value in vars(infrastructure).items() if key.endswith("_role_arn")] + list(arns.values())
     for arn in roles:
         if not _ARN.match(arn):
-            raise InvalidEnvironment(f"{where}: {arn!r} is not an IAM role ARN")
+            raise InvalidEnvironmentError(f"{where}: {arn!r} is not an IAM role ARN")
     return infrastructure
 
 
@@ -170,10 +170,10 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
         **{key: _require(scaling, key, int, f"{where} [autoscaling]") for key in Autoscaling.__dataclass_fields__}
     )
     if not 1 <= autoscaling.min_replicas <= autoscaling.max_replicas:
-        raise InvalidEnvironment(f"{where}: autoscaling needs 1 <= min_replicas <= max_replicas")
+        raise InvalidEnvironmentError(f"{where}: autoscaling needs 1 <= min_replicas <= max_replicas")
     infrastructure = load_infrastructure(directory)
     if name not in infrastructure.database_backup_role_arns:
-        raise InvalidEnvironment(f"{INFRASTRUCTURE_FILE}: no database backup role for {name}")
+        raise InvalidEnvironmentError(f"{INFRASTRUCTURE_FILE}: no database backup role for {name}")
     return Environment(
         name=name,
         host=_require(data, "host", str, where),

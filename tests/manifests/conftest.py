@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from manifests_py.render import render
 
 Document = dict[str, Any]

@@ -6,13 +6,13 @@ import re
 
 import pytest
 import yaml
-
-from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, HTTP_PORT, METRICS_PATH
-from expense_tracker.settings import SETTINGS, load_settings
 from manifests_py import names
 from manifests_py.components.app import database_secret
 from manifests_py.environments import ENVIRONMENT_NAMES, load_environment
 from manifests_py.render import DEFAULT_OUT
+
+from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, HTTP_PORT, METRICS_PATH
+from expense_tracker.settings import SETTINGS, load_settings
 from tests.manifests.conftest import Document, of_kind, one, pod_templates, selects
 
 APP_NAMESPACES = [names.app_namespace(name) for name in ENVIRONMENT_NAMES]

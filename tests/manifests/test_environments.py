@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from manifests_py.environments import (
     ENVIRONMENTS_DIR,
-    InvalidEnvironment,
+    InvalidEnvironmentError,
     load_environment,
     read_image,
     write_image,
@@ -84,10 +83,10 @@ def test_bad_environment_data_is_refused_with_the_reason(
     path = environments / file
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new, 1))
-    with pytest.raises(InvalidEnvironment, match=message):
+    with pytest.raises(InvalidEnvironmentError, match=message):
         load_environment("staging", environments)
 
 
 def test_write_image_refuses_a_tag() -> None:
-    with pytest.raises(InvalidEnvironment, match="digest"):
+    with pytest.raises(InvalidEnvironmentError, match="digest"):
         write_image("staging", "ghcr.io/expense-tracker/expense-tracker:latest", ENVIRONMENTS_DIR)

@@ -6,11 +6,11 @@ import ipaddress
 from dataclasses import dataclass, field
 
 import pytest
-
-from expense_tracker.constants import HTTP_PORT
 from manifests_py import names
 from manifests_py.environments import ENVIRONMENT_NAMES
 from manifests_py.objects import app_labels
+
+from expense_tracker.constants import HTTP_PORT
 from tests.manifests.conftest import Document, of_kind, selects
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from manifests_py.__main__ import main
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, write_tree
 from manifests_py.semantic_diff import semantic_diff
 from manifests_py.yaml_emit import HEADER, dump
+
 from tests.manifests.conftest import Document
 
 
@@ -63,7 +63,8 @@ def test_emitter_quotes_what_yaml_would_misread_and_round_trips() -> None:
     for scalar in ("on", "010", "1.28", "yes", "2026-11-26", "null"):
         assert f'"{scalar}"' in text
     assert "script: |\n  line one\n  line two\n" in text
-    assert "{" not in text and "[" not in text  # block style only
+    assert "{" not in text  # block style only
+    assert "[" not in text
     # Keys sorted, list order kept.
     assert text.index("date:") < text.index("empty:") < text.index("flag:")
     assert text.index("name: b") < text.index("name: a")
@@ -71,7 +72,8 @@ def test_emitter_quotes_what_yaml_would_misread_and_round_trips() -> None:
 
 def test_empty_marker_objects_survive(documents: list[Document]) -> None:
     deny = [d for d in documents if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "default-deny"]
-    assert deny and all(d["spec"]["podSelector"] == {} for d in deny)
+    assert deny
+    assert all(d["spec"]["podSelector"] == {} for d in deny)
     deployments = [d for d in documents if d["kind"] == "Deployment"]
     assert all(d["spec"]["template"]["spec"]["volumes"][0]["emptyDir"] for d in deployments)
 

@@ -4,9 +4,9 @@ against their CRD's openAPIV3Schema; and the validator itself catches what it sh
 from __future__ import annotations
 
 import pytest
-
 from manifests_py.names import VALIDATED_KUBERNETES_VERSIONS
 from manifests_py.validate import problems, validate_files
+
 from tests.manifests.conftest import Document
 
 
