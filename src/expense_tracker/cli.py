@@ -23,13 +23,22 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 """Less than the pod's terminationGracePeriodSeconds, so in-flight requests finish before a SIGKILL."""
 
 
-def reset_multiprocess_dir() -> None:
-    """Empty ``PROMETHEUS_MULTIPROC_DIR`` before workers start: files from a previous run would inflate counters."""
+def ensure_multiprocess_dir() -> Path | None:
+    """Create ``PROMETHEUS_MULTIPROC_DIR`` if it is set: prometheus-client writes there as soon as the app is imported,
+    by any command (the migration Job too), and in the cluster it is a fresh emptyDir."""
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not directory:
-        return
+        return None
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def reset_multiprocess_dir() -> None:
+    """Empty ``PROMETHEUS_MULTIPROC_DIR`` before workers start: files from a previous run would inflate counters."""
+    path = ensure_multiprocess_dir()
+    if path is None:
+        return
     for child in path.iterdir():
         if child.is_dir():
             shutil.rmtree(child)
@@ -81,6 +90,7 @@ def run_command(host: str, port: int, workers: int, reload: bool) -> None:
 
 def main() -> NoReturn:
     os.environ.setdefault("LITESTAR_APP", APP_FACTORY)
+    ensure_multiprocess_dir()
     from litestar.cli.main import litestar_group
 
     litestar_group.add_command(run_command)  # type: ignore[arg-type]  # replaces Litestar's run (which wraps workers in a subprocess)
