@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from manifests_py import names
 from sqlalchemy.engine import make_url
 
 from expense_tracker.constants import CONTAINER_TMP_DIR, METRIC_BUILD_INFO
-from manifests_py import names
 from tests.conftest import ThrowawayPostgres, require_postgres
 from tests.manifests.conftest import Document, of_kind, one
 
@@ -60,7 +59,7 @@ def _process_env(env: dict[str, str]) -> dict[str, str]:
 def _command(container: Document) -> list[str]:
     command = [*container["command"], *container.get("args", [])]
     assert shutil.which(command[0], path=_process_env({})["PATH"]), f"{command[0]} is not installed"
-    return ["127.0.0.1" if part == "0.0.0.0" else part for part in command]  # noqa: S104 - replaced, not bound
+    return ["127.0.0.1" if part == "0.0.0.0" else part for part in command]
 
 
 def _port_number(container: Document, port: int | str) -> int:
@@ -95,7 +94,9 @@ async def test_job_and_deployment_run_as_declared(
     env = _container_env(documents, deployment, url, tmp_path)
     assert env["APP_ENV"] == "production"
     log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(_command(container), env=_process_env(env), stdout=log, stderr=subprocess.STDOUT)
+    process = await asyncio.to_thread(
+        subprocess.Popen, _command(container), env=_process_env(env), stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         await _exercise_declared_endpoints(documents, namespace, container, process, tmp_path)
     finally:
@@ -133,7 +134,8 @@ async def _exercise_declared_endpoints(
     service = one(documents, "Service", namespace, "expense-tracker")
     service_port = next(p for p in service["spec"]["ports"] if p["name"] == endpoint["port"])
     port = _port_number(container, service_port["targetPort"])
-    response = httpx.get(f"http://127.0.0.1:{port}{endpoint['path']}", timeout=5)
+    async with httpx.AsyncClient(timeout=5) as client:
+        response = await client.get(f"http://127.0.0.1:{port}{endpoint['path']}")
     assert response.status_code == 200
     assert METRIC_BUILD_INFO in response.text
     # Multiprocess metrics went to the emptyDir stand-in, as the read-only root filesystem requires.
