@@ -8,7 +8,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "manifests_check", "checkov"]
 
 DEV_DATABASE = "sqlite+aiosqlite:///expense-tracker.sqlite3"
 
@@ -26,7 +26,7 @@ def dev(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite on PostgreSQL and SQLite (REQUIRE_POSTGRES=1 turns a missing PostgreSQL into a failure)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,manifests]")
     session.run("pytest", "--numprocesses=auto", "--dist=loadfile", *session.posargs)
 
 
@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy (strict) on the package."""
-    session.install("-e", ".[test,lint]")
+    session.install("-e", ".[test,lint,manifests]")
     session.run("mypy")
 
 
@@ -51,3 +51,43 @@ def fmt(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", "--fix", ".")
     session.run("ruff", "format", ".")
+
+
+@nox.session
+def manifests(session: nox.Session) -> None:
+    """Regenerate manifests/ from manifests_py/ (commit the result)."""
+    session.install("-e", ".[manifests]")
+    session.run("python", "-m", "manifests_py", "render", *session.posargs)
+
+
+@nox.session
+def manifests_check(session: nox.Session) -> None:
+    """Validate a fresh render and fail with a diff if the committed manifests/ differs from it."""
+    session.install("-e", ".[manifests]")
+    session.run("python", "-m", "manifests_py", "check")
+
+
+@nox.session
+def manifests_diff(session: nox.Session) -> None:
+    """Per-object, per-field changes of manifests/ since a git revision (default HEAD): `nox -s manifests_diff -- main`."""
+    session.install("-e", ".[manifests]")
+    session.run("python", "-m", "manifests_py", "diff", *session.posargs)
+
+
+@nox.session
+def checkov(session: nox.Session) -> None:
+    """checkov's Kubernetes checks on manifests/, offline; zero failures allowed (skips are annotated with a reason).
+
+    Its own virtualenv: checkov pins versions that conflict with the app's and python-hcl2's dependencies."""
+    session.install("checkov")
+    session.run(
+        "checkov",
+        "--directory",
+        "manifests",
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--quiet",
+        "--compact",
+        env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
+    )
