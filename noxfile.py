@@ -69,7 +69,9 @@ def manifests_check(session: nox.Session) -> None:
 
 @nox.session
 def manifests_diff(session: nox.Session) -> None:
-    """Per-object, per-field changes of manifests/ since a git revision (default HEAD): `nox -s manifests_diff -- main`."""
+    """Per-object, per-field changes of manifests/ since a git revision (default HEAD).
+
+    `nox -s manifests_diff -- main` compares with main."""
     session.install("-e", ".[manifests]")
     session.run("python", "-m", "manifests_py", "diff", *session.posargs)
 
@@ -79,7 +81,7 @@ def checkov(session: nox.Session) -> None:
     """checkov's Kubernetes checks on manifests/, offline; zero failures allowed (skips are annotated with a reason).
 
     Its own virtualenv: checkov pins versions that conflict with the app's and python-hcl2's dependencies."""
-    session.install("checkov")
+    session.install("checkov==3.3.30")
     session.run(
         "checkov",
         "--directory",
