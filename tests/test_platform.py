@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import re
 import uuid
 
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from expense_tracker.app import create_app
 from expense_tracker.constants import (
+    ACTIVE_USERS_WINDOW,
     JSON_BODY_MAX_BYTES,
+    METRIC_ACTIVE_USERS,
     METRIC_BUILD_INFO,
     METRIC_HTTP_REQUESTS,
     REQUEST_ID_HEADER,
 )
+from expense_tracker.db.models import User
 from tests.conftest import Session, make_settings
 
 Client = AsyncTestClient[Litestar]
@@ -162,3 +170,41 @@ async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: C
     after = (await client.get("/metrics")).text
     assert count(after, "/api/me", "401") - count(before, "/api/me", "401") == 1
     assert count(after, "/api/categories", "403") - count(before, "/api/categories", "403") == 1
+
+
+async def test_active_users_are_counted_from_signed_in_requests(client: Client, database_url: str) -> None:
+    from expense_tracker.domain.accounts.services import UserService
+    from expense_tracker.lib import metrics
+
+    # The test client serves the app on its own thread and loop: read the database through a separate engine.
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def seen(email: str) -> dt.datetime | None:
+        async with sessions() as session:
+            user = await session.scalar(select(User).where(User.email == email))
+            return user.last_seen_at if user else None
+
+    async def active() -> int:
+        async with sessions() as session:
+            return await UserService(session=session).count_active(ACTIVE_USERS_WINDOW)
+
+    before = await active()
+    email = f"active-{uuid.uuid4().hex}@example.com"
+    token = (await client.post("/auth/dev-login", json={"email": email})).json()["access_token"]
+    client.cookies.clear()
+    assert await seen(email) is None  # signing in is not yet activity; a signed-in request is
+    assert (await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    first = await seen(email)
+    assert first is not None
+    assert await active() == before + 1
+    # Within LAST_SEEN_RESOLUTION a request costs no write.
+    await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert await seen(email) == first
+
+    refresh = asyncio.create_task(metrics.refresh_active_users(active, lambda exc: None))
+    await asyncio.sleep(0.1)
+    await metrics.stop(refresh)
+    await engine.dispose()
+    text = (await client.get("/metrics")).text
+    assert re.search(rf"^{METRIC_ACTIVE_USERS} {float(before + 1)}$", text, re.MULTILINE)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from expense_tracker.constants import API_PREFIX
 
 if TYPE_CHECKING:
+    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
     from litestar import Litestar, Router
     from litestar.connection import ASGIConnection
     from litestar.handlers import BaseRouteHandler
@@ -64,7 +66,29 @@ def _openapi_router() -> Router:
     return Router(path=API_PREFIX, route_handlers=[], include_in_schema=False, guards=[docs_only])
 
 
+def start_metrics(alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> asyncio.Task[None]:
+    """Pool and build metrics, and the background refresh of the active-users gauge (cancel it on shutdown)."""
+    import structlog
+
+    from expense_tracker.constants import ACTIVE_USERS_WINDOW
+    from expense_tracker.domain.accounts.services import UserService
+    from expense_tracker.lib import metrics
+
+    metrics.instrument_pool(alchemy.get_engine(), settings.db_pool_size + settings.db_max_overflow)
+    metrics.initialise(settings.build_commit)
+
+    async def count() -> int:
+        async with alchemy.get_session() as session:
+            return await UserService(session=session).count_active(ACTIVE_USERS_WINDOW)
+
+    def log_failure(exc: BaseException) -> None:
+        structlog.get_logger("expense_tracker.metrics").warning("active users count failed", error=type(exc).__name__)
+
+    return asyncio.create_task(metrics.refresh_active_users(count, log_failure))
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
+
     from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
     from litestar import Litestar
     from litestar.config.app import AppConfig
@@ -142,11 +166,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = alchemy.get_engine()
         if settings.is_sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        metrics.instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
-        metrics.initialise(settings.build_commit)
         await identity_providers.start()
 
+        app.state.active_users_task = start_metrics(alchemy, settings)
+
     async def on_shutdown(app: Litestar) -> None:
+        await metrics.stop(app.state.get("active_users_task"))
         await identity_providers.close()
 
     return Litestar(

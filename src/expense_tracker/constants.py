@@ -4,6 +4,7 @@ Everything that has to agree across those parts is defined here once and importe
 one-line change that the manifests check turns into a reviewed diff.
 """
 
+import datetime as dt
 from typing import Final
 
 APP_NAME: Final = "expense-tracker"
@@ -50,6 +51,13 @@ METRIC_DB_POOL_IN_USE: Final = f"{METRICS_PREFIX}_db_pool_connections_in_use"
 METRIC_DB_POOL_OPEN: Final = f"{METRICS_PREFIX}_db_pool_connections_open"
 METRIC_DB_POOL_CAPACITY: Final = f"{METRICS_PREFIX}_db_pool_capacity"
 METRIC_BUILD_INFO: Final = f"{METRICS_PREFIX}_build_info"
+METRIC_ACTIVE_USERS: Final = f"{METRICS_PREFIX}_active_users"
+
+# Active users: signed-in requests are recorded to within LAST_SEEN_RESOLUTION, counted over ACTIVE_USERS_WINDOW,
+# and the gauge refreshed every ACTIVE_USERS_REFRESH_SECONDS by each worker (one cheap COUNT per minute).
+LAST_SEEN_RESOLUTION: Final = dt.timedelta(minutes=5)
+ACTIVE_USERS_WINDOW: Final = dt.timedelta(hours=24)
+ACTIVE_USERS_REFRESH_SECONDS: Final = 60.0
 
 # Limits from the API contract.
 PAGE_SIZE_DEFAULT: Final = 50

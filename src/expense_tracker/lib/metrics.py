@@ -6,6 +6,9 @@ they aggregate across worker processes. Gauges use ``livesum``/``max`` so dead w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -14,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from expense_tracker import __version__
 from expense_tracker.constants import (
+    ACTIVE_USERS_REFRESH_SECONDS,
+    METRIC_ACTIVE_USERS,
     METRIC_BUILD_INFO,
     METRIC_DB_POOL_CAPACITY,
     METRIC_DB_POOL_IN_USE,
@@ -35,6 +40,8 @@ DB_POOL_OPEN = Gauge(METRIC_DB_POOL_OPEN, "Connections the pool holds open.", mu
 DB_POOL_CAPACITY = Gauge(
     METRIC_DB_POOL_CAPACITY, "Most connections the pools may open (size + overflow).", multiprocess_mode="livesum"
 )
+# Every worker sets the same database-wide count, so "max" (not a sum) is the right way to combine them.
+ACTIVE_USERS = Gauge(METRIC_ACTIVE_USERS, "Users seen in the last 24 hours.", multiprocess_mode="max")
 BUILD_INFO = Gauge(METRIC_BUILD_INFO, "Build of the running app.", ["version", "commit"], multiprocess_mode="max")
 
 SIGN_IN_PROVIDERS = ("google", "oidc", "dev")
@@ -75,3 +82,23 @@ def instrument_pool(engine: AsyncEngine, capacity: int) -> None:
     event.listen(pool, "connect", on_connect)
     event.listen(pool, "close", on_close)
     event.listen(pool, "close_detached", on_close)
+
+
+async def refresh_active_users(
+    count: Callable[[], Awaitable[int]], log_failure: Callable[[BaseException], None]
+) -> None:
+    """Keep ``ACTIVE_USERS`` current until cancelled; a failed count (database down) keeps the last value."""
+    while True:
+        try:
+            ACTIVE_USERS.set(await count())
+        except Exception as exc:
+            log_failure(exc)
+        await asyncio.sleep(ACTIVE_USERS_REFRESH_SECONDS)
+
+
+async def stop(task: asyncio.Task[None] | None) -> None:
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

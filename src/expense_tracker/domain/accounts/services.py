@@ -7,9 +7,9 @@ import uuid
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select, update
 
-from expense_tracker.constants import DEFAULT_CATEGORIES
+from expense_tracker.constants import DEFAULT_CATEGORIES, LAST_SEEN_RESOLUTION
 from expense_tracker.db.models import Category, OAuthIdentity, RevokedToken, User
 
 
@@ -28,7 +28,28 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         revoked = exists().where(RevokedToken.jti == jti)
         statement = select(User).where(User.id == user_id, User.is_active.is_(True), ~revoked)
         user: User | None = (await self.repository.session.execute(statement)).scalar_one_or_none()
+        if user is not None:
+            await self._mark_seen(user)
         return user
+
+    async def _mark_seen(self, user: User) -> None:
+        """Record activity at most once per ``LAST_SEEN_RESOLUTION``: one extra write per user every few minutes,
+        not per request. A Core UPDATE, so the profile's ``updated_at`` keeps meaning "profile changed"."""
+        now = dt.datetime.now(dt.UTC)
+        if user.last_seen_at is not None and now - user.last_seen_at < LAST_SEEN_RESOLUTION:
+            return
+        await self.repository.session.execute(
+            update(User).where(User.id == user.id).values(last_seen_at=now, updated_at=User.updated_at)
+        )
+
+    async def count_active(self, window: dt.timedelta) -> int:
+        since = dt.datetime.now(dt.UTC) - window
+        return int(
+            await self.repository.session.scalar(
+                select(func.count()).select_from(User).where(User.last_seen_at >= since)
+            )
+            or 0
+        )
 
     async def sign_in(self, *, provider: str, subject: str, email: str, name: str) -> User:
         """Find or create the user behind a verified identity; new users get the default categories."""
