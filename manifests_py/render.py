@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hikaru import get_clean_dict
 
-from manifests_py.components import app, cluster, gitops, platform
+from manifests_py.components import app, cluster, gitops, observability, platform
 from manifests_py.environments import ENVIRONMENTS_DIR, load_all, load_infrastructure
 from manifests_py.objects import Manifest
 from manifests_py.yaml_emit import dump
@@ -26,6 +26,7 @@ def build_all(environments_dir: Path = ENVIRONMENTS_DIR) -> list[Manifest]:
         *platform.build(infrastructure),
         *gitops.app_applications(environments),
         *cluster.build(infrastructure),
+        *observability.build(),
     ]
     for environment in environments:
         manifests += app.build(environment)

@@ -13,6 +13,7 @@ CLUSTER_CONFIG = "cluster-config"
 BOOTSTRAP_AREA = "bootstrap"
 APPLICATIONS_AREA = "argocd"
 CLUSTER_AREA = "cluster"
+OBSERVABILITY = "observability"
 
 
 def retry() -> crds.SyncRetry:
@@ -150,6 +151,21 @@ def app_applications(environments: tuple[Environment, ...]) -> list[Manifest]:
             ),
         )
     ]
+    out.append(
+        Manifest(
+            APPLICATIONS_AREA,
+            application(
+                OBSERVABILITY,
+                names.PLATFORM_PROJECT,
+                git_source(OBSERVABILITY),
+                names.MONITORING_NAMESPACE,
+                # Dashboards are large ConfigMaps (client-side apply would hit the annotation size limit) and the
+                # PrometheusRule CRD comes with kube-prometheus-stack.
+                "ServerSideApply=true",
+                "SkipDryRunOnMissingResource=true",
+            ),
+        )
+    )
     for environment in environments:
         namespace = names.app_namespace(environment.name)
         out.append(

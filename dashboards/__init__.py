@@ -1,0 +1,1 @@
+"""Grafana dashboards as Python (grafana-foundation-sdk), rendered by manifests_py into sidecar ConfigMaps."""
