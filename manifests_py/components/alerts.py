@@ -29,7 +29,8 @@ class Alert:
     @property
     def runbook(self) -> str:
         """Runbook file, relative to the repository root."""
-        slug = re.sub(r"(?<!^)(?=[A-Z])", "-", self.name).lower()
+        # CamelCase with acronyms: "ArgoCDApplicationDegraded" -> "argo-cd-application-degraded".
+        slug = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", self.name).lower()
         return f"{RUNBOOKS_DIR}/{slug}.md"
 
     @property
