@@ -31,6 +31,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def observability(session: nox.Session) -> None:
+    """Rules (promtool check + unit tests), dashboards, and the live Prometheus check against the running app."""
+    session.install("-e", ".[test,manifests]")
+    session.run("pytest", "tests/observability", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
     session.install("ruff")

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import uuid
 
+import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -208,3 +209,26 @@ async def test_active_users_are_counted_from_signed_in_requests(client: Client, 
     await engine.dispose()
     text = (await client.get("/metrics")).text
     assert re.search(rf"^{METRIC_ACTIVE_USERS} {float(before + 1)}$", text, re.MULTILINE)
+
+
+async def test_a_failing_session_lookup_is_a_counted_500_problem(
+    client: Client, user: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from expense_tracker.domain.accounts.services import UserService
+
+    async def unreachable(*args: object) -> None:
+        raise ConnectionRefusedError("database unreachable")
+
+    def count(text: str) -> float:
+        pattern = rf'^{METRIC_HTTP_REQUESTS}{{[^}}]*path="/api/me"[^}}]*status_code="500"[^}}]*}} (\S+)$'
+        return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
+
+    before = (await client.get("/metrics")).text
+    monkeypatch.setattr(UserService, "get_active", unreachable)
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {user.token}"})
+    monkeypatch.undo()
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "unreachable" not in response.text
+    after = (await client.get("/metrics")).text
+    assert count(after) - count(before) == 1

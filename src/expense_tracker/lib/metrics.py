@@ -45,6 +45,15 @@ ACTIVE_USERS = Gauge(METRIC_ACTIVE_USERS, "Users seen in the last 24 hours.", mu
 BUILD_INFO = Gauge(METRIC_BUILD_INFO, "Build of the running app.", ["version", "commit"], multiprocess_mode="max")
 
 SIGN_IN_PROVIDERS = ("google", "oidc", "dev")
+SIGN_IN_FAILURE_REASONS = (
+    "bad_state",
+    "cancelled",
+    "disabled",
+    "provider_unavailable",
+    "provider_error",
+    "missing_claims",
+    "unverified_email",
+)
 IMPORT_OUTCOMES = ("success", "rejected")
 EXPENSE_SOURCES = ("api", "ui", "import")
 
@@ -54,6 +63,9 @@ def initialise(commit: str) -> None:
     BUILD_INFO.labels(version=__version__, commit=commit).set(1)
     for provider in SIGN_IN_PROVIDERS:
         SIGN_INS.labels(provider=provider)
+        if provider != "dev":  # the dev login fails only with a 4xx, never through the OAuth callback
+            for reason in SIGN_IN_FAILURE_REASONS:
+                SIGN_IN_FAILURES.labels(provider=provider, reason=reason)
     for outcome in IMPORT_OUTCOMES:
         IMPORTS.labels(outcome=outcome)
     for source in EXPENSE_SOURCES:

@@ -171,8 +171,9 @@ def conflict_handler(request: Request[Any, Any, Any], exc: DuplicateKeyError) ->
 class MiddlewareErrorBoundary:
     """Turns errors raised by the auth and CSRF middleware into problem responses *here*.
 
-    Litestar converts middleware exceptions only at the outermost layer, so without this boundary a 401 or a CSRF 403
-    would pass the request-id and metrics middleware as an exception and be counted as a 200.
+    Litestar converts middleware exceptions only at the outermost layer, so without this boundary a 401 or a CSRF 403 —
+    or a 500 when the session lookup cannot reach the database — would pass the request-id and metrics middleware as an
+    exception and be counted as a 200.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -188,11 +189,14 @@ class MiddlewareErrorBoundary:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except HTTPException as exc:
+        except Exception as exc:
             if started or scope["type"] != ScopeType.HTTP:
                 raise
             request: Request[Any, Any, Any] = Request(scope, receive)
-            response = http_exception_handler(request, exc)
+            if isinstance(exc, HTTPException):
+                response = http_exception_handler(request, exc)
+            else:
+                response = internal_error_handler(request, exc)
             await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 

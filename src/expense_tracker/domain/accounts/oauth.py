@@ -26,7 +26,8 @@ SCOPES = ["openid", "email", "profile"]
 
 
 class SignInError(Exception):
-    """Sign-in could not complete; ``reason`` is a short, bounded code (also a metric label)."""
+    """Sign-in could not complete; ``reason`` is a short, bounded code (also a metric label, one of
+    ``metrics.SIGN_IN_FAILURE_REASONS``)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
