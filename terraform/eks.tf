@@ -1,0 +1,72 @@
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 20.37"
+
+  cluster_name    = var.cluster_name
+  cluster_version = var.cluster_version
+
+  vpc_id                   = module.vpc.vpc_id
+  subnet_ids               = module.vpc.private_subnets
+  control_plane_subnet_ids = module.vpc.private_subnets
+
+  # Public endpoint only for the operators' CIDRs; nodes use the private endpoint.
+  cluster_endpoint_public_access       = true
+  cluster_endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
+  cluster_endpoint_private_access      = true
+
+  # Access entries only (no aws-auth ConfigMap), and no implicit admin for whoever ran terraform.
+  authentication_mode                      = "API"
+  enable_cluster_creator_admin_permissions = false
+  access_entries = {
+    for index, arn in var.admin_principal_arns : "admin-${index}" => {
+      principal_arn = arn
+      policy_associations = {
+        admin = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+  }
+
+  cluster_enabled_log_types              = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+  cloudwatch_log_group_retention_in_days = var.log_retention_days
+  cloudwatch_log_group_kms_key_id        = aws_kms_key.main.arn
+
+  create_kms_key            = false
+  cluster_encryption_config = { provider_key_arn = aws_kms_key.main.arn, resources = ["secrets"] }
+
+  cluster_addons = {
+    vpc-cni                = { most_recent = true, before_compute = true }
+    coredns                = { most_recent = true }
+    kube-proxy             = { most_recent = true }
+    eks-pod-identity-agent = { most_recent = true }
+    aws-ebs-csi-driver     = { most_recent = true, service_account_role_arn = module.irsa["ebs_csi"].iam_role_arn }
+  }
+
+  eks_managed_node_group_defaults = {
+    ami_type      = "AL2023_x86_64_STANDARD"
+    capacity_type = "SPOT"
+    # IMDSv2 only, one hop: pods cannot borrow the node's role.
+    metadata_options = { http_endpoint = "enabled", http_tokens = "required", http_put_response_hop_limit = 1 }
+  }
+
+  # cluster-autoscaler needs every group's instance types to share vCPU and memory, so the four types form two
+  # groups; together they run 1 to 5 nodes. Managed node groups carry the autoscaler's auto-discovery tags.
+  eks_managed_node_groups = {
+    for name, group in local.node_groups : name => {
+      instance_types = group.instance_types
+      min_size       = group.min_size
+      max_size       = group.max_size
+      desired_size   = group.desired_size
+      labels         = { "node-size" = name }
+    }
+  }
+}
+
+locals {
+  node_groups = {
+    medium = { instance_types = ["t3a.medium", "t3.medium"], min_size = 1, max_size = 3, desired_size = 1 } # 2 vCPU, 4 GiB
+    small  = { instance_types = ["t3a.small", "t3.small"], min_size = 0, max_size = 2, desired_size = 0 }   # 2 vCPU, 2 GiB
+  }
+}
