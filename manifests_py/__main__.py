@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from manifests_py import cluster
+from manifests_py.environments import load_infrastructure
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, tree_diff, write_tree
 from manifests_py.semantic_diff import semantic_diff, tree_at_revision
 from manifests_py.validate import validate_files
@@ -47,6 +50,31 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    settings = cluster.Settings(region=args.region, state_bucket=args.state_bucket, var_file=args.var_file)
+    plans = {"up": cluster.up_plan, "down": cluster.down_plan, "status": cluster.status_plan}
+    return cluster.run_plan(plans[args.action](settings), dry_run=args.dry_run)
+
+
+def _infra_sync(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        print(f"terraform -chdir={cluster.TERRAFORM_DIR} output -json > manifests_py/environments/infrastructure.json")
+        return 0
+    if args.outputs:
+        outputs = args.outputs.read_text()
+    else:
+        outputs = subprocess.run(  # noqa: S603 - fixed argv
+            ["terraform", f"-chdir={cluster.TERRAFORM_DIR}", "output", "-json"],  # noqa: S607
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    path = cluster.infra_sync(outputs)
+    print(f"wrote {path}; run `python -m manifests_py render` and commit")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m manifests_py", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,7 +88,26 @@ def main(argv: list[str] | None = None) -> int:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD")
     diff_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the tree to compare (default manifests/)")
     diff_cmd.set_defaults(run=_diff)
+    cluster_cmd = commands.add_parser("cluster", help="bring the AWS cluster up, down, or show its status")
+    cluster_cmd.add_argument("action", choices=["up", "down", "status"])
+    cluster_cmd.add_argument(
+        "--dry-run", action="store_true", help="print the commands, in order, without running them"
+    )
+    cluster_cmd.add_argument("--region", default=None, help="AWS region (default: infrastructure.json aws_region)")
+    cluster_cmd.add_argument(
+        "--state-bucket",
+        required=True,
+        help="S3 bucket for the Terraform state (created, versioned and encrypted if missing)",
+    )
+    cluster_cmd.add_argument("--var-file", default=None, help="Terraform variables file, relative to terraform/")
+    cluster_cmd.set_defaults(run=_cluster)
+    sync_cmd = commands.add_parser("infra-sync", help="copy `terraform output -json` into the environments' data")
+    sync_cmd.add_argument("--outputs", type=Path, default=None, help="a saved `terraform output -json` file")
+    sync_cmd.add_argument("--dry-run", action="store_true")
+    sync_cmd.set_defaults(run=_infra_sync)
     args = parser.parse_args(argv)
+    if getattr(args, "action", None) and args.region is None:
+        args.region = load_infrastructure().aws_region
     return int(args.run(args))
 
 

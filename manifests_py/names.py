@@ -16,6 +16,9 @@ from expense_tracker.constants import APP_NAME
 EKS_VERSION: Final = "1.35"
 VALIDATED_KUBERNETES_VERSIONS: Final = ("1.29", EKS_VERSION)
 
+CLUSTER_NAME: Final = "gitops-delivery-cluster"
+"""EKS cluster (Terraform's cluster_name default; a Terraform test checks they agree)."""
+
 GIT_REPO_URL: Final = "https://github.com/expense-tracker/expense-tracker.git"
 GIT_REVISION: Final = "main"
 MANIFESTS_DIR: Final = "manifests"

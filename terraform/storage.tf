@@ -3,8 +3,9 @@ resource "aws_s3_bucket" "backups" {
   # checkov:skip=CKV_AWS_18:access logging would need a second bucket; CloudTrail data events cover audit if required
   # checkov:skip=CKV_AWS_144:cross-region replication is a disaster-recovery decision left to the operator (cost)
   # checkov:skip=CKV2_AWS_62:nothing consumes bucket events; backups are checked by the backup-age alert
-  bucket        = "${module.plan.backup_bucket_name}-${local.account_id}"
-  force_destroy = false
+  bucket = "${module.plan.backup_bucket_name}-${local.account_id}"
+  # Backups survive `cluster down` unless the operator opts in: destroying the only copy must be a decision.
+  force_destroy = var.backup_bucket_force_destroy
 }
 
 resource "aws_s3_bucket_versioning" "backups" {

@@ -73,3 +73,9 @@ variable "backup_retention_days" {
   type        = number
   default     = 35
 }
+
+variable "backup_bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the backup bucket with its backups (false keeps them: destroy stops there)."
+  type        = bool
+  default     = false
+}

@@ -1,0 +1,285 @@
+"""Cluster lifecycle: `up` from nothing to a synced cluster, `down` back to nothing, `status`, and `infra-sync`.
+
+Each command is a plan — an ordered list of steps — so `--dry-run` prints exactly what would run, and the tests assert
+the order (above all: `down` waits until load balancers and volumes are gone before `terraform destroy`). Every step
+is idempotent, so an interrupted `up` is resumed by running it again.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from manifests_py import names
+from manifests_py.components.platform import ARGO_CD
+from manifests_py.environments import ENVIRONMENT_NAMES, ENVIRONMENTS_DIR, INFRASTRUCTURE_FILE, Infrastructure
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM_DIR = "terraform"
+STATE_KEY = f"{names.CLUSTER_NAME}/terraform.tfstate"
+WAIT_TIMEOUT_SECONDS = 1800
+
+
+@dataclass(frozen=True)
+class Step:
+    """A command to run; with ``until_empty`` it is polled until it prints nothing (a wait)."""
+
+    description: str
+    argv: tuple[str, ...]
+    until_empty: bool = False
+    allow_failure: bool = False
+
+    def render(self) -> str:
+        prefix = "wait until empty: " if self.until_empty else ""
+        return f"# {self.description}\n{prefix}{shlex.join(self.argv)}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    state_bucket: str
+    var_file: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def backend_args(self) -> tuple[str, ...]:
+        return (
+            f"-backend-config=bucket={self.state_bucket}",
+            f"-backend-config=key={STATE_KEY}",
+            f"-backend-config=region={self.region}",
+        )
+
+
+def _terraform(*args: str) -> tuple[str, ...]:
+    return ("terraform", f"-chdir={TERRAFORM_DIR}", *args)
+
+
+def _var_file(settings: Settings) -> tuple[str, ...]:
+    return (f"-var-file={settings.var_file}",) if settings.var_file else ()
+
+
+def _kubectl(*args: str) -> tuple[str, ...]:
+    return ("kubectl", *args)
+
+
+def state_bucket_steps(settings: Settings) -> list[Step]:
+    bucket, region = settings.state_bucket, settings.region
+    create = (
+        f"aws s3api head-bucket --bucket {bucket} 2>/dev/null || ("
+        f"aws s3api create-bucket --bucket {bucket} --region {region} "
+        f"--create-bucket-configuration LocationConstraint={region} && "
+        f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled && "
+        f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
+        '\'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"}}]}\' && '
+        f"aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration "
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true)"
+    )
+    return [Step("Terraform state bucket (versioned, encrypted, private), created once", ("sh", "-c", create))]
+
+
+def kubeconfig_step(settings: Settings) -> Step:
+    return Step(
+        "Point kubectl at the cluster",
+        ("aws", "eks", "update-kubeconfig", "--name", names.CLUSTER_NAME, "--region", settings.region),
+    )
+
+
+def up_plan(settings: Settings) -> list[Step]:
+    return [
+        *state_bucket_steps(settings),
+        Step(
+            "Initialise Terraform with the S3 backend (lock file in S3)",
+            _terraform("init", "-input=false", *settings.backend_args),
+        ),
+        Step(
+            "Create or update the AWS infrastructure",
+            _terraform("apply", "-input=false", "-auto-approve", *_var_file(settings)),
+        ),
+        Step(
+            "Copy Terraform outputs into the manifests' environment data",
+            ("python", "-m", "manifests_py", "infra-sync"),
+        ),
+        Step(
+            "Stop if the manifests changed: ArgoCD syncs from git, so commit and push them, then run `up` again",
+            ("python", "-m", "manifests_py", "check"),
+        ),
+        kubeconfig_step(settings),
+        Step(
+            f"Install ArgoCD once, chart {ARGO_CD.version} (the {ARGO_CD.name} Application then manages it from git)",
+            (
+                "helm",
+                "upgrade",
+                "--install",
+                ARGO_CD.name,
+                ARGO_CD.chart,
+                "--repo",
+                ARGO_CD.repository,
+                "--version",
+                ARGO_CD.version,
+                "--namespace",
+                names.ARGOCD_NAMESPACE,
+                "--create-namespace",
+                "--wait",
+            ),
+        ),
+        Step(
+            "Apply the bootstrap: project and root app-of-apps",
+            _kubectl("apply", "--server-side", "-f", "manifests/bootstrap/"),
+        ),
+        Step(
+            "Wait for every Application to be synced",
+            _kubectl(
+                "wait",
+                "--for=jsonpath={.status.sync.status}=Synced",
+                "applications",
+                "--all",
+                "-n",
+                names.ARGOCD_NAMESPACE,
+                f"--timeout={WAIT_TIMEOUT_SECONDS}s",
+            ),
+        ),
+        Step(
+            "Wait for every Application to be healthy",
+            _kubectl(
+                "wait",
+                "--for=jsonpath={.status.health.status}=Healthy",
+                "applications",
+                "--all",
+                "-n",
+                names.ARGOCD_NAMESPACE,
+                f"--timeout={WAIT_TIMEOUT_SECONDS}s",
+            ),
+        ),
+    ]
+
+
+APP_APPLICATIONS = tuple(names.app_namespace(environment) for environment in ENVIRONMENT_NAMES)
+
+
+def down_plan(settings: Settings) -> list[Step]:
+    argocd = names.ARGOCD_NAMESPACE
+    load_balancers = _kubectl(
+        "get",
+        "services",
+        "--all-namespaces",
+        "-o",
+        'jsonpath={range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}',
+    )
+    return [
+        kubeconfig_step(settings),
+        Step(
+            "Stop the root app from re-creating what is deleted next",
+            _kubectl(
+                "-n",
+                argocd,
+                "patch",
+                "application",
+                names.ROOT_APPLICATION,
+                "--type=merge",
+                "-p",
+                '{"spec":{"syncPolicy":null}}',
+            ),
+            allow_failure=True,
+        ),
+        Step(
+            "Volumes are Retain by default: switch every PV to Delete so removing claims removes the EBS volumes",
+            (
+                "sh",
+                "-c",
+                "kubectl get pv -o name | xargs -r -I{} kubectl patch {} --type=merge "
+                '-p \'{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}\'',
+            ),
+        ),
+        Step(
+            "Delete the app environments through ArgoCD (their finalizer deletes databases and claims)",
+            _kubectl("-n", argocd, "delete", "application", *APP_APPLICATIONS, "--ignore-not-found", "--wait"),
+        ),
+        Step(
+            "Delete the platform and cluster config (ingress-nginx's LoadBalancer Service goes with it)",
+            (
+                "sh",
+                "-c",
+                f"kubectl -n {argocd} get applications -o name | grep -v '/{ARGO_CD.name}$' | "
+                f"xargs -r kubectl -n {argocd} delete --wait",
+            ),
+        ),
+        Step(
+            "Delete claims that outlive their StatefulSets (Prometheus, Alertmanager, Grafana)",
+            _kubectl("delete", "persistentvolumeclaims", "--all", "--all-namespaces", "--wait"),
+        ),
+        Step("Wait until no LoadBalancer Service is left (AWS deletes the NLB)", load_balancers, until_empty=True),
+        Step(
+            "Wait until no PersistentVolume is left (AWS deletes the EBS volumes)",
+            _kubectl("get", "pv", "-o", "name"),
+            until_empty=True,
+        ),
+        Step("Initialise Terraform with the S3 backend", _terraform("init", "-input=false", *settings.backend_args)),
+        Step(
+            "Destroy the AWS infrastructure",
+            _terraform("destroy", "-input=false", "-auto-approve", *_var_file(settings)),
+        ),
+    ]
+
+
+def status_plan(settings: Settings) -> list[Step]:
+    return [
+        Step("Terraform outputs", _terraform("output")),
+        kubeconfig_step(settings),
+        Step("ArgoCD applications", _kubectl("-n", names.ARGOCD_NAMESPACE, "get", "applications")),
+        Step(
+            "Load balancers", _kubectl("get", "services", "--all-namespaces", "--field-selector=spec.type=LoadBalancer")
+        ),
+        Step("Volumes", _kubectl("get", "pv")),
+    ]
+
+
+def run_plan(
+    steps: list[Step],
+    *,
+    dry_run: bool,
+    execute: Callable[[tuple[str, ...]], subprocess.CompletedProcess[str]] | None = None,
+    poll_seconds: float = 10,
+) -> int:
+    """Print (dry run) or run the steps in order; stop at the first failure."""
+
+    def default_execute(argv: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+
+    execute = execute or default_execute
+    for step in steps:
+        print(step.render(), flush=True)
+        if dry_run:
+            continue
+        deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+        while True:
+            result = execute(step.argv)
+            if result.returncode != 0 and not step.allow_failure:
+                print(result.stdout + result.stderr, flush=True)
+                return result.returncode
+            if not step.until_empty or not result.stdout.strip():
+                break
+            if time.monotonic() > deadline:
+                print(f"still waiting after {WAIT_TIMEOUT_SECONDS}s:\n{result.stdout}", flush=True)
+                return 1
+            time.sleep(poll_seconds)
+    return 0
+
+
+def infrastructure_from_outputs(outputs: dict[str, dict[str, object]]) -> dict[str, object]:
+    """`terraform output -json` → the manifests' infrastructure.json (exactly the fields Infrastructure has)."""
+    missing = [key for key in Infrastructure.__dataclass_fields__ if key not in outputs]
+    if missing:
+        raise KeyError(f"terraform outputs lack {missing}")
+    return {key: outputs[key]["value"] for key in sorted(Infrastructure.__dataclass_fields__)}
+
+
+def infra_sync(outputs_json: str, directory: Path = ENVIRONMENTS_DIR) -> Path:
+    data = infrastructure_from_outputs(json.loads(outputs_json))
+    path = directory / INFRASTRUCTURE_FILE
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path

@@ -1,0 +1,112 @@
+"""Cluster lifecycle plans: what `up`, `down` and `status` run, in which order, and how waits and failures behave."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from manifests_py import cluster, names
+from manifests_py.__main__ import main
+from manifests_py.components.platform import ARGO_CD
+from manifests_py.environments import ENVIRONMENTS_DIR, Infrastructure, load_infrastructure
+
+SETTINGS = cluster.Settings(region="eu-west-1", state_bucket="state-bucket", var_file="prod.tfvars")
+
+
+def _index(steps: list[cluster.Step], needle: str) -> int:
+    matches = [i for i, step in enumerate(steps) if needle in " ".join(step.argv)]
+    assert matches, f"no step runs {needle!r}"
+    return matches[0]
+
+
+def test_up_creates_state_applies_then_bootstraps_argocd_and_waits() -> None:
+    steps = cluster.up_plan(SETTINGS)
+    order = [
+        _index(steps, "create-bucket"),
+        _index(steps, "terraform -chdir=terraform init"),
+        _index(steps, "terraform -chdir=terraform apply"),
+        _index(steps, "infra-sync"),
+        _index(steps, "manifests_py check"),
+        _index(steps, "update-kubeconfig"),
+        _index(steps, "helm upgrade --install"),
+        _index(steps, "apply --server-side -f manifests/bootstrap/"),
+        _index(steps, "status.sync.status"),
+        _index(steps, "status.health.status"),
+    ]
+    assert order == sorted(order)
+    helm = steps[_index(steps, "helm upgrade")].argv
+    assert ("--version", ARGO_CD.version) == helm[helm.index("--version") : helm.index("--version") + 2]
+    assert ARGO_CD.name in helm  # the release the self-managing Application takes over
+    apply = steps[_index(steps, "terraform -chdir=terraform apply")].argv
+    assert "-var-file=prod.tfvars" in apply
+    init = " ".join(steps[_index(steps, "terraform -chdir=terraform init")].argv)
+    assert "bucket=state-bucket" in init
+    assert f"key={names.CLUSTER_NAME}/terraform.tfstate" in init
+
+
+def test_down_waits_for_load_balancers_and_volumes_before_terraform_destroy() -> None:
+    steps = cluster.down_plan(SETTINGS)
+    reclaim = _index(steps, "persistentVolumeReclaimPolicy")
+    apps = _index(steps, "delete application expense-tracker-staging")
+    platform = _index(steps, "get applications -o name")
+    claims = _index(steps, "delete persistentvolumeclaims")
+    load_balancers = _index(steps, "LoadBalancer")
+    volumes = [step.argv for step in steps].index(("kubectl", "get", "pv", "-o", "name"))
+    destroy = _index(steps, "terraform -chdir=terraform destroy")
+    assert reclaim < apps < platform < claims < load_balancers < volumes < destroy
+    assert steps[load_balancers].until_empty
+    assert steps[volumes].until_empty
+    assert destroy == len(steps) - 1
+
+
+def test_dry_run_prints_every_command_in_order_and_runs_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cluster", "down", "--dry-run", "--state-bucket", "state-bucket"]) == 0
+    printed = capsys.readouterr().out
+    commands = [line for line in printed.splitlines() if not line.startswith("#")]
+    assert len(commands) == len(cluster.down_plan(SETTINGS))
+    assert commands[-1].startswith("terraform -chdir=terraform destroy")
+    assert f"--region {load_infrastructure().aws_region}" in printed
+
+
+def test_every_command_has_a_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
+    for action in ("up", "down", "status"):
+        assert main(["cluster", action, "--dry-run", "--state-bucket", "b"]) == 0
+    assert main(["infra-sync", "--dry-run"]) == 0
+    assert "terraform -chdir=terraform output -json" in capsys.readouterr().out
+
+
+def test_waits_poll_until_empty_and_failures_stop_the_plan() -> None:
+    answers = iter(["lb-1\n", "lb-1\n", ""])
+    ran: list[tuple[str, ...]] = []
+
+    def execute(argv: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        ran.append(argv)
+        if argv[0] == "wait":
+            return subprocess.CompletedProcess(argv, 0, next(answers), "")
+        return subprocess.CompletedProcess(argv, 1 if argv[0] == "fail" else 0, "", "boom")
+
+    steps = [
+        cluster.Step("wait", ("wait",), until_empty=True),
+        cluster.Step("ok", ("ok",)),
+        cluster.Step("fail", ("fail",)),
+        cluster.Step("never", ("never",)),
+    ]
+    assert cluster.run_plan(steps, dry_run=False, execute=execute, poll_seconds=0) == 1
+    assert ran == [("wait",), ("wait",), ("wait",), ("ok",), ("fail",)]
+
+
+def test_infra_sync_writes_terraform_outputs_the_manifests_can_load(tmp_path: Path) -> None:
+    current = json.loads((ENVIRONMENTS_DIR / "infrastructure.json").read_text())
+    outputs = {key: {"value": value, "type": "string", "sensitive": False} for key, value in current.items()}
+    outputs["cluster_endpoint"] = {"value": "https://example.eks.amazonaws.com", "type": "string", "sensitive": False}
+    outputs["backup_bucket"]["value"] = "new-bucket"
+    cluster.infra_sync(json.dumps(outputs), tmp_path)
+    loaded = load_infrastructure(tmp_path)
+    assert isinstance(loaded, Infrastructure)
+    assert loaded.backup_bucket == "new-bucket"
+    assert "cluster_endpoint" not in json.loads((tmp_path / "infrastructure.json").read_text())
+    del outputs["cert_manager_role_arn"]
+    with pytest.raises(KeyError, match="cert_manager_role_arn"):
+        cluster.infra_sync(json.dumps(outputs), tmp_path)
