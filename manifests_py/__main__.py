@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from manifests_py import cluster
-from manifests_py.environments import load_infrastructure
+from manifests_py import cluster, release
+from manifests_py.environments import InvalidEnvironmentError, load_infrastructure
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, tree_diff, write_tree
 from manifests_py.semantic_diff import semantic_diff, tree_at_revision
 from manifests_py.validate import validate_files
@@ -75,6 +75,20 @@ def _infra_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    try:
+        if args.action == "set-image":
+            release.set_image(args.environment, args.image)
+            print(f"{args.environment} now runs {args.image}; manifests/ re-rendered")
+        else:
+            image = release.promote(args.source, args.target)
+            print(f"{args.target} now runs {image} (from {args.source}); manifests/ re-rendered")
+    except InvalidEnvironmentError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m manifests_py", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -105,8 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd.add_argument("--outputs", type=Path, default=None, help="a saved `terraform output -json` file")
     sync_cmd.add_argument("--dry-run", action="store_true")
     sync_cmd.set_defaults(run=_infra_sync)
+    release_cmd = commands.add_parser("release", help="image bumps: set-image ENV IMAGE, promote SOURCE TARGET")
+    release_actions = release_cmd.add_subparsers(dest="action", required=True)
+    set_image = release_actions.add_parser("set-image", help="point an environment at an image by digest")
+    set_image.add_argument("environment")
+    set_image.add_argument("image", help="ghcr.io/…/expense-tracker@sha256:<64 hex>")
+    promote = release_actions.add_parser("promote", help="copy one environment's image to another")
+    promote.add_argument("source")
+    promote.add_argument("target")
+    release_cmd.set_defaults(run=_release)
     args = parser.parse_args(argv)
-    if getattr(args, "action", None) and args.region is None:
+    if args.command == "cluster" and args.region is None:
         args.region = load_infrastructure().aws_region
     return int(args.run(args))
 
