@@ -133,11 +133,15 @@ def read_image(name: str, directory: Path = ENVIRONMENTS_DIR) -> str:
     return image
 
 
-def write_image(name: str, image: str, directory: Path = ENVIRONMENTS_DIR) -> None:
-    """Set an environment's image (CI's release step and promotion call this)."""
+def validate_image(image: str) -> str:
     if not _IMAGE_BY_DIGEST.match(image):
         raise InvalidEnvironmentError(f"{image!r} is not an image reference by sha256 digest (…@sha256:<64 hex>)")
-    (directory / name / IMAGE_FILE).write_text(image + "\n")
+    return image
+
+
+def write_image(name: str, image: str, directory: Path = ENVIRONMENTS_DIR) -> None:
+    """Set an environment's image (CI's release step and promotion call this)."""
+    (directory / name / IMAGE_FILE).write_text(validate_image(image) + "\n")
 
 
 def load_infrastructure(directory: Path = ENVIRONMENTS_DIR) -> Infrastructure:

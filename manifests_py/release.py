@@ -10,6 +10,7 @@ from manifests_py.environments import (
     ENVIRONMENTS_DIR,
     InvalidEnvironmentError,
     read_image,
+    validate_image,
     write_image,
 )
 from manifests_py.names import IMAGE_REPOSITORY
@@ -24,6 +25,7 @@ def _check_environment(name: str) -> None:
 def set_image(environment: str, image: str, *, directory: Path = ENVIRONMENTS_DIR, out: Path = DEFAULT_OUT) -> None:
     """Point ``environment`` at ``image`` (``ghcr.io/…@sha256:<64 hex>``) and re-render; nothing changes on error."""
     _check_environment(environment)
+    validate_image(image)
     if not image.startswith(f"{IMAGE_REPOSITORY}@"):
         raise InvalidEnvironmentError(
             f"{image!r} is not an image of {IMAGE_REPOSITORY} (expected {IMAGE_REPOSITORY}@sha256:…)"
