@@ -75,3 +75,7 @@ def database_cluster(environment: str) -> str:
 def app_secret_id(environment: str) -> str:
     """AWS Secrets Manager secret holding the app's secret settings (Terraform creates it without a value)."""
     return f"{APP_NAME}/{environment}/app"
+
+
+GRAFANA_ADMIN_SECRET_ID: Final = f"{APP_NAME}/grafana-admin"
+"""Secrets Manager secret with Grafana's admin credentials (Terraform creates it without a value)."""

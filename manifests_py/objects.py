@@ -8,6 +8,7 @@ from hikaru import HikaruDocumentBase
 from hikaru.model.rel_1_28.v1 import ObjectMeta
 
 from expense_tracker.constants import APP_NAME
+from manifests_py import crds, names
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,20 @@ def meta(
 def sync_wave(wave: int) -> dict[str, str]:
     """ArgoCD applies lower waves first and waits for them to be healthy."""
     return {"argocd.argoproj.io/sync-wave": str(wave)}
+
+
+def external_secret(metadata: ObjectMeta, remote_key: str, keys: list[str]) -> crds.ExternalSecret:
+    """A Secret named like the ExternalSecret, with ``keys`` copied from the JSON secret ``remote_key`` in AWS Secrets
+    Manager (through the cluster-wide store)."""
+    return crds.ExternalSecret(
+        metadata=metadata,
+        spec=crds.ExternalSecretSpec(
+            refreshInterval="1h",
+            secretStoreRef=crds.SecretStoreRef(name=names.CLUSTER_SECRET_STORE, kind="ClusterSecretStore"),
+            target=crds.ExternalSecretTarget(name=metadata.name, creationPolicy="Owner"),
+            data=[
+                crds.ExternalSecretData(secretKey=key, remoteRef=crds.RemoteRef(key=remote_key, property=key))
+                for key in keys
+            ],
+        ),
+    )

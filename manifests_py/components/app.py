@@ -22,7 +22,7 @@ from expense_tracker.constants import (
 from expense_tracker.settings import SETTING_NAMES
 from manifests_py import crds, names
 from manifests_py.environments import Environment, Resources
-from manifests_py.objects import Manifest, app_labels, meta, sync_wave
+from manifests_py.objects import Manifest, app_labels, external_secret, meta, sync_wave
 
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:16.9"
 """PostgreSQL image for CloudNativePG instances, pinned (the operator's default moves with operator upgrades)."""
@@ -172,20 +172,10 @@ def build(environment: Environment) -> list[Manifest]:
     )
     add(v1.ConfigMap(metadata=meta(APP_CONFIG, ns, labels=web, annotations=sync_wave(-2)), data=config))
     add(
-        crds.ExternalSecret(
-            metadata=meta(APP_SECRET, ns, labels=web, annotations=sync_wave(-2)),
-            spec=crds.ExternalSecretSpec(
-                refreshInterval="1h",
-                secretStoreRef=crds.SecretStoreRef(name=names.CLUSTER_SECRET_STORE, kind="ClusterSecretStore"),
-                target=crds.ExternalSecretTarget(name=APP_SECRET, creationPolicy="Owner"),
-                data=[
-                    crds.ExternalSecretData(
-                        secretKey=key,
-                        remoteRef=crds.RemoteRef(key=names.app_secret_id(environment.name), property=key),
-                    )
-                    for key in secret_keys(environment)
-                ],
-            ),
+        external_secret(
+            meta(APP_SECRET, ns, labels=web, annotations=sync_wave(-2)),
+            names.app_secret_id(environment.name),
+            secret_keys(environment),
         )
     )
     database = environment.database

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from hikaru.model.rel_1_28 import v1
 
-from expense_tracker.constants import APP_NAME
 from manifests_py import crds, names
 from manifests_py.components.gitops import CLUSTER_AREA
 from manifests_py.components.platform import GRAFANA_ADMIN_SECRET
 from manifests_py.environments import Infrastructure
-from manifests_py.objects import Manifest, meta
+from manifests_py.objects import Manifest, external_secret, meta
 
 ACME_SERVERS = {
     names.LETSENCRYPT_STAGING: "https://acme-staging-v02.api.letsencrypt.org/directory",
     names.LETSENCRYPT_PRODUCTION: "https://acme-v02.api.letsencrypt.org/directory",
 }
 ACME_EMAIL = "platform@expenses.example.org"
-GRAFANA_ADMIN_SECRET_ID = f"{APP_NAME}/grafana-admin"
 
 
 def build(infrastructure: Infrastructure) -> list[Manifest]:
@@ -61,18 +59,9 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
             )
         ),
     )
-    grafana_admin = crds.ExternalSecret(
-        metadata=meta(GRAFANA_ADMIN_SECRET, names.MONITORING_NAMESPACE),
-        spec=crds.ExternalSecretSpec(
-            refreshInterval="1h",
-            secretStoreRef=crds.SecretStoreRef(name=names.CLUSTER_SECRET_STORE, kind="ClusterSecretStore"),
-            target=crds.ExternalSecretTarget(name=GRAFANA_ADMIN_SECRET, creationPolicy="Owner"),
-            data=[
-                crds.ExternalSecretData(
-                    secretKey=key, remoteRef=crds.RemoteRef(key=GRAFANA_ADMIN_SECRET_ID, property=key)
-                )
-                for key in ("admin-user", "admin-password")
-            ],
-        ),
+    grafana_admin = external_secret(
+        meta(GRAFANA_ADMIN_SECRET, names.MONITORING_NAMESPACE),
+        names.GRAFANA_ADMIN_SECRET_ID,
+        ["admin-user", "admin-password"],
     )
     return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin)]

@@ -216,10 +216,14 @@ def test_backup_bucket_is_versioned_encrypted_private_and_expiring() -> None:
     assert resources["aws_s3_bucket_lifecycle_configuration"]["backups"]["rule"]
 
 
-def test_secrets_are_created_without_values() -> None:
+def test_secrets_are_created_without_values_under_the_names_the_manifests_read() -> None:
     resources = _all("resource")
     assert "aws_secretsmanager_secret_version" not in resources
-    assert resources["aws_secretsmanager_secret"]["app"]["for_each"] == "${toset(var.environments)}"
+    secrets = resources["aws_secretsmanager_secret"]
+    assert secrets["app"]["for_each"] == "${toset(var.environments)}"
+    for environment in ENVIRONMENT_NAMES:
+        assert secrets["app"]["name"].replace("${each.key}", environment) == names.app_secret_id(environment)
+    assert secrets["grafana_admin"]["name"] == names.GRAFANA_ADMIN_SECRET_ID
 
 
 def test_github_role_is_scoped_to_this_repository_and_has_no_cluster_access() -> None:
