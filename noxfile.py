@@ -73,18 +73,27 @@ def fmt(session: nox.Session) -> None:
     session.run("ruff", "format", ".")
 
 
+def _manifests_py(session: nox.Session, *args: str) -> None:
+    session.install("-e", ".[manifests]")
+    session.run("python", "-m", "manifests_py", *args)
+
+
+def _checkov(session: nox.Session, *args: str) -> None:
+    # Its own virtualenv: checkov pins versions that conflict with the app's and python-hcl2's dependencies.
+    session.install("checkov==3.3.30")
+    session.run("checkov", *args, "--quiet", "--compact", env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"})
+
+
 @nox.session
 def manifests(session: nox.Session) -> None:
     """Regenerate manifests/ from manifests_py/ (commit the result)."""
-    session.install("-e", ".[manifests]")
-    session.run("python", "-m", "manifests_py", "render", *session.posargs)
+    _manifests_py(session, "render", *session.posargs)
 
 
 @nox.session
 def manifests_check(session: nox.Session) -> None:
     """Validate a fresh render and fail with a diff if the committed manifests/ differs from it."""
-    session.install("-e", ".[manifests]")
-    session.run("python", "-m", "manifests_py", "check")
+    _manifests_py(session, "check")
 
 
 @nox.session
@@ -92,46 +101,32 @@ def manifests_diff(session: nox.Session) -> None:
     """Per-object, per-field changes of manifests/ since a git revision (default HEAD).
 
     `nox -s manifests_diff -- main` compares with main."""
-    session.install("-e", ".[manifests]")
-    session.run("python", "-m", "manifests_py", "diff", *session.posargs)
+    _manifests_py(session, "diff", *session.posargs)
 
 
 @nox.session
 def infra_sync(session: nox.Session) -> None:
     """Copy `terraform output -json` into manifests_py/environments/infrastructure.json and re-render manifests/."""
-    session.install("-e", ".[manifests]")
-    session.run("python", "-m", "manifests_py", "infra-sync", *session.posargs)
+    _manifests_py(session, "infra-sync", *session.posargs)
     session.run("python", "-m", "manifests_py", "render")
 
 
 @nox.session
 def cluster(session: nox.Session) -> None:
     """Cluster lifecycle: `nox -s cluster -- up|down|status --state-bucket B --var-file F [--dry-run]`."""
-    session.install("-e", ".[manifests]")
-    session.run("python", "-m", "manifests_py", "cluster", *session.posargs, external=True)
+    _manifests_py(session, "cluster", *session.posargs)
 
 
 @nox.session
 def checkov_terraform(session: nox.Session) -> None:
     """checkov on terraform/, offline; zero failures (skips are inline `checkov:skip` comments or .checkov.yaml)."""
-    session.install("checkov==3.3.30")
-    session.run(
-        "checkov",
-        "--directory",
-        "terraform",
-        "--config-file",
-        "terraform/.checkov.yaml",
-        "--quiet",
-        "--compact",
-        env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
-    )
+    _checkov(session, "--directory", "terraform", "--config-file", "terraform/.checkov.yaml")
 
 
 @nox.session
 def release(session: nox.Session) -> None:
     """Image bumps: `-- set-image ENV IMAGE@sha256:…` or `-- promote staging production`."""
-    session.install("-e", ".[manifests]")
-    session.run("python", "-m", "manifests_py", "release", *session.posargs)
+    _manifests_py(session, "release", *session.posargs)
 
 
 @nox.session
@@ -152,18 +147,5 @@ def workflows(session: nox.Session) -> None:
 
 @nox.session
 def checkov(session: nox.Session) -> None:
-    """checkov's Kubernetes checks on manifests/, offline; zero failures allowed (skips are annotated with a reason).
-
-    Its own virtualenv: checkov pins versions that conflict with the app's and python-hcl2's dependencies."""
-    session.install("checkov==3.3.30")
-    session.run(
-        "checkov",
-        "--directory",
-        "manifests",
-        "--framework",
-        "kubernetes",
-        "--skip-download",
-        "--quiet",
-        "--compact",
-        env={"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
-    )
+    """checkov's Kubernetes checks on manifests/, offline; zero failures allowed (skips are annotated with a reason)."""
+    _checkov(session, "--directory", "manifests", "--framework", "kubernetes", "--skip-download")
