@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from expense_tracker.constants import METRIC_HTTP_DURATION, METRIC_HTTP_REQUESTS
+from manifests_py.names import app_namespace
 
 AVAILABILITY_OBJECTIVE: Final = 0.999
 LATENCY_OBJECTIVE: Final = 0.99
@@ -18,8 +19,8 @@ LATENCY_THRESHOLD_SECONDS: Final = "1.0"
 SLO_PERIOD: Final = "30d"
 WINDOWS: Final = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", SLO_PERIOD)
 
-APP_NAMESPACES: Final = 'namespace=~"expense-tracker-.*"'
-"""Selector of the app's environments, for rules over cluster metrics (``names.app_namespace`` is the source)."""
+APP_NAMESPACES: Final = f'namespace=~"{app_namespace(".*")}"'
+"""Selector of every environment's namespace, for rules over cluster metrics."""
 
 
 def requests_rate(window: str) -> str:
