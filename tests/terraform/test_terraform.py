@@ -90,10 +90,12 @@ def test_terraform_is_formatted() -> None:
     assert code == 0, output
 
 
-def test_provider_free_plan_module_passes_its_terraform_tests(tmp_path: Path) -> None:
+def test_provider_free_plan_module_validates_and_passes_its_terraform_tests(tmp_path: Path) -> None:
     module = tmp_path / "network_plan"
     shutil.copytree(TERRAFORM / "modules" / "network_plan", module)
     code, output = _terraform("init", "-backend=false", "-input=false", cwd=module)
+    assert code == 0, output
+    code, output = _terraform("validate", cwd=module)
     assert code == 0, output
     code, output = _terraform("test", cwd=module)
     assert code == 0, output
