@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from manifests_py.__main__ import main
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, write_tree
-from manifests_py.semantic_diff import semantic_diff
+from manifests_py.semantic_diff import semantic_diff, tree_at_revision
 from manifests_py.yaml_emit import HEADER, dump
 
 from tests.manifests.conftest import Document
@@ -113,8 +114,18 @@ def test_semantic_diff_names_objects_and_fields(files: dict[str, str]) -> None:
     assert len([line for line in report if not line.startswith("  ")]) == 2
 
 
-def test_diff_command_against_head_reads_git(capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_command_against_head_reads_the_committed_tree(capsys: pytest.CaptureFixture[str]) -> None:
     if not (REPO_ROOT / ".git").exists():
         pytest.skip("not a git checkout")
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "manifests"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    committed = tree_at_revision("HEAD", REPO_ROOT)
     assert main(["diff", "HEAD"]) == 0
-    assert capsys.readouterr().out.strip()
+    out = capsys.readouterr().out
+    if status:  # a developer's uncommitted render: the report names what differs
+        assert committed != read_tree(DEFAULT_OUT)
+        assert re.search(r"^(added|removed|changed)  ", out, re.MULTILINE)
+    else:
+        assert committed == read_tree(DEFAULT_OUT)
+        assert out.strip() == "no changes since HEAD"
