@@ -12,7 +12,13 @@ from typing import Any
 from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.common import BigValueGraphMode, LegendDisplayMode, LegendPlacement
-from grafana_foundation_sdk.models.dashboard import DashboardLinkType, DataSourceRef, ThresholdsMode, VariableRefresh
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardLinkType,
+    DataSourceRef,
+    Threshold,
+    ThresholdsMode,
+    VariableRefresh,
+)
 
 from expense_tracker.constants import APP_NAME, METRIC_BUILD_INFO
 
@@ -26,8 +32,6 @@ Thresholds = list[tuple[float | None, str]]
 
 
 def _thresholds(steps: Thresholds) -> dashboard.ThresholdsConfig:
-    from grafana_foundation_sdk.models.dashboard import Threshold
-
     return (
         dashboard.ThresholdsConfig()
         .mode(ThresholdsMode.ABSOLUTE)

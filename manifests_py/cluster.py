@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from manifests_py import names
@@ -44,7 +44,6 @@ class Settings:
     region: str
     state_bucket: str
     var_file: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def backend_args(self) -> tuple[str, ...]:
