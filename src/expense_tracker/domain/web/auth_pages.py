@@ -15,7 +15,7 @@ from expense_tracker.dependencies import AppSettings, Providers, Users
 from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
 from expense_tracker.domain.accounts.controllers import issue_session, safe_next
 from expense_tracker.domain.accounts.schemas import DevLogin
-from expense_tracker.domain.accounts.services import AccountDisabledError
+from expense_tracker.domain.accounts.services import DEV_PROVIDER, AccountDisabledError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
 from expense_tracker.lib import metrics
@@ -78,10 +78,12 @@ class AuthPages(Controller):
                 errors=errors,
             )
         try:
-            user = await users.sign_in(provider="dev", subject=login.email.lower(), email=login.email, name=login.name)
+            user = await users.sign_in(
+                provider=DEV_PROVIDER, subject=login.email.lower(), email=login.email, name=login.name
+            )
         except AccountDisabledError:
             raise NotFoundException() from None
-        metrics.SIGN_INS.labels(provider="dev").inc()
+        metrics.SIGN_INS.labels(provider=DEV_PROVIDER).inc()
         _, cookie = issue_session(state, user)
         return Redirect(next_path, cookies=[cookie], status_code=303)
 
