@@ -27,6 +27,15 @@ from expense_tracker.lib import metrics
 STATE_TTL = dt.timedelta(minutes=10)
 # Refusals the user can act on are 4xx; anything else a provider gets wrong stays a 502.
 SIGN_IN_ERROR_STATUS = {"unverified_email": 403, "missing_claims": 502, "provider_refused": 400}
+CLEAR_SESSION_COOKIE = Cookie(
+    key=SESSION_COOKIE,
+    value="",
+    path="/",
+    max_age=0,
+    httponly=True,
+    samesite="lax",
+    description="The session cookie, cleared.",
+)
 EMAIL_IN_USE = (
     "This e-mail already has an account; sign in with the provider you used before, then link this one from Settings."
 )
@@ -178,14 +187,13 @@ class AuthController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         opt={PUBLIC_OPT_KEY: False},
         security=SESSION_SECURITY,
+        response_cookies=[CLEAR_SESSION_COOKIE],
     )
-    async def logout(self, request: Request[User, Token, Any], users: Users) -> Response[None]:
+    async def logout(self, request: Request[User, Token, Any], users: Users) -> None:
         """Revoke this session's token server-side: the same token is refused (401) from now on."""
+        # Returning None (not Response[None]) is what makes the schema say "204, no content" rather than JSON null.
         token = request.auth
         await users.revoke(str(token.jti), token.exp)
-        response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
 
 
 async def _provider(providers: Providers, key: str) -> Any:
