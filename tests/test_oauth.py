@@ -387,3 +387,15 @@ async def test_unreachable_provider_stays_502(client: Client, idp: respx.MockRou
     response = await client.get("/auth/google/callback", params={"code": "c", "state": params["state"]})
     assert response.status_code == 502
     client.cookies.clear()
+
+
+async def test_settings_page_offers_to_link_the_other_providers(client: Client, idp: respx.MockRouter) -> None:
+    client.cookies.clear()
+    email = f"settings-{uuid.uuid4().hex[:8]}@example.com"
+    await oauth_sign_in(client, idp, "google", {"sub": f"g-{email}", "email": email, "email_verified": True})
+    page = await client.get("/settings", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'href="/auth/oidc/login?next=/settings">Link Keycloak</a>' in page.text
+    assert "Google — linked" in page.text
+    assert "Link Google" not in page.text
+    client.cookies.clear()

@@ -97,6 +97,10 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         await session.flush()
         return user
 
+    async def linked_providers(self, user_id: uuid.UUID) -> set[str]:
+        statement = select(OAuthIdentity.provider).where(OAuthIdentity.user_id == user_id)
+        return set((await self.repository.session.scalars(statement)).all())
+
     async def consume_once(self, one_time_id: str, expires_at: dt.datetime) -> bool:
         """Record that a one-time value (an OAuth ``state``) was used; ``False`` if it already was.
 
