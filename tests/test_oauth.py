@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -16,13 +17,14 @@ import pytest
 import respx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from expense_tracker.app import create_app
 from expense_tracker.constants import OAUTH_STATE_COOKIE, SESSION_COOKIE
 from expense_tracker.db.models import OAuthIdentity, User
 from expense_tracker.domain.accounts.oauth import GOOGLE_USERINFO_URL
+from expense_tracker.domain.accounts.services import EmailInUseError, UserService
 from tests.conftest import OIDC_DISCOVERY, TEST_SECRET, make_settings
 
 Client = AsyncTestClient[Litestar]
@@ -348,7 +350,18 @@ async def test_replayed_callback_is_refused_on_another_worker(
     assert len(token_requests) == 1  # the replayed code never reached the provider
 
 
-async def test_state_without_pkce_verifier_is_refused(client: Client, idp: respx.MockRouter) -> None:
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"p": "google", "s": "the-state", "n": "/", "exp": 300},  # no PKCE verifier: it would go out empty
+        {"p": "google", "s": "the-state", "n": "/", "exp": 300, "v": ""},
+        {"p": "google", "s": "the-state", "n": "/", "v": "a-verifier-of-sufficient-length"},  # no expiry
+    ],
+    ids=["no-verifier", "empty-verifier", "no-expiry"],
+)
+async def test_incomplete_state_cookie_is_refused(
+    client: Client, idp: respx.MockRouter, claims: dict[str, Any]
+) -> None:
     client.cookies.clear()
     token_requests = stand_in_provider(
         idp,
@@ -356,15 +369,14 @@ async def test_state_without_pkce_verifier_is_refused(client: Client, idp: respx
         GOOGLE_USERINFO_URL,
         {"sub": "g-nopkce", "email": "nopkce@example.com", "email_verified": True},
     )
-    # Signed with the real key (as if minted by an older release or a bug): only the verifier is missing.
-    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
-    for verifier in ({}, {"v": ""}):
-        claims = {"p": "google", "s": "the-state", "n": "/", "exp": expires, **verifier}
-        client.cookies.set(OAUTH_STATE_COOKIE, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
-        response = await client.get("/auth/google/callback", params={"code": "c", "state": "the-state"})
-        assert response.status_code == 400
-        assert response.headers["content-type"].startswith("application/problem+json")
-    assert token_requests == []  # no exchange without a verifier
+    # Signed with the real key (as if minted by an older release or a bug): only the named part is missing.
+    if "exp" in claims:
+        claims = {**claims, "exp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=claims["exp"])}
+    client.cookies.set(OAUTH_STATE_COOKIE, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+    response = await client.get("/auth/google/callback", params={"code": "c", "state": "the-state"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert token_requests == []  # no exchange
     client.cookies.clear()
 
 
@@ -399,3 +411,39 @@ async def test_settings_page_offers_to_link_the_other_providers(client: Client, 
     assert "Google — linked" in page.text
     assert "Link Google" not in page.text
     client.cookies.clear()
+
+
+async def test_concurrent_first_sign_ins_with_one_email_make_one_account(database_url: str, backend: str) -> None:
+    """Two first sign-ins with the same e-mail at once: the second is refused as "in use", not a 500 or a duplicate.
+
+    PostgreSQL only: the second insert must really wait on the first one's uncommitted row (SQLite has no row
+    locks). The test waits until the database shows the second transaction blocked, so the race is not timing luck.
+    """
+    if backend != "postgresql":
+        pytest.skip("needs concurrent writers")
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as first, AsyncSession(engine) as second, engine.connect() as monitor:
+            await UserService(session=first).sign_in(provider="google", subject=f"g-{email}", email=email, name="")
+            racing = asyncio.create_task(
+                UserService(session=second).sign_in(provider="oidc", subject=f"o-{email}", email=email, name="")
+            )
+            for _ in range(500):
+                waiting = await monitor.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                )
+                await monitor.rollback()  # a fresh snapshot for the next look
+                if waiting or racing.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert not racing.done(), racing  # it got past its e-mail check before the first committed
+            await first.commit()
+            with pytest.raises(EmailInUseError):
+                await racing
+    finally:
+        await engine.dispose()
+    assert await users_with_email(database_url, email) == 1

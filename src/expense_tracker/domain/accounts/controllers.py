@@ -142,7 +142,12 @@ class AuthController(Controller):
         or, when the browser is already signed in and the identity is new, link it to that user."""
         idp = await _provider(providers, provider)
         try:
-            stored = jwt.decode(request.cookies.get(OAUTH_STATE_COOKIE, ""), settings.secret_key, algorithms=["HS256"])
+            stored = jwt.decode(
+                request.cookies.get(OAUTH_STATE_COOKIE, ""),
+                settings.secret_key,
+                algorithms=["HS256"],
+                options={"require": ["exp"]},  # its expiry is also how long the used state is remembered
+            )
         except jwt.PyJWTError:
             stored = {}
         expected, verifier = str(stored.get("s", "")), str(stored.get("v", ""))
