@@ -447,3 +447,26 @@ async def test_concurrent_first_sign_ins_with_one_email_make_one_account(databas
     finally:
         await engine.dispose()
     assert await users_with_email(database_url, email) == 1
+
+
+def failures(metrics_text: str, provider: str, reason: str) -> float:
+    prefix = f'expense_tracker_sign_in_failures_total{{provider="{provider}",reason="{reason}"}} '
+    values = [float(line.removeprefix(prefix)) for line in metrics_text.splitlines() if line.startswith(prefix)]
+    assert len(values) == 1, f"no series for {provider}/{reason}: the dashboards would read 'No data'"
+    return values[0]
+
+
+async def test_new_refusals_are_counted_by_reason(client: Client, idp: respx.MockRouter) -> None:
+    client.cookies.clear()
+    before = (await client.get("/metrics")).text
+    idp.post(GOOGLE_TOKEN).respond(400, json={"error": "invalid_grant"})
+    params = await begin(client, "google")
+    await client.get("/auth/google/callback", params={"code": "used", "state": params["state"]})
+    email = f"counted-{uuid.uuid4().hex[:8]}@example.com"
+    await oauth_sign_in(client, idp, "google", {"sub": f"g-{email}", "email": email, "email_verified": True})
+    client.cookies.clear()
+    await oauth_sign_in(client, idp, "oidc", {"sub": f"o-{email}", "email": email, "email_verified": True})
+    after = (await client.get("/metrics")).text
+    assert failures(after, "google", "provider_refused") == failures(before, "google", "provider_refused") + 1
+    assert failures(after, "oidc", "email_in_use") == failures(before, "oidc", "email_in_use") + 1
+    client.cookies.clear()
