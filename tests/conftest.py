@@ -27,7 +27,8 @@ from expense_tracker.settings import Settings, load_settings
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-key-with-at-least-32-bytes!!"
+# Random (secrets.token_urlsafe(32)): production settings refuse readable keys, and some tests run in production mode.
+TEST_SECRET = "zsJgurl50yjizw6ZncgEZXSnwNcV5EgI9SeXfq-W5JY"
 OIDC_DISCOVERY = "http://127.0.0.1:9/realms/test/.well-known/openid-configuration"
 BACKENDS = ["sqlite", "postgresql"]
 

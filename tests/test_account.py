@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from expense_tracker.lib.logging import configure_logging
 from expense_tracker.settings import load_settings
-from tests.conftest import Session
+from tests.conftest import TEST_SECRET, Session
 
 Client = AsyncTestClient[Litestar]
 
@@ -64,7 +64,7 @@ async def test_migrations_match_the_models(database_url: str) -> None:
 
 
 def test_production_logs_are_json_and_mask_secrets(capsys: pytest.CaptureFixture[str]) -> None:
-    configure_logging(load_settings({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_URL": "https://x.io"}))
+    configure_logging(load_settings({"APP_ENV": "production", "SECRET_KEY": TEST_SECRET, "PUBLIC_URL": "https://x.io"}))
     try:
         structlog.get_logger("test").info("signed in", token="eyJ.secret.token", user="u1")
         logging.getLogger("uvicorn.error").warning("from the stdlib")

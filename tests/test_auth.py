@@ -143,3 +143,33 @@ async def test_production_has_no_dev_login(database_url: str) -> None:
         response = await production.post("/auth/dev-login", json={"email": "a@example.com"})
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_logout_is_documented_as_204_without_content(client: Client) -> None:
+    spec = (await client.get("/api/openapi.json")).json()
+    responses = spec["paths"]["/auth/logout"]["post"]["responses"]
+    assert set(responses) >= {"204"}
+    assert "content" not in responses["204"] or not responses["204"]["content"]
+    session = await sign_in(client)
+    response = await client.post("/auth/logout", headers=session.headers)
+    assert response.status_code == 204
+    assert response.content == b""  # what the schema promises: nothing follows
+
+
+async def test_html_logout_revokes_the_session_and_clears_the_cookie(client: Client) -> None:
+    session = await sign_in(client)
+    client.cookies.set(SESSION_COOKIE, session.token)
+    await client.get("/api/me")  # a safe request hands out the CSRF cookie the form carries
+    csrf = client.cookies.get(CSRF_COOKIE)
+    assert csrf
+    response = await client.post(
+        "/logout", data={"_csrf_token": csrf}, headers={CSRF_HEADER: csrf, "accept": "text/html"}
+    )
+    client.cookies.clear()
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?msg=signed-out"
+    assert response.content == b""
+    set_cookie = response.headers["set-cookie"].lower()
+    assert f"{SESSION_COOKIE}=" in set_cookie
+    assert "max-age=0" in set_cookie
+    assert await me_status(client, session.token) == 401

@@ -7,9 +7,13 @@ import pytest
 
 from expense_tracker.settings import DEV_SECRET_KEY, SETTINGS, SettingsError, load_settings
 
+# Real outputs of the documented generators, pasted as literals (test keys, never used anywhere else).
+URLSAFE_KEY = "cfAOykWhobo65694Q9eyyRMn4eH4BMZoq5cVU9Za-2I"  # secrets.token_urlsafe(32)
+HEX_KEY = "12dc85dbb7ed2d7184671457555f3624bffbbe8d30e1b89987e68a1cf9370c4c"  # openssl rand -hex 32
+BASE64_KEY = "8jvpBb0RrRmylJRnxYZd/QMR7/utkZUbAVED8Ehkc98="  # openssl rand -base64 32
 PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "s" * 32,
+    "SECRET_KEY": URLSAFE_KEY,
     "DATABASE_URL": "postgresql+asyncpg://app@db/app",
     "PUBLIC_URL": "https://expenses.example.com",
 }
@@ -58,6 +62,35 @@ def test_valid_production() -> None:
 def test_production_refuses_unsafe_settings(overrides: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({**PRODUCTION, **overrides})
+
+
+@pytest.mark.parametrize("key", [URLSAFE_KEY, HEX_KEY, BASE64_KEY])
+def test_production_accepts_generated_secret_keys(key: str) -> None:
+    assert load_settings({**PRODUCTION, "SECRET_KEY": key}).secret_key == key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "development-only-secret-key-never-use-in-production",  # the public development default
+        "a" * 32,
+        "s" * 64,
+        "ab" * 32,
+        "changeme" * 4,
+        "0123456789" * 4,  # ten distinct characters, but a pattern (133 bits by the estimate)
+        "my-super-secret-production-key-2024!",
+        "stand-in-secret_key-" + "x" * 32,
+    ],
+)
+def test_production_refuses_guessable_secret_keys(key: str) -> None:
+    with pytest.raises(SettingsError, match=r"SECRET_KEY .*openssl rand -hex 32") as refused:
+        load_settings({**PRODUCTION, "SECRET_KEY": key})
+    assert key not in str(refused.value)  # the error (and so the crash-looping pod's log) never echoes the key
+
+
+def test_development_still_runs_with_the_default_key() -> None:
+    assert load_settings({"SECRET_KEY": "a" * 32}).secret_key == "a" * 32
+    assert load_settings({}).secret_key == "development-only-secret-key-never-use-in-production"
 
 
 def test_oidc_discovery_over_http_only_on_loopback_in_development() -> None:

@@ -21,7 +21,7 @@ from manifests_py.render import REPO_ROOT, render
 from sqlalchemy.engine import make_url
 
 from expense_tracker.constants import CONTAINER_GID, CONTAINER_UID, HTTP_PORT, PROMETHEUS_MULTIPROC_DIR
-from tests.conftest import ThrowawayPostgres, migrate, require_postgres
+from tests.conftest import TEST_SECRET, ThrowawayPostgres, migrate, require_postgres
 from tests.servers import free_port
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
@@ -141,7 +141,7 @@ async def test_image_start_command_against_postgresql(
         "PATH": f"{built_venv / 'bin'}{os.pathsep}/usr/bin:/bin",
         "PROMETHEUS_MULTIPROC_DIR": str(multiproc),  # /tmp/… in the image; a private dir here
         "BUILD_COMMIT": "test",
-        "SECRET_KEY": "k" * 40,
+        "SECRET_KEY": TEST_SECRET,
         "PUBLIC_URL": "https://expenses.example.org",
         "DATABASE_URL": make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False),
     }

@@ -13,6 +13,7 @@ from manifests_py.render import DEFAULT_OUT
 
 from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, HTTP_PORT, METRICS_PATH
 from expense_tracker.settings import SETTINGS, load_settings
+from tests.conftest import TEST_SECRET
 from tests.manifests.conftest import Document, of_kind, one, pod_templates, selects
 
 APP_NAMESPACES = [names.app_namespace(name) for name in ENVIRONMENT_NAMES]
@@ -171,6 +172,8 @@ def test_container_env_is_accepted_by_the_app_in_production(documents: list[Docu
             env[item["name"]] = config[source["configMapKeyRef"]["name"]][source["configMapKeyRef"]["key"]]
         elif item["name"] == "DATABASE_URL":
             env[item["name"]] = "postgresql://app:stand-in@expense-tracker-db-rw:5432/app"  # the CNPG `uri` shape
+        elif item["name"] == "SECRET_KEY":
+            env[item["name"]] = TEST_SECRET  # production refuses a readable stand-in key
         else:
             env[item["name"]] = f"stand-in-{item['name'].lower()}-" + "x" * 32
     settings = load_settings(env)

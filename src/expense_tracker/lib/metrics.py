@@ -53,6 +53,8 @@ SIGN_IN_FAILURE_REASONS = (
     "provider_error",
     "missing_claims",
     "unverified_email",
+    "provider_refused",
+    "email_in_use",
 )
 IMPORT_OUTCOMES = ("success", "rejected")
 EXPENSE_SOURCES = ("api", "ui", "import")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTCookieAuth, Token
 
 from expense_tracker.constants import (
@@ -21,6 +22,9 @@ from expense_tracker.constants import (
 from expense_tracker.db.models import User
 from expense_tracker.settings import Settings
 
+if TYPE_CHECKING:
+    from expense_tracker.domain.accounts.services import UserService
+
 SECURITY_SCHEME = "BearerToken"
 SESSION_SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 """OpenAPI requirement for signed-in operations; public ones declare ``[{}]`` (anonymous)."""
@@ -31,15 +35,33 @@ PUBLIC_OPT_KEY = "public"
 async def retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     from expense_tracker.domain.accounts.services import UserService
 
+    state = connection.app.state
+    session = state.alchemy.provide_session(state, connection.scope)
+    return await _token_user(token, UserService(session=session))
+
+
+async def _token_user(token: Token, users: UserService) -> User | None:
     try:
         user_id = uuid.UUID(token.sub)
     except ValueError:
         return None
     if not isinstance(token.jti, str) or not token.jti:
         return None
-    state = connection.app.state
-    session = state.alchemy.provide_session(state, connection.scope)
-    return await UserService(session=session).get_active(user_id, token.jti)
+    return await users.get_active(user_id, token.jti)
+
+
+async def session_user(connection: ASGIConnection[Any, Any, Any, Any], users: UserService) -> User | None:
+    """The user of the browser's live session cookie on a public route (where the auth middleware does not run), or
+    ``None`` when there is none or it is invalid, expired, revoked or deactivated: the same checks as the middleware."""
+    auth: JWTCookieAuth[User, Token] = connection.app.state.jwt_auth
+    encoded = connection.cookies.get(auth.key, "")
+    if not encoded:
+        return None
+    try:
+        token = auth.token_cls.decode(encoded, auth.token_secret, auth.algorithm, require_claims=auth.require_claims)
+    except NotAuthorizedException:
+        return None
+    return await _token_user(token, users)
 
 
 def build_jwt_auth(settings: Settings) -> JWTCookieAuth[User, Token]:
@@ -63,4 +85,4 @@ def csrf_exempt_paths() -> list[str]:
     return [f"^{p}$" for p in (HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, "/auth/dev-login")]
 
 
-__all__ = ["CSRF_COOKIE", "PUBLIC_OPT_KEY", "build_jwt_auth", "csrf_exempt_paths", "retrieve_user"]
+__all__ = ["CSRF_COOKIE", "PUBLIC_OPT_KEY", "build_jwt_auth", "csrf_exempt_paths", "retrieve_user", "session_user"]

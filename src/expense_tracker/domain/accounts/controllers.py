@@ -18,13 +18,27 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from expense_tracker.constants import OAUTH_STATE_COOKIE, SESSION_COOKIE
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import AppSettings, Providers, Users
-from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY, SESSION_SECURITY
+from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY, SESSION_SECURITY, session_user
 from expense_tracker.domain.accounts.oauth import SignInError, pkce_pair
 from expense_tracker.domain.accounts.schemas import AccessToken, DevLogin, UserRead, UserSettings
-from expense_tracker.domain.accounts.services import AccountDisabledError
+from expense_tracker.domain.accounts.services import DEV_PROVIDER, AccountDisabledError, EmailInUseError
 from expense_tracker.lib import metrics
 
 STATE_TTL = dt.timedelta(minutes=10)
+# Refusals the user can act on are 4xx; anything else a provider gets wrong stays a 502.
+SIGN_IN_ERROR_STATUS = {"unverified_email": 403, "missing_claims": 502, "provider_refused": 400}
+CLEAR_SESSION_COOKIE = Cookie(
+    key=SESSION_COOKIE,
+    value="",
+    path="/",
+    max_age=0,
+    httponly=True,
+    samesite="lax",
+    description="The session cookie, cleared.",
+)
+EMAIL_IN_USE = (
+    "This e-mail already has an account; sign in with the provider you used before, then link this one from Settings."
+)
 
 
 def safe_next(target: str | None) -> str:
@@ -75,10 +89,12 @@ class AuthController(Controller):
         if not settings.dev_login:
             raise NotFoundException()
         try:
-            user = await users.sign_in(provider="dev", subject=data.email.lower(), email=data.email, name=data.name)
+            user = await users.sign_in(
+                provider=DEV_PROVIDER, subject=data.email.lower(), email=data.email, name=data.name
+            )
         except AccountDisabledError:
             raise HTTPException(status_code=403, detail="This account is deactivated.") from None
-        metrics.SIGN_INS.labels(provider="dev").inc()
+        metrics.SIGN_INS.labels(provider=DEV_PROVIDER).inc()
         token, cookie = issue_session(state, user)
         body = AccessToken(access_token=token, expires_in=settings.session_ttl_minutes * 60)
         return Response(body, cookies=[cookie])
@@ -122,28 +138,46 @@ class AuthController(Controller):
         state_param: Annotated[str | None, QueryParameter(name="state")] = None,
         error: FromQuery[str | None] = None,
     ) -> Redirect:
-        """Check ``state``, exchange the code with the PKCE verifier, upsert the user, start a session."""
+        """Check ``state`` (once only), exchange the code with the PKCE verifier, then sign in the identity's user
+        or, when the browser is already signed in and the identity is new, link it to that user."""
         idp = await _provider(providers, provider)
         try:
-            stored = jwt.decode(request.cookies.get(OAUTH_STATE_COOKIE, ""), settings.secret_key, algorithms=["HS256"])
+            stored = jwt.decode(
+                request.cookies.get(OAUTH_STATE_COOKIE, ""),
+                settings.secret_key,
+                algorithms=["HS256"],
+                options={"require": ["exp"]},  # its expiry is also how long the used state is remembered
+            )
         except jwt.PyJWTError:
             stored = {}
-        expected = str(stored.get("s", ""))
-        if not expected or stored.get("p") != provider or not hmac.compare_digest(expected, state_param or ""):
+        expected, verifier = str(stored.get("s", "")), str(stored.get("v", ""))
+        # Without the verifier the exchange would go out with PKCE silently off, so a cookie lacking it is as bad as
+        # a missing one.
+        matches = bool(expected) and hmac.compare_digest(expected, state_param or "")
+        if not matches or not verifier or stored.get("p") != provider:
             metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="bad_state").inc()
             raise HTTPException(status_code=400, detail="Sign-in state is missing or does not match; start again.")
+        if not await users.consume_once(expected, dt.datetime.fromtimestamp(int(stored["exp"]), dt.UTC)):
+            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="bad_state").inc()
+            raise HTTPException(status_code=400, detail="This sign-in was already used; start again.")
         if error or not code:
             metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="cancelled").inc()
             raise HTTPException(status_code=400, detail="Sign-in was cancelled at the provider.")
         try:
-            identity = await providers.exchange(idp, code, str(stored.get("v", "")))
+            identity = await providers.exchange(idp, code, verifier)
             user = await users.sign_in(
-                provider=provider, subject=identity.subject, email=identity.email, name=identity.name
+                provider=provider,
+                subject=identity.subject,
+                email=identity.email,
+                name=identity.name,
+                signed_in=await session_user(request, users),
             )
         except SignInError as exc:
             metrics.SIGN_IN_FAILURES.labels(provider=provider, reason=exc.reason).inc()
-            status = 403 if exc.reason == "unverified_email" else 502
-            raise HTTPException(status_code=status, detail=exc.message) from None
+            raise HTTPException(status_code=SIGN_IN_ERROR_STATUS.get(exc.reason, 502), detail=exc.message) from None
+        except EmailInUseError:
+            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="email_in_use").inc()
+            raise HTTPException(status_code=409, detail=EMAIL_IN_USE) from None
         except AccountDisabledError:
             metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="disabled").inc()
             raise HTTPException(status_code=403, detail="This account is deactivated.") from None
@@ -158,14 +192,13 @@ class AuthController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         opt={PUBLIC_OPT_KEY: False},
         security=SESSION_SECURITY,
+        response_cookies=[CLEAR_SESSION_COOKIE],
     )
-    async def logout(self, request: Request[User, Token, Any], users: Users) -> Response[None]:
+    async def logout(self, request: Request[User, Token, Any], users: Users) -> None:
         """Revoke this session's token server-side: the same token is refused (401) from now on."""
+        # Returning None (not Response[None]) is what makes the schema say "204, no content" rather than JSON null.
         token = request.auth
         await users.revoke(str(token.jti), token.exp)
-        response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
 
 
 async def _provider(providers: Providers, key: str) -> Any:

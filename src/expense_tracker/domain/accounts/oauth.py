@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from httpx_oauth.clients.google import GoogleOAuth2
 from httpx_oauth.clients.openid import OpenID
-from httpx_oauth.oauth2 import BaseOAuth2
+from httpx_oauth.oauth2 import BaseOAuth2, GetAccessTokenError
 
 from expense_tracker.settings import Settings
 
@@ -48,6 +48,22 @@ class IdentityProvider:
     label: str
     client: BaseOAuth2[Any]
     userinfo_url: str
+
+
+def _provider_error() -> SignInError:
+    """The provider failed or is unreachable: a 502, with its details kept out of the response."""
+    return SignInError("provider_error", "The sign-in provider did not confirm the sign-in.")
+
+
+def _oauth_error(response: httpx.Response | None) -> str:
+    """The ``error`` code of an OAuth error response, or ``""`` when there is none to read."""
+    if response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error") or "") if isinstance(body, dict) else ""
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -133,13 +149,25 @@ class IdentityProviders:
         """Trade the code (with the PKCE verifier) for a token, then read and check the user's claims."""
         try:
             token = await provider.client.get_access_token(code, self.redirect_uri(provider.key), verifier)
+        except GetAccessTokenError as exc:
+            if _oauth_error(exc.response) == "invalid_grant":
+                # RFC 6749 5.2: the code (or its PKCE verifier) is invalid, expired or already used. That is the
+                # browser's attempt failing, not the provider: starting again fixes it, so it is no 502.
+                raise SignInError(
+                    "provider_refused",
+                    "The sign-in provider did not accept this sign-in (it may have expired); start again.",
+                ) from None
+            raise _provider_error() from None
+        except Exception:
+            raise _provider_error() from None
+        try:
             response = await self.http.get(
                 provider.userinfo_url, headers={"Authorization": f"Bearer {token['access_token']}"}
             )
             response.raise_for_status()
             claims: dict[str, Any] = response.json()
         except Exception:
-            raise SignInError("provider_error", "The sign-in provider did not confirm the sign-in.") from None
+            raise _provider_error() from None
         subject, email = str(claims.get("sub") or ""), str(claims.get("email") or "")
         if not subject or "@" not in email:
             raise SignInError("missing_claims", "The sign-in provider did not share an email address.")

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from expense_tracker.constants import DEFAULT_CATEGORIES, LAST_SEEN_RESOLUTION
 from expense_tracker.db.models import Category, OAuthIdentity, RevokedToken, User
 
+DEV_PROVIDER = "dev"
+"""The development login's provider key: its subject is the e-mail itself."""
+
 
 class AccountDisabledError(Exception):
     """The identity belongs to a deactivated user."""
+
+
+class EmailInUseError(Exception):
+    """A first sign-in with an identity whose e-mail already belongs to another account (which must link it)."""
 
 
 class UserService(SQLAlchemyAsyncRepositoryService[User]):
@@ -51,21 +60,35 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
             or 0
         )
 
-    async def sign_in(self, *, provider: str, subject: str, email: str, name: str) -> User:
-        """Find or create the user behind a verified identity; new users get the default categories."""
+    async def sign_in(
+        self, *, provider: str, subject: str, email: str, name: str, signed_in: User | None = None
+    ) -> User:
+        """The user behind a verified identity, matched by (provider, subject) only.
+
+        An identity seen for the first time is linked to ``signed_in`` (the user whose live session started this
+        sign-in) or else gets a new user with the default categories. It is never linked to whoever owns its e-mail:
+        any configured provider can vouch for any address, so matching by e-mail would let an account at one provider
+        take over an account made with another (issue #10). The one exception is the development login, whose
+        subject *is* the e-mail and which is refused in production anyway.
+        """
         session = self.repository.session
         email = email.strip().lower()
         identity = await session.scalar(
             select(OAuthIdentity).where(OAuthIdentity.provider == provider, OAuthIdentity.subject == subject)
         )
-        user = await session.get(User, identity.user_id) if identity else None
+        user = await session.get(User, identity.user_id) if identity else signed_in
         if user is None:
-            # Providers only hand us verified emails, so an existing account with that email is the same person.
-            user = await session.scalar(select(User).where(User.email == email))
+            owner = await session.scalar(select(User).where(User.email == email))
+            if owner is not None and provider != DEV_PROVIDER:
+                raise EmailInUseError(email)
+            user = owner
         if user is None:
             user = User(email=email, name=name.strip() or email.split("@")[0])
             session.add(user)
-            await session.flush()
+            try:
+                await session.flush()
+            except IntegrityError:  # a concurrent first sign-in with the same e-mail won the race
+                raise EmailInUseError(email) from None
             session.add_all(Category(user_id=user.id, name=n, color=c) for n, c in DEFAULT_CATEGORIES)
         if not user.is_active:
             raise AccountDisabledError(email)
@@ -73,6 +96,27 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
             session.add(OAuthIdentity(provider=provider, subject=subject, user_id=user.id))
         await session.flush()
         return user
+
+    async def linked_providers(self, user_id: uuid.UUID) -> set[str]:
+        statement = select(OAuthIdentity.provider).where(OAuthIdentity.user_id == user_id)
+        return set((await self.repository.session.scalars(statement)).all())
+
+    async def consume_once(self, one_time_id: str, expires_at: dt.datetime) -> bool:
+        """Record that a one-time value (an OAuth ``state``) was used; ``False`` if it already was.
+
+        Stored as a revoked "token" (its SHA-256 as the id) so every worker process shares the record with no new
+        table, and committed at once: a replay is refused even if the sign-in that used it fails afterwards. The
+        unique index, not a read-then-write, decides a race between two concurrent uses.
+        """
+        session = self.repository.session
+        await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < dt.datetime.now(dt.UTC)))
+        session.add(RevokedToken(jti=hashlib.sha256(one_time_id.encode()).hexdigest(), expires_at=expires_at))
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            return False
+        return True
 
     async def revoke(self, jti: str, expires_at: dt.datetime) -> None:
         session = self.repository.session

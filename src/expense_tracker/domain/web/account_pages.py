@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Expenses, Users
+from expense_tracker.dependencies import Expenses, Providers, Users
 from expense_tracker.domain.accounts.schemas import UserSettings
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
@@ -59,26 +59,34 @@ class AccountPages(Controller):
         return render(request, "import.html", **{**context, "imported": len(rows), "created": created})
 
     @get("/settings")
-    async def settings_page(self, request: Request[User, Any, Any]) -> Template:
+    async def settings_page(self, request: Request[User, Any, Any], users: Users, providers: Providers) -> Template:
         user = request.user
         form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone}
-        return self._settings(request, form, {})
+        return await self._settings(request, users, providers, form, {})
 
     @post("/settings")
     async def save_settings(
-        self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], users: Users
+        self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], users: Users, providers: Providers
     ) -> Template | Redirect:
         body, errors = parse_form(UserSettings, data)
         if body is None:
-            return self._settings(request, data, errors, status_code=400)
+            return await self._settings(request, users, providers, data, errors, status_code=400)
         await users.update(
             {"currency": body.currency, "theme": body.theme, "timezone": body.timezone}, item_id=request.user.id
         )
         return see_other("/settings", msg="settings-saved")
 
-    def _settings(
-        self, request: Request[User, Any, Any], form: dict[str, str], errors: dict[str, str], status_code: int = 200
+    async def _settings(
+        self,
+        request: Request[User, Any, Any],
+        users: Users,
+        providers: Providers,
+        form: dict[str, str],
+        errors: dict[str, str],
+        status_code: int = 200,
     ) -> Template:
+        # Linking starts the normal sign-in flow; the callback links the identity to this signed-in user.
+        linked = await users.linked_providers(request.user.id)
         return render(
             request,
             "settings.html",
@@ -87,4 +95,5 @@ class AccountPages(Controller):
             errors=errors,
             currencies=sorted(currency_codes()),
             timezones=sorted(timezone_names()),
+            sign_in_methods=[(key, label, key in linked) for key, label in providers.labels.items()],
         )

@@ -3,19 +3,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.security.jwt import Token
 
-from expense_tracker.constants import SESSION_COOKIE
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import AppSettings, Providers, Users
 from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
-from expense_tracker.domain.accounts.controllers import issue_session, safe_next
+from expense_tracker.domain.accounts.controllers import CLEAR_SESSION_COOKIE, issue_session, safe_next
 from expense_tracker.domain.accounts.schemas import DevLogin
-from expense_tracker.domain.accounts.services import AccountDisabledError
+from expense_tracker.domain.accounts.services import DEV_PROVIDER, AccountDisabledError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
 from expense_tracker.lib import metrics
@@ -78,10 +77,12 @@ class AuthPages(Controller):
                 errors=errors,
             )
         try:
-            user = await users.sign_in(provider="dev", subject=login.email.lower(), email=login.email, name=login.name)
+            user = await users.sign_in(
+                provider=DEV_PROVIDER, subject=login.email.lower(), email=login.email, name=login.name
+            )
         except AccountDisabledError:
             raise NotFoundException() from None
-        metrics.SIGN_INS.labels(provider="dev").inc()
+        metrics.SIGN_INS.labels(provider=DEV_PROVIDER).inc()
         _, cookie = issue_session(state, user)
         return Redirect(next_path, cookies=[cookie], status_code=303)
 
@@ -89,5 +90,5 @@ class AuthPages(Controller):
     async def logout(self, request: Request[User, Token, Any], users: Users) -> Redirect:
         await users.revoke(str(request.auth.jti), request.auth.exp)
         response = see_other("/login", msg="signed-out")
-        response.cookies.append(Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/", httponly=True))
+        response.cookies.append(CLEAR_SESSION_COOKIE)
         return response
