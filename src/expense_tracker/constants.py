@@ -77,3 +77,6 @@ DEFAULT_CATEGORIES: Final = (
     ("Shopping", "#76b041"),
     ("Other", "#7f8c8d"),
 )
+
+# A database outage answers 503 with this Retry-After: about how long a failover or a pod restart of PostgreSQL takes.
+DATABASE_RETRY_AFTER_SECONDS: Final = 5
