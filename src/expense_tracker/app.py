@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,12 @@ def start_metrics(alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> asyncio
         structlog.get_logger("expense_tracker.metrics").warning("active users count failed", error=type(exc).__name__)
 
     return asyncio.create_task(metrics.refresh_active_users(count, log_failure))
+
+
+def freeze_startup_heap() -> None:
+    """Everything loaded by startup lives as long as the worker: moving it out of the garbage collector's reach keeps
+    full collections (a large import triggers some) from scanning the whole heap, which stalled the loop for ~200 ms."""
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -198,7 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers={**EXCEPTION_HANDLERS, **DB_ERROR_HANDLERS},
-        on_startup=[on_startup],
+        on_startup=[on_startup, freeze_startup_heap],
         on_shutdown=[on_shutdown],
         openapi_config=OpenAPIConfig(
             title="expense-tracker API",

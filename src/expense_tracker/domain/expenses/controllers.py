@@ -28,7 +28,7 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
     SortKey,
 )
-from expense_tracker.domain.expenses.services import stream_export
+from expense_tracker.domain.expenses.services import ImportTooLargeError, stream_export
 from expense_tracker.lib import metrics
 from expense_tracker.lib.money import parse_amount
 from expense_tracker.lib.problems import FieldValidationError
@@ -158,21 +158,16 @@ class ExpenseController(Controller):
         expenses: Expenses,
     ) -> ImportResult:
         """All or nothing: every row is validated first; any invalid row means nothing is stored."""
-        content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1)
-        if len(content) > IMPORT_FILE_MAX_BYTES:
-            metrics.IMPORTS.labels(outcome="rejected").inc()
-            raise HTTPException(status_code=413, detail=f"The file is larger than {IMPORT_FILE_MAX_BYTES} bytes.")
         try:
-            rows = csv_io.parse_import(content, request.user.currency)
+            return await expenses.import_upload(request.user, data.file)
+        except ImportTooLargeError:
+            raise HTTPException(
+                status_code=413, detail=f"The file is larger than {IMPORT_FILE_MAX_BYTES} bytes."
+            ) from None
         except csv_io.ImportRejectedError as exc:
-            metrics.IMPORTS.labels(outcome="rejected").inc()
             raise FieldValidationError(
                 exc.errors, detail=f"{exc.total} problem(s) found; nothing was imported."
             ) from None
-        created = await expenses.import_rows(request.user, rows)
-        metrics.IMPORTS.labels(outcome="success").inc()
-        metrics.EXPENSES_CREATED.labels(source="import").inc(len(rows))
-        return ImportResult(imported=len(rows), categories_created=created)
 
     @get("/{expense_id:uuid}", operation_id="getExpense")
     async def get_expense(
