@@ -128,9 +128,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
     from expense_tracker.domain.web import template_config, web_controllers
-    from expense_tracker.lib import metrics
+    from expense_tracker.lib import db_errors, metrics, rate_limit
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
-    from expense_tracker.lib.db_errors import DB_ERROR_HANDLERS
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
     from expense_tracker.lib.security_headers import SecurityHeadersMiddleware
@@ -204,7 +203,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
         ],
         dependencies=DEPENDENCIES,
-        exception_handlers={**EXCEPTION_HANDLERS, **DB_ERROR_HANDLERS},
+        exception_handlers={**EXCEPTION_HANDLERS, **db_errors.DB_ERROR_HANDLERS, **rate_limit.RATE_LIMIT_HANDLERS},
+        guards=[rate_limit.rate_limit_guard],
         on_startup=[on_startup, freeze_startup_heap],
         on_shutdown=[on_shutdown],
         openapi_config=OpenAPIConfig(
@@ -221,6 +221,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "alchemy": alchemy,
                 "jwt_auth": jwt_auth,
                 "identity_providers": identity_providers,
+                "rate_limiter": rate_limit.RateLimiter(settings),
             }
         ),
         logging_config=None,
