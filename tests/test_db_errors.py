@@ -11,8 +11,9 @@ import jwt
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, Session, make_settings
 from tests.servers import free_port
 
 Client = AsyncTestClient[Litestar]
@@ -73,3 +74,19 @@ async def test_browser_gets_a_503_page(down_client: Client) -> None:
 async def test_readiness_and_liveness(down_client: Client) -> None:
     assert (await down_client.get("/readyz")).status_code == 503
     assert (await down_client.get("/healthz")).status_code == 200
+
+
+async def test_a_failed_commit_is_never_reported_as_success(
+    client: Client, user: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit runs as the response starts; if the database is gone by then, the client must not see a 201."""
+
+    async def lost_connection(self: AsyncSession) -> None:
+        raise ConnectionResetError("connection lost during COMMIT")
+
+    monkeypatch.setattr(AsyncSession, "commit", lost_connection)
+    response = await client.post("/api/expenses", json={"title": "Never stored", "amount": "1"}, headers=user.headers)
+    monkeypatch.undo()
+    assert_503_problem(response)
+    assert "Never stored" not in response.text
+    assert (await client.get("/api/expenses", headers=user.headers)).json()["total"] == 0

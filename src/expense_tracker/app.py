@@ -28,10 +28,10 @@ def build_alchemy_config(settings: Settings) -> Any:
         SQLAlchemyAsyncConfig,
     )
 
-    return SQLAlchemyAsyncConfig(
+    from expense_tracker.lib.db_errors import commit_before_send
+
+    config = SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
-        # Commit on 2xx *and* 3xx: form POST -> redirect and OAuth callbacks must persist what they did.
-        before_send_handler="autocommit_include_redirects",
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
             pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=True
@@ -39,6 +39,11 @@ def build_alchemy_config(settings: Settings) -> Any:
         alembic_config=AlembicAsyncConfig(script_location=str(MIGRATIONS_DIR), version_table_name="alembic_version"),
         create_all=False,
     )
+    # Commit on 2xx *and* 3xx: form POST -> redirect and OAuth callbacks must persist what they did; a failed commit
+    # turns the response into a 503/500 (advanced-alchemy's own handler would still send the 2xx). Set after
+    # construction: the handler needs the session key the config makes unique per app.
+    config.before_send_handler = commit_before_send(config.session_scope_key)
+    return config
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

@@ -8,18 +8,23 @@ is still an unexpected error (500).
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from http import HTTPStatus
+from typing import Any, cast
 
 import asyncpg
 import structlog
 from advanced_alchemy.exceptions import RepositoryError
+from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
+from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar import Request, Response
-from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
-from litestar.types import ExceptionHandlersMap
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import BeforeMessageSendHookHandler, ExceptionHandlersMap, HTTPResponseStartEvent, Message, Scope
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from expense_tracker.constants import DATABASE_RETRY_AFTER_SECONDS
-from expense_tracker.lib.problems import html_error, internal_error_handler, problem_response, wants_html
+from expense_tracker.constants import API_PREFIX, DATABASE_RETRY_AFTER_SECONDS
+from expense_tracker.lib.problems import PROBLEM_JSON, html_error, internal_error_handler, problem_response, wants_html
 
 log = structlog.get_logger("expense_tracker.errors")
 
@@ -70,3 +75,67 @@ def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 _WRAPPERS = (OSError, RepositoryError, sa_exc.SQLAlchemyError, asyncpg.PostgresError)
 DB_ERROR_HANDLERS: ExceptionHandlersMap = dict.fromkeys(_WRAPPERS, database_error_handler)
 """Registered next to ``EXCEPTION_HANDLERS``; the more specific handlers there (not found, duplicates) still win."""
+
+
+_FAILED_COMMIT = "expense_tracker.failed_commit"
+_REPLACED_HEADERS = {b"content-type", b"content-length", b"set-cookie", b"location", b"idempotent-replayed"}
+
+
+def _failure_body(scope: Scope, status: int) -> tuple[bytes, bytes]:
+    headers = dict(scope.get("headers", []))
+    path = str(scope.get("path", ""))
+    if not path.startswith(f"{API_PREFIX}/") and b"text/html" in headers.get(b"accept", b""):
+        page = f"<!doctype html><title>{HTTPStatus(status).phrase}</title><p>Nothing was saved. Please try again."
+        return page.encode(), b"text/html; charset=utf-8"
+    problem = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": "The change could not be saved; nothing was stored. Retry shortly.",
+        "instance": path,
+    }
+    return json.dumps(problem).encode(), PROBLEM_JSON.encode()
+
+
+def commit_before_send(session_scope_key: str) -> BeforeMessageSendHookHandler:
+    """Commit on 2xx/3xx (roll back otherwise) as the response starts; a commit that fails voids the response.
+
+    advanced-alchemy's own handler logs a failed commit at debug level and sends the 2xx anyway, telling the client
+    that something is stored when it is not. Here the start message becomes a 503 (database gone) or 500 and the
+    body a problem saying nothing was stored; the handler's body is never sent.
+    """
+
+    async def handler(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.body":
+            pending: list[bytes] | None = scope.get("state", {}).get(_FAILED_COMMIT)
+            if pending is not None:
+                message["body"] = pending.pop() if pending else b""  # later chunks of a replaced stream: dropped
+            return
+        session: AsyncSession | None = get_aa_scope_state(scope, session_scope_key)
+        if session is None or message["type"] not in SESSION_TERMINUS_ASGI_EVENTS:
+            return
+        commit = message["type"] == "http.response.start" and 200 <= message["status"] < 400
+        try:
+            await (session.commit() if commit else session.rollback())
+        except Exception as exc:
+            if not commit:
+                # A failed rollback loses nothing (the connection is gone and takes the transaction with it).
+                log.warning("rollback failed", exc_type=type(exc).__name__)
+                return
+            status = HTTP_503_SERVICE_UNAVAILABLE if is_database_unavailable(exc) else HTTP_500_INTERNAL_SERVER_ERROR
+            log.warning("commit failed; response replaced", status=status, exc_type=type(exc).__name__)
+            body, content_type = _failure_body(scope, status)
+            start = cast("HTTPResponseStartEvent", message)  # commit implies the start message
+            kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in _REPLACED_HEADERS]
+            if status == HTTP_503_SERVICE_UNAVAILABLE:
+                kept.append((b"retry-after", str(DATABASE_RETRY_AFTER_SECONDS).encode()))
+            start["status"] = status
+            start["headers"] = [*kept, (b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+            scope.setdefault("state", {})[_FAILED_COMMIT] = [body]
+        finally:
+            try:
+                await session.close()
+            finally:
+                delete_aa_scope_state(scope, session_scope_key)
+
+    return handler
