@@ -80,6 +80,7 @@ def start_metrics(alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> asyncio
     from expense_tracker.domain.accounts.services import UserService
     from expense_tracker.lib import metrics
 
+    metrics.forget_dead_processes()
     metrics.instrument_pool(alchemy.get_engine(), settings.db_pool_size + settings.db_max_overflow)
     metrics.initialise(settings.build_commit)
 
