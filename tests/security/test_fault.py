@@ -18,7 +18,7 @@ from tests.servers import serve
 
 CLIENTS = 8
 BEFORE_OUTAGE_SECONDS = 2.0
-OUTAGE_SECONDS = 3.0
+OUTAGE_SECONDS = 4.0
 AFTER_RECOVERY_SECONDS = 2.0
 
 
@@ -111,7 +111,8 @@ async def test_database_outage_under_concurrent_creates(database: PrivatePostgre
     assert set(run.statuses) <= {201, 503}, dict(run.statuses)
     assert run.outage_statuses[503] > 0
     assert run.outage_statuses.get(500, 0) == 0
-    assert ("outage", 503) in run.readiness
+    # A probe sent during the outage may be answered after the restart began (a loaded server answers late).
+    assert {("outage", 503), ("recovering", 503)} & set(run.readiness), run.readiness
     assert ("after", 200) in run.readiness
     assert len(run.created) > created_before_recovery, "no expense was created after the database came back"
 
