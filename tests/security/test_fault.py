@@ -4,6 +4,7 @@ server process keeps running throughout."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,7 @@ class Run:
         self.created: dict[str, str] = {}  # title -> id, for every 201
         self.statuses: Counter[int] = Counter()
         self.outage_statuses: Counter[int] = Counter()
+        self.outage_seconds: list[float] = []  # how long a 503 took to arrive (reported, not asserted)
         self.readiness: list[tuple[str, int]] = []
         self.phase = "before"
         self.stop = False
@@ -52,7 +54,10 @@ async def create_loop(base: str, index: int, run: Run) -> None:
         while not run.stop:
             number += 1
             title = f"client-{index}-{number}"
+            started = time.perf_counter()
             response = await client.post("/api/expenses", json={"title": title, "amount": "1.00"}, headers=headers)
+            if response.status_code == 503:
+                run.outage_seconds.append(time.perf_counter() - started)
             run.statuses[response.status_code] += 1
             if run.phase == "outage":
                 run.outage_statuses[response.status_code] += 1
@@ -104,6 +109,8 @@ async def test_database_outage_under_concurrent_creates(database: PrivatePostgre
         process.terminate()
         await asyncio.to_thread(process.wait, 30)
 
+    if run.outage_seconds:
+        print(f"\n503 answers took median {sorted(run.outage_seconds)[len(run.outage_seconds) // 2]:.2f} s")
     print(
         f"\nstatuses {dict(run.statuses)}; during the outage {dict(run.outage_statuses)}; readiness "
         f"{Counter(run.readiness)}"
