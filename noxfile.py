@@ -149,3 +149,13 @@ def workflows(session: nox.Session) -> None:
 def checkov(session: nox.Session) -> None:
     """checkov's Kubernetes checks on manifests/, offline; zero failures allowed (skips are annotated with a reason)."""
     _checkov(session, "--directory", "manifests", "--framework", "kubernetes", "--skip-download")
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Mixed load incl. imports on the real server (2 workers, PostgreSQL) with one worker SIGKILLed; not in CI.
+
+    `nox -s soak -- --minutes 2` (default 5). Fails on any 5xx, RSS growth >= 10 % after warm-up, or pool gauges
+    that do not add up afterwards. SOAK_DATABASE_URL picks the PostgreSQL server (default the local one)."""
+    session.install("-e", ".[test]")
+    session.run("python", "bench/soak.py", *session.posargs)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import GENEROUS_RATE_LIMITS, TEST_SECRET
 
 
 def free_port() -> int:
@@ -24,7 +24,14 @@ def serve(database_url: str, log: Path, *args: str, **env: str) -> tuple[subproc
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "expense_tracker", "run", "--host", "127.0.0.1", "--port", str(port), *args],
-        env={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "APP_ENV": "development", **env},
+        env={
+            **os.environ,
+            **GENEROUS_RATE_LIMITS,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": TEST_SECRET,
+            "APP_ENV": "development",
+            **env,
+        },
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )

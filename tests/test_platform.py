@@ -216,19 +216,20 @@ async def test_a_failing_session_lookup_is_a_counted_500_problem(
 ) -> None:
     from expense_tracker.domain.accounts.services import UserService
 
-    async def unreachable(*args: object) -> None:
-        raise ConnectionRefusedError("database unreachable")
+    async def broken(*args: object) -> None:
+        # A bug, not an outage (an unreachable database is a 503: tests/test_db_errors.py).
+        raise RuntimeError("session lookup broke")
 
     def count(text: str) -> float:
         pattern = rf'^{METRIC_HTTP_REQUESTS}{{[^}}]*path="/api/me"[^}}]*status_code="500"[^}}]*}} (\S+)$'
         return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
 
     before = (await client.get("/metrics")).text
-    monkeypatch.setattr(UserService, "get_active", unreachable)
+    monkeypatch.setattr(UserService, "get_active", broken)
     response = await client.get("/api/me", headers={"Authorization": f"Bearer {user.token}"})
     monkeypatch.undo()
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "unreachable" not in response.text
+    assert "broke" not in response.text
     after = (await client.get("/metrics")).text
     assert count(after) - count(before) == 1

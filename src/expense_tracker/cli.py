@@ -84,6 +84,9 @@ def run_command(host: str, port: int, workers: int, reload: bool) -> None:
         log_config=None,  # the app configures structlog; uvicorn's own config would print unstructured lines
         access_log=False,  # our request middleware writes the access line (without query strings)
         server_header=False,
+        # X-Forwarded-For is interpreted in one place, by TRUSTED_PROXY_HOPS (lib/rate_limit.py); uvicorn's own rewrite
+        # (trusting 127.0.0.1 by default) would let a local sidecar or test client pick the address limits key on.
+        proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 

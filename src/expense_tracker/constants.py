@@ -77,3 +77,11 @@ DEFAULT_CATEGORIES: Final = (
     ("Shopping", "#76b041"),
     ("Other", "#7f8c8d"),
 )
+
+# A database outage answers 503 with this Retry-After: about how long a failover or a pod restart of PostgreSQL takes.
+DATABASE_RETRY_AFTER_SECONDS: Final = 5
+
+# Idempotency-Key on creates and imports: how long a stored first response answers retries, and the key's size.
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+IDEMPOTENCY_TTL: Final = dt.timedelta(hours=24)
+IDEMPOTENCY_KEY_MAX: Final = 255

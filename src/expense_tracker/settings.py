@@ -16,6 +16,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 MIN_SECRET_KEY_BYTES = 32
+DEFAULT_RATE_LIMIT_AUTH = "10/minute;100/hour"
+DEFAULT_RATE_LIMIT_WRITES = "120/minute"
+DEFAULT_RATE_LIMIT_IMPORTS = "5/minute;30/hour"
 DEV_SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105 - refused in production
 # A key typed by a person (a phrase, a repeated pattern) is guessable even when long enough. These bounds sit far
 # below what random keys score: secrets.token_urlsafe(32) has ~31 distinct characters and ~208 bits by the estimate
@@ -82,6 +85,25 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Writable directory for prometheus-client multiprocess mode; required with more than one worker.",
     ),
     SettingSpec("WEB_CONCURRENCY", "Worker processes started by `expense-tracker run`.", "1"),
+    SettingSpec(
+        "REDIS_URL",
+        "Redis for rate-limit counters shared by every worker and pod (`redis://host:6379/0`). Unset: each worker "
+        "process counts on its own, so the effective limit is the configured one times the number of processes.",
+        secret=True,
+    ),
+    SettingSpec(
+        "TRUSTED_PROXY_HOPS",
+        "Reverse proxies in front of the app that append to `X-Forwarded-For` (1 behind ingress-nginx). The client "
+        "address is the entry the outermost trusted proxy added; 0 ignores the header and uses the socket address.",
+        "0",
+    ),
+    SettingSpec(
+        "RATE_LIMIT_AUTH",
+        "Sign-in starts, callbacks and dev login per client address (`;`-separated, e.g. `10/minute;100/hour`).",
+        DEFAULT_RATE_LIMIT_AUTH,
+    ),
+    SettingSpec("RATE_LIMIT_WRITES", "POST/PUT/PATCH/DELETE requests per user.", DEFAULT_RATE_LIMIT_WRITES),
+    SettingSpec("RATE_LIMIT_IMPORTS", "CSV imports per user (all limits apply).", DEFAULT_RATE_LIMIT_IMPORTS),
 )
 SETTING_NAMES = frozenset(spec.name for spec in SETTINGS)
 
@@ -116,6 +138,13 @@ class Settings:
     db_max_overflow: int = 5
     log_level: str = "INFO"
     build_commit: str = "unknown"
+    redis_url: str | None = None
+    trusted_proxy_hops: int = 0
+    rate_limit_auth: str = DEFAULT_RATE_LIMIT_AUTH
+    rate_limit_writes: str = DEFAULT_RATE_LIMIT_WRITES
+    rate_limit_imports: str = DEFAULT_RATE_LIMIT_IMPORTS
+    rate_limit_prefix: str = "expense-tracker"
+    """Redis key prefix of the rate-limit counters (not an environment setting; tests use one of their own)."""
 
     @property
     def is_production(self) -> bool:
@@ -187,6 +216,24 @@ def _check_secret_key(key: str) -> None:
     raise SettingsError(f"SECRET_KEY {problem}: {KEY_GENERATION_HINT}")
 
 
+def _rate_limits(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    raw = env.get(name, "").strip() or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be limits such as '10/minute;100/hour', got {raw!r}") from None
+    return raw
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if raw and urlsplit(raw).scheme not in {"redis", "rediss"}:
+        raise SettingsError("REDIS_URL must start with redis:// or rediss://")
+    return raw or None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default: ``os.environ``), refusing unsafe production setups."""
     env = os.environ if environ is None else environ
@@ -256,4 +303,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_max_overflow=_int("DB_MAX_OVERFLOW", env.get("DB_MAX_OVERFLOW", "5"), 0),
         log_level=log_level,
         build_commit=env.get("BUILD_COMMIT", "").strip() or "unknown",
+        redis_url=_redis_url(env),
+        trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", env.get("TRUSTED_PROXY_HOPS", "0"), 0),
+        rate_limit_auth=_rate_limits(env, "RATE_LIMIT_AUTH", DEFAULT_RATE_LIMIT_AUTH),
+        rate_limit_writes=_rate_limits(env, "RATE_LIMIT_WRITES", DEFAULT_RATE_LIMIT_WRITES),
+        rate_limit_imports=_rate_limits(env, "RATE_LIMIT_IMPORTS", DEFAULT_RATE_LIMIT_IMPORTS),
     )

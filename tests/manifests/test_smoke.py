@@ -23,7 +23,7 @@ from manifests_py import names
 from sqlalchemy.engine import make_url
 
 from expense_tracker.constants import CONTAINER_TMP_DIR, METRIC_BUILD_INFO
-from tests.conftest import ThrowawayPostgres, require_postgres
+from tests.conftest import TEST_SECRET, ThrowawayPostgres, require_postgres
 from tests.manifests.conftest import Document, of_kind, one
 
 ENVIRONMENT = "production"
@@ -42,6 +42,8 @@ def _container_env(documents: list[Document], workload: Document, database_url: 
             )
         elif item["name"] == "DATABASE_URL":
             env[item["name"]] = database_url
+        elif item["name"] == "SECRET_KEY":
+            env[item["name"]] = TEST_SECRET  # production refuses a readable stand-in key
         else:
             env[item["name"]] = f"stand-in-{item['name'].lower()}-" + "x" * 32
     return env

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, true
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 MONEY = Numeric(12, 2)
@@ -74,3 +74,21 @@ class Expense(UUIDv7AuditBase):
 
 # Serves the default listing (newest first with a stable tiebreak) and every date-range report.
 Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id)
+
+
+class IdempotencyKey(UUIDv7Base):
+    """The first response to a request sent with an ``Idempotency-Key``; retries with the same key get it back.
+
+    The row is inserted in the same transaction as what the request creates, so it exists exactly when that did.
+    """
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of what identifies the request (method, path, canonical body or file)."""
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -1,17 +1,21 @@
 """Business, database-pool and build metrics (the HTTP RED metrics come from Litestar's Prometheus middleware).
 
 All are prometheus-client objects created at import, after ``PROMETHEUS_MULTIPROC_DIR`` is in the environment, so
-they aggregate across worker processes. Gauges use ``livesum``/``max`` so dead workers drop out.
+they aggregate across worker processes. Gauges use ``livesum``/``max``; a worker that was killed drops out when the
+next one starts (:func:`forget_dead_processes`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, multiprocess
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +32,8 @@ from expense_tracker.constants import (
     METRIC_SIGN_IN_FAILURES,
     METRIC_SIGN_INS,
 )
+
+_PID_SUFFIX = re.compile(r"_(\d+)\.db$")
 
 SIGN_INS = Counter(METRIC_SIGN_INS.removesuffix("_total"), "Successful sign-ins.", ["provider"])
 SIGN_IN_FAILURES = Counter(
@@ -116,3 +122,24 @@ async def stop(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def forget_dead_processes() -> None:
+    """Drop the ``live*`` gauge files of worker processes that no longer exist (multiprocess mode only).
+
+    A worker that exits normally is never the problem; one killed with SIGKILL (OOM killer, ``kill -9``) leaves its
+    files behind, and prometheus-client's ``livesum`` keeps adding them: pool capacity, open and in-use connections
+    would count the dead worker forever. Each worker runs this as it starts, so the one uvicorn spawns to replace a
+    killed worker cleans up after it. Counters are kept: what the dead worker counted did happen.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    pids = {int(match[1]) for path in Path(directory).glob("*.db") if (match := _PID_SUFFIX.search(path.name))}
+    for pid in pids - {os.getpid()}:
+        try:
+            os.kill(pid, 0)  # signal 0: existence check only
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+        except PermissionError:
+            continue  # exists, owned by someone else

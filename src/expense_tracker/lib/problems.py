@@ -196,7 +196,10 @@ class MiddlewareErrorBoundary:
             if isinstance(exc, HTTPException):
                 response = http_exception_handler(request, exc)
             else:
-                response = internal_error_handler(request, exc)
+                # The app's registered handlers apply here too (a database outage during the session lookup is a 503).
+                handlers = scope["app"].exception_handlers
+                handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), internal_error_handler)
+                response = handler(request, exc)
             await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 

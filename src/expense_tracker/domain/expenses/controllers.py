@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from litestar.response import Stream
+from litestar.status_codes import HTTP_201_CREATED
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from expense_tracker.db.models import Expense, User
@@ -28,8 +29,9 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
     SortKey,
 )
-from expense_tracker.domain.expenses.services import stream_export
+from expense_tracker.domain.expenses.services import ImportTooLargeError, stream_export
 from expense_tracker.lib import metrics
+from expense_tracker.lib.idempotency import IdempotencyKeyHeader, fingerprint, idempotent, json_fingerprint
 from expense_tracker.lib.money import parse_amount
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
@@ -118,13 +120,24 @@ class ExpenseController(Controller):
         items, total = await expenses.page(request.user.id, filters, limit, offset)
         return ExpensePage(items=[expense_read(e) for e in items], total=total, limit=limit, offset=offset)
 
-    @post("/", operation_id="createExpense")
+    @post("/", operation_id="createExpense", status_code=HTTP_201_CREATED)
     async def create_expense(
-        self, request: Request[User, Any, Any], data: JSONBody[ExpenseCreate], expenses: Expenses
-    ) -> ExpenseRead:
-        expense = await expenses.create_for(request.user, provided_fields(data))
-        metrics.EXPENSES_CREATED.labels(source="api").inc()
-        return expense_read(expense)
+        self,
+        request: Request[User, Any, Any],
+        data: JSONBody[ExpenseCreate],
+        expenses: Expenses,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[ExpenseRead]:
+        async def create() -> ExpenseRead:
+            expense = await expenses.create_for(request.user, provided_fields(data))
+            metrics.EXPENSES_CREATED.labels(source="api").inc()
+            return expense_read(expense)
+
+        async def request_fingerprint() -> str:
+            return json_fingerprint(request.method, request.url.path, await request.body())
+
+        session = expenses.repository.session
+        return await idempotent(session, request.user.id, idempotency_key, request_fingerprint, ExpenseRead, create)
 
     @get("/export.csv", operation_id="exportExpenses", media_type="text/csv")
     async def export_csv(
@@ -149,6 +162,7 @@ class ExpenseController(Controller):
     @post(
         "/import",
         operation_id="importExpenses",
+        status_code=HTTP_201_CREATED,
         request_max_body_size=IMPORT_FILE_MAX_BYTES + 64 * 1024,
     )
     async def import_csv(
@@ -156,23 +170,28 @@ class ExpenseController(Controller):
         request: Request[User, Any, Any],
         data: MultipartBody[ImportForm],
         expenses: Expenses,
-    ) -> ImportResult:
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[ImportResult]:
         """All or nothing: every row is validated first; any invalid row means nothing is stored."""
-        content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1)
-        if len(content) > IMPORT_FILE_MAX_BYTES:
-            metrics.IMPORTS.labels(outcome="rejected").inc()
-            raise HTTPException(status_code=413, detail=f"The file is larger than {IMPORT_FILE_MAX_BYTES} bytes.")
-        try:
-            rows = csv_io.parse_import(content, request.user.currency)
-        except csv_io.ImportRejectedError as exc:
-            metrics.IMPORTS.labels(outcome="rejected").inc()
-            raise FieldValidationError(
-                exc.errors, detail=f"{exc.total} problem(s) found; nothing was imported."
-            ) from None
-        created = await expenses.import_rows(request.user, rows)
-        metrics.IMPORTS.labels(outcome="success").inc()
-        metrics.EXPENSES_CREATED.labels(source="import").inc(len(rows))
-        return ImportResult(imported=len(rows), categories_created=created)
+
+        async def create() -> ImportResult:
+            try:
+                return await expenses.import_upload(request.user, data.file)
+            except ImportTooLargeError:
+                detail = f"The file is larger than {IMPORT_FILE_MAX_BYTES} bytes."
+                raise HTTPException(status_code=413, detail=detail) from None
+            except csv_io.ImportRejectedError as exc:
+                detail = f"{exc.total} problem(s) found; nothing was imported."
+                raise FieldValidationError(exc.errors, detail=detail) from None
+
+        async def request_fingerprint() -> str:
+            # The file, not the multipart body: a retry re-encodes it with a new boundary (and maybe another name).
+            content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1)
+            await data.file.seek(0)
+            return fingerprint(request.method.encode(), request.url.path.encode(), content)
+
+        session = expenses.repository.session
+        return await idempotent(session, request.user.id, idempotency_key, request_fingerprint, ImportResult, create)
 
     @get("/{expense_id:uuid}", operation_id="getExpense")
     async def get_expense(

@@ -13,9 +13,9 @@ from expense_tracker.db.models import User
 from expense_tracker.dependencies import Expenses, Providers, Users
 from expense_tracker.domain.accounts.schemas import UserSettings
 from expense_tracker.domain.expenses import csv_io
+from expense_tracker.domain.expenses.services import ImportTooLargeError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
-from expense_tracker.lib import metrics
 from expense_tracker.lib.money import currency_codes
 from expense_tracker.lib.timezones import timezone_names
 
@@ -37,26 +37,22 @@ class AccountPages(Controller):
     async def import_upload(
         self, request: Request[User, Any, Any], data: MultipartBody[UploadForm], expenses: Expenses
     ) -> Template:
-        content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1) if data.file else b""
         context: dict[str, Any] = {"errors": [], "error_count": 0, "imported": None, "columns": csv_io.COLUMNS}
-        if not content:
+        if data.file is None or not data.file.filename:
             context["errors"] = [{"row": "", "field": "file", "message": "Choose a CSV file to import."}]
             return render(request, "import.html", status_code=400, **context)
-        if len(content) > IMPORT_FILE_MAX_BYTES:
-            context["errors"] = [{"row": "", "field": "file", "message": "The file is larger than 5 MiB."}]
-            metrics.IMPORTS.labels(outcome="rejected").inc()
-            return render(request, "import.html", status_code=413, **context)
         try:
-            rows = csv_io.parse_import(content, request.user.currency)
+            result = await expenses.import_upload(request.user, data.file)
+        except ImportTooLargeError:
+            context["errors"] = [{"row": "", "field": "file", "message": "The file is larger than 5 MiB."}]
+            return render(request, "import.html", status_code=413, **context)
         except csv_io.ImportRejectedError as exc:
-            metrics.IMPORTS.labels(outcome="rejected").inc()
             return render(
                 request, "import.html", status_code=400, **{**context, "errors": exc.errors, "error_count": exc.total}
             )
-        created = await expenses.import_rows(request.user, rows)
-        metrics.IMPORTS.labels(outcome="success").inc()
-        metrics.EXPENSES_CREATED.labels(source="import").inc(len(rows))
-        return render(request, "import.html", **{**context, "imported": len(rows), "created": created})
+        return render(
+            request, "import.html", **{**context, "imported": result.imported, "created": result.categories_created}
+        )
 
     @get("/settings")
     async def settings_page(self, request: Request[User, Any, Any], users: Users, providers: Providers) -> Template:

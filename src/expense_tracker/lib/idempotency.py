@@ -1,0 +1,123 @@
+"""``Idempotency-Key`` for creates and imports: a retry gets the first response back instead of a second row.
+
+The key is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` in the request's own transaction, before anything is
+created, and the response is stored in the same transaction. So the key exists exactly when what it created does: a
+request that fails leaves its key unused, and two concurrent first uses cannot both win — on PostgreSQL the second
+insert waits for the first transaction and then sees its committed row; SQLite serialises writers the same way. The
+loser replays the winner's response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NamedTuple, TypeVar
+
+import msgspec
+from litestar import Response
+from litestar.exceptions import HTTPException
+from litestar.params import HeaderParameter
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from expense_tracker.constants import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_TTL
+from expense_tracker.db.models import IdempotencyKey
+
+T = TypeVar("T")
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name=IDEMPOTENCY_HEADER,
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_MAX,
+        description=(
+            "Optional, any unique string (a UUID is ideal). Retrying with the same key and the same request returns "
+            "the first response without storing anything again (keys are kept for 24 hours, per user); the same key "
+            "with a different request is refused with 422."
+        ),
+    ),
+]
+
+
+class KeyReusedError(HTTPException):
+    status_code = 422
+
+
+def fingerprint(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: ("ab", "c") and ("a", "bc") differ
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def json_fingerprint(method: str, path: str, body: bytes) -> str:
+    """Equal JSON documents (key order, whitespace) are the same request."""
+    canonical = msgspec.json.encode(msgspec.json.decode(body), order="sorted")
+    return fingerprint(method.encode(), path.encode(), canonical)
+
+
+class StoredResponse(NamedTuple):
+    fingerprint: str
+    status_code: int
+    body: str
+
+
+async def _claim(session: AsyncSession, user_id: uuid.UUID, key: str, print_: str) -> StoredResponse | None:
+    """Claim ``key`` for this request (``None``), or return the stored first use of it."""
+    now = dt.datetime.now(dt.UTC)
+    # Purging only this user's expired keys keeps the cost proportional to one user's traffic, on an index.
+    await session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.expires_at < now)
+    )
+    values = {
+        "user_id": user_id,
+        "key": key,
+        "fingerprint": print_,
+        "expires_at": now + IDEMPOTENCY_TTL,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    claimed = await session.execute(insert(IdempotencyKey).values(values).on_conflict_do_nothing())
+    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    stored = await session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
+    if stored is None or stored.status_code is None or stored.response_body is None:
+        # Not reachable while claim and response share one transaction; if that ever changes, refuse, never guess.
+        raise HTTPException(status_code=409, detail=f"A request with this {IDEMPOTENCY_HEADER} is still in progress.")
+    return StoredResponse(stored.fingerprint, stored.status_code, stored.response_body)
+
+
+async def idempotent(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    key: str | None,
+    request_fingerprint: Callable[[], Awaitable[str]],
+    response_type: type[T],
+    create: Callable[[], Awaitable[T]],
+    status_code: int = 201,
+) -> Response[T]:
+    """Run ``create`` once per (user, key); later calls with the same key replay its response."""
+    if key is None:
+        return Response(await create(), status_code=status_code)
+    print_ = await request_fingerprint()
+    stored = await _claim(session, user_id, key, print_)
+    if stored is not None:
+        if stored.fingerprint != print_:
+            raise KeyReusedError(detail=f"This {IDEMPOTENCY_HEADER} was already used for a different request.")
+        content = msgspec.json.decode(stored.body, type=response_type)
+        return Response(content, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+    result = await create()
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        .values(status_code=status_code, response_body=msgspec.json.encode(result).decode())
+    )
+    return Response(result, status_code=status_code)
