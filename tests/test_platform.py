@@ -10,6 +10,7 @@ import uuid
 import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
+from prometheus_client import generate_latest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -27,6 +28,11 @@ from expense_tracker.db.models import User
 from tests.conftest import Session, make_settings
 
 Client = AsyncTestClient[Litestar]
+
+
+def scrape() -> str:
+    """What the metrics port serves for a single worker: this process's registry (the app no longer serves it)."""
+    return generate_latest().decode()
 
 
 def series(text: str, metric: str) -> set[str]:
@@ -59,10 +65,10 @@ async def test_readiness_fails_when_the_database_is_unreachable() -> None:
 async def test_metrics_use_route_templates_so_series_stay_bounded(client: Client, user: Session) -> None:
     for _ in range(250):
         await client.get(f"/api/expenses/{uuid.uuid4()}", headers=user.headers)
-    before = series((await client.get("/metrics")).text, METRIC_HTTP_REQUESTS)
+    before = series(scrape(), METRIC_HTTP_REQUESTS)
     for _ in range(250):
         await client.get(f"/api/expenses/{uuid.uuid4()}", headers=user.headers)
-    after_text = (await client.get("/metrics")).text
+    after_text = scrape()
     assert series(after_text, METRIC_HTTP_REQUESTS) == before
     assert any('path="/api/expenses/{expense_id}"' in s and 'status_code="404"' in s for s in before)
     assert not any(re.search(r"/api/expenses/[0-9a-f]{8}-", s) for s in before)
@@ -74,13 +80,13 @@ async def test_business_and_build_metrics(client: Client) -> None:
         match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
         return float(match.group(1)) if match else 0.0
 
-    before = (await client.get("/metrics")).text
+    before = scrape()
     session = await client.post("/auth/dev-login", json={"email": f"m-{uuid.uuid4().hex}@example.com"})
     headers = {"Authorization": f"Bearer {session.json()['access_token']}"}
     await client.post("/api/expenses", json={"title": "t", "amount": "1"}, headers=headers)
     await client.post("/api/expenses/import", files={"file": ("a.csv", b"title\n")}, headers=headers)
     client.cookies.clear()
-    after = (await client.get("/metrics")).text
+    after = scrape()
     for name, delta in (
         ('expense_tracker_sign_ins_total{provider="dev"}', 1),
         ('expense_tracker_expenses_created_total{source="api"}', 1),
@@ -160,7 +166,7 @@ async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: C
         pattern = rf"^{METRIC_HTTP_REQUESTS}{{{labels}}} (\S+)$"
         return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
 
-    before = (await client.get("/metrics")).text
+    before = scrape()
     unauthorised = await client.get("/api/me")
     assert unauthorised.status_code == 401
     assert REQUEST_ID_HEADER in unauthorised.headers
@@ -168,7 +174,7 @@ async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: C
     forged = await client.post("/api/categories", json={"name": "csrf"})
     client.cookies.clear()
     assert forged.status_code == 403
-    after = (await client.get("/metrics")).text
+    after = scrape()
     assert count(after, "/api/me", "401") - count(before, "/api/me", "401") == 1
     assert count(after, "/api/categories", "403") - count(before, "/api/categories", "403") == 1
 
@@ -207,7 +213,7 @@ async def test_active_users_are_counted_from_signed_in_requests(client: Client, 
     await asyncio.sleep(0.1)
     await metrics.stop(refresh)
     await engine.dispose()
-    text = (await client.get("/metrics")).text
+    text = scrape()
     assert re.search(rf"^{METRIC_ACTIVE_USERS} {float(before + 1)}$", text, re.MULTILINE)
 
 
@@ -223,12 +229,12 @@ async def test_a_failing_session_lookup_is_a_counted_500_problem(
         pattern = rf'^{METRIC_HTTP_REQUESTS}{{[^}}]*path="/api/me"[^}}]*status_code="500"[^}}]*}} (\S+)$'
         return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
 
-    before = (await client.get("/metrics")).text
+    before = scrape()
     monkeypatch.setattr(UserService, "get_active", unreachable)
     response = await client.get("/api/me", headers={"Authorization": f"Bearer {user.token}"})
     monkeypatch.undo()
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "unreachable" not in response.text
-    after = (await client.get("/metrics")).text
+    after = scrape()
     assert count(after) - count(before) == 1

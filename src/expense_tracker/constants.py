@@ -77,3 +77,11 @@ DEFAULT_CATEGORIES: Final = (
     ("Shopping", "#76b041"),
     ("Other", "#7f8c8d"),
 )
+
+# Prometheus scrapes its own port, served by the ``expense-tracker run`` supervisor: the Service routes it, the
+# Ingress never does, so metrics are not public. The app's public port answers 404 for ``METRICS_PATH``.
+METRICS_PORT: Final = 9000
+METRICS_PORT_NAME: Final = "metrics"
+UNROUTED_ROUTE: Final = "<unrouted>"
+"""Route label (metrics) and route field (access log) of a request no handler matched: never the raw path, whose
+values are unbounded."""

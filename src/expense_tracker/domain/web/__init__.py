@@ -29,7 +29,7 @@ def asset(name: str) -> str:
 
 
 def template_config() -> Any:
-    from litestar.contrib.jinja import JinjaTemplateEngine
+    from litestar.plugins.jinja import JinjaTemplateEngine
     from litestar.template.config import TemplateConfig
 
     from expense_tracker.lib import formatting
