@@ -3,18 +3,34 @@ aggregates metrics across worker processes (prometheus-client multiprocess mode)
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.servers import serve
+from tests.servers import free_port, serve
+
+
+def scrape(metrics_port: int) -> str:
+    response = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+    assert response.status_code == 200
+    return response.text
+
+
+def value(text: str, name: str) -> float:
+    """The one sample of an unlabelled metric (multiprocess gauges are merged into one by the supervisor)."""
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    assert match, f"{name} not in the scrape"
+    return float(match.group(1))
 
 
 @pytest.fixture
@@ -71,16 +87,93 @@ def test_metrics_aggregate_across_workers(
     metrics_dir.mkdir()
     stale = metrics_dir / "counter_99999.db"
     stale.write_bytes(b"left over from a previous run")
-    process, base = serve(database_url, tmp_path / "server.log", "--wc", "2", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    metrics_port = free_port()
+    process, base = serve(
+        database_url,
+        tmp_path / "server.log",
+        *("--wc", "2", "--metrics-port", str(metrics_port)),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
     stop.append(process)
     assert not stale.exists()  # emptied before the workers started
     with httpx.Client(base_url=base) as client:
         for _ in range(40):  # new connections spread over both workers
             assert client.get("/api/me", headers={"Connection": "close"}).status_code == 401
-        text = client.get("/metrics").text
+        assert client.get("/metrics").status_code == 404  # not on the public port ...
+    text = scrape(metrics_port)  # ... but on the metrics port
     pattern = r'expense_tracker_requests_total\{[^}]*path="/api/me"[^}]*status_code="401"[^}]*\} (\S+)'
     assert sum(float(v) for v in re.findall(pattern, text)) == 40
     assert re.search(r"^expense_tracker_build_info\{", text, re.MULTILINE)
     assert len({p.name.split("_")[-1] for p in metrics_dir.glob("counter_*.db")}) >= 1
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+
+def workers_of(supervisor: int) -> set[int]:
+    """The uvicorn worker processes (multiprocessing ``spawn`` children) of the supervisor."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    workers = set()
+    for child in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.add(int(child))
+        except FileNotFoundError:  # exited meanwhile
+            continue
+    return workers
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+POOL_SIZE, MAX_OVERFLOW, WORKERS = 3, 2, 2
+CAPACITY = "expense_tracker_db_pool_capacity"
+IN_USE = "expense_tracker_db_pool_connections_in_use"
+OPEN = "expense_tracker_db_pool_connections_open"
+
+
+async def test_pool_metrics_stay_true_after_a_worker_is_killed(
+    database_factory: Any, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
+) -> None:
+    database_url = await database_factory("postgresql")
+    metrics_port = free_port()
+    process, base = serve(
+        database_url,
+        tmp_path / "server.log",
+        *("--wc", str(WORKERS), "--metrics-port", str(metrics_port)),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        DB_POOL_SIZE=str(POOL_SIZE),
+        DB_MAX_OVERFLOW=str(MAX_OVERFLOW),
+    )
+    stop.append(process)
+    log = tmp_path / "server.log"
+
+    def started() -> int:  # each worker logs this once its startup hooks (which set up the pool metrics) are done
+        return log.read_text().count("Application startup complete")
+
+    capacity = WORKERS * (POOL_SIZE + MAX_OVERFLOW)  # 10
+    wait_for(lambda: started() == WORKERS, "both workers")
+    assert value(scrape(metrics_port), CAPACITY) == capacity
+
+    def load() -> None:
+        with httpx.Client(base_url=base) as client:  # fresh connections reach both workers
+            for _ in range(30):
+                assert client.get("/readyz", headers={"Connection": "close"}).status_code == 200
+
+    await asyncio.to_thread(load)
+    victim = min(workers_of(process.pid))
+    os.kill(victim, signal.SIGKILL)
+    # uvicorn's supervisor notices and starts a replacement, which opens its own pool.
+    wait_for(lambda: started() == WORKERS + 1, "the replacement worker")
+    assert victim not in workers_of(process.pid)
+    assert len(workers_of(process.pid)) == WORKERS
+    await asyncio.to_thread(load)
+    text = scrape(metrics_port)
+    assert value(text, CAPACITY) == capacity  # the dead worker's pool no longer counts
+    assert 0 <= value(text, IN_USE) <= capacity
+    assert 0 <= value(text, OPEN) <= capacity
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
