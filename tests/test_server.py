@@ -4,9 +4,11 @@ aggregates metrics across worker processes (prometheus-client multiprocess mode)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -16,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.servers import free_port, serve
 
@@ -175,5 +178,89 @@ async def test_pool_metrics_stay_true_after_a_worker_is_killed(
     assert value(text, CAPACITY) == capacity  # the dead worker's pool no longer counts
     assert 0 <= value(text, IN_USE) <= capacity
     assert 0 <= value(text, OPEN) <= capacity
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+
+class FlakyDatabase:
+    """A loopback TCP proxy to PostgreSQL that can go down (drop every connection, refuse new ones) and come back."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.pairs: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        self.lock = threading.Lock()
+
+    def up(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        assert self.listener is not None
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone would not on Linux
+        self.listener.close()  # new connections are refused ...
+        with self.lock:  # ... and the open ones cut
+            for sock in self.pairs:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.pairs.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by down()
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.pairs += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+async def test_pool_in_use_never_goes_negative_when_the_database_refuses_connections(
+    database_factory: Any, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
+) -> None:
+    url = make_url(await database_factory("postgresql"))
+    flaky = FlakyDatabase((url.host or "127.0.0.1", url.port or 5432))
+    flaky.up()
+    metrics_port = free_port()
+    process, base = serve(
+        url.set(host="127.0.0.1", port=flaky.port).render_as_string(hide_password=False),
+        tmp_path / "server.log",
+        "--metrics-port",
+        str(metrics_port),
+    )
+    stop.append(process)
+    token = httpx.post(f"{base}/auth/dev-login", json={"email": "flaky@example.com"}).json()["access_token"]
+    seen: list[tuple[float, float]] = []
+
+    def traffic(expect_ok: bool) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            for _ in range(3):
+                ready, me = client.get("/readyz"), client.get("/api/me")
+                assert (ready.status_code, me.status_code) == ((200, 200) if expect_ok else (503, 500))
+                text = scrape(metrics_port)
+                seen.append((value(text, IN_USE), value(text, OPEN)))
+
+    await asyncio.to_thread(traffic, True)
+    for _ in range(2):  # down a few times, each time with requests failing, then back
+        flaky.down()
+        await asyncio.to_thread(traffic, False)
+        flaky.up()
+        await asyncio.to_thread(traffic, True)
+    assert all(in_use >= 0 and open_ >= 0 for in_use, open_ in seen), seen
+    wait_for(lambda: value(scrape(metrics_port), IN_USE) == 0, "idle pool")  # nothing is checked out when idle
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
