@@ -3,7 +3,6 @@ aggregates metrics across worker processes (prometheus-client multiprocess mode)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -34,6 +33,13 @@ def value(text: str, name: str) -> float:
     match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
     assert match, f"{name} not in the scrape"
     return float(match.group(1))
+
+
+@pytest.fixture
+async def postgres_url(database_factory: Any) -> str:
+    """A fresh migrated PostgreSQL database: the multi-worker tests need a server database."""
+    url: str = await database_factory("postgresql")
+    return url
 
 
 @pytest.fixture
@@ -138,10 +144,10 @@ IN_USE = "expense_tracker_db_pool_connections_in_use"
 OPEN = "expense_tracker_db_pool_connections_open"
 
 
-async def test_pool_metrics_stay_true_after_a_worker_is_killed(
-    database_factory: Any, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
+def test_pool_metrics_stay_true_after_a_worker_is_killed(
+    postgres_url: str, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
 ) -> None:
-    database_url = await database_factory("postgresql")
+    database_url = postgres_url
     metrics_port = free_port()
     process, base = serve(
         database_url,
@@ -166,14 +172,14 @@ async def test_pool_metrics_stay_true_after_a_worker_is_killed(
             for _ in range(30):
                 assert client.get("/readyz", headers={"Connection": "close"}).status_code == 200
 
-    await asyncio.to_thread(load)
+    load()
     victim = min(workers_of(process.pid))
     os.kill(victim, signal.SIGKILL)
     # uvicorn's supervisor notices and starts a replacement, which opens its own pool.
     wait_for(lambda: started() == WORKERS + 1, "the replacement worker")
     assert victim not in workers_of(process.pid)
     assert len(workers_of(process.pid)) == WORKERS
-    await asyncio.to_thread(load)
+    load()
     text = scrape(metrics_port)
     assert value(text, CAPACITY) == capacity  # the dead worker's pool no longer counts
     assert 0 <= value(text, IN_USE) <= capacity
@@ -229,10 +235,10 @@ class FlakyDatabase:
             sink.shutdown(socket.SHUT_WR)
 
 
-async def test_pool_in_use_never_goes_negative_when_the_database_refuses_connections(
-    database_factory: Any, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
+def test_pool_in_use_never_goes_negative_when_the_database_refuses_connections(
+    postgres_url: str, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
 ) -> None:
-    url = make_url(await database_factory("postgresql"))
+    url = make_url(postgres_url)
     flaky = FlakyDatabase((url.host or "127.0.0.1", url.port or 5432))
     flaky.up()
     metrics_port = free_port()
@@ -254,13 +260,77 @@ async def test_pool_in_use_never_goes_negative_when_the_database_refuses_connect
                 text = scrape(metrics_port)
                 seen.append((value(text, IN_USE), value(text, OPEN)))
 
-    await asyncio.to_thread(traffic, True)
+    traffic(True)
     for _ in range(2):  # down a few times, each time with requests failing, then back
         flaky.down()
-        await asyncio.to_thread(traffic, False)
+        traffic(False)
         flaky.up()
-        await asyncio.to_thread(traffic, True)
+        traffic(True)
     assert all(in_use >= 0 and open_ >= 0 for in_use, open_ in seen), seen
     wait_for(lambda: value(scrape(metrics_port), IN_USE) == 0, "idle pool")  # nothing is checked out when idle
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+
+
+IN_FLIGHT = 20
+EXPORT_ROWS = 10_000
+EXPORT_PATH = "/api/expenses/export.csv"
+
+
+def in_flight(metrics_port: int, path: str) -> float:
+    pattern = rf'^expense_tracker_requests_in_progress{{[^}}]*path="{re.escape(path)}"[^}}]*}} (\S+)$'
+    return sum(float(v) for v in re.findall(pattern, scrape(metrics_port), re.MULTILINE))
+
+
+def test_sigterm_finishes_every_in_flight_request_then_refuses_new_ones(
+    postgres_url: str, tmp_path: Path, stop: list[subprocess.Popen[bytes]]
+) -> None:
+    database_url = postgres_url
+    metrics_port = free_port()
+    process, base = serve(
+        database_url,
+        tmp_path / "server.log",
+        *("--wc", "2", "--metrics-port", str(metrics_port)),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+    )
+    stop.append(process)
+    token = httpx.post(f"{base}/auth/dev-login", json={"email": "inflight@example.com"}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    padding = "x" * 60
+    csv = "title,amount,spent_on\n" + "".join(f"row {i} {padding},1.00,2024-01-01\n" for i in range(EXPORT_ROWS))
+    imported = httpx.post(
+        f"{base}/api/expenses/import", files={"file": ("big.csv", csv.encode())}, headers=headers, timeout=120
+    )
+    assert imported.status_code == 201, imported.text
+
+    release = threading.Event()
+    results: list[tuple[int, int] | BaseException] = []
+
+    def export() -> None:
+        # A small receive buffer: the server cannot finish writing a ~1 MB export before this client reads it, so the
+        # request is certainly still in flight when SIGTERM arrives.
+        transport = httpx.HTTPTransport(socket_options=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)])
+        try:
+            with (
+                httpx.Client(transport=transport, timeout=120) as client,
+                client.stream("GET", f"{base}{EXPORT_PATH}", headers=headers) as response,
+            ):
+                release.wait(timeout=120)
+                lines = sum(chunk.count(b"\n") for chunk in response.iter_bytes())
+                results.append((response.status_code, lines))
+        except BaseException as exc:
+            results.append(exc)
+
+    clients = [threading.Thread(target=export) for _ in range(IN_FLIGHT)]
+    for thread in clients:
+        thread.start()
+    # Synchronise on the server: every request is in flight there (counted in progress), not merely sent.
+    wait_for(lambda: in_flight(metrics_port, EXPORT_PATH) == IN_FLIGHT, f"{IN_FLIGHT} requests in flight", 60)
+    process.send_signal(signal.SIGTERM)
+    release.set()
+    for thread in clients:
+        thread.join(timeout=150)
+    assert results == [(200, EXPORT_ROWS + 1)] * IN_FLIGHT  # every export complete: the header and each row
+    assert process.wait(timeout=60) == 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{base}/healthz", timeout=5)
