@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -43,7 +44,8 @@ def _container_env(documents: list[Document], workload: Document, database_url: 
         elif item["name"] == "DATABASE_URL":
             env[item["name"]] = database_url
         else:
-            env[item["name"]] = f"stand-in-{item['name'].lower()}-" + "x" * 32
+            # Random, like the real secrets: a patterned stand-in could trip the app's check for guessable keys.
+            env[item["name"]] = f"stand-in-{item['name'].lower()}-" + secrets.token_hex(32)
     return env
 
 
@@ -52,6 +54,8 @@ def _process_env(env: dict[str, str]) -> dict[str, str]:
     return {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": env.get("HOME", "/tmp"),
+        # Where the source under test is (a worktree run); the image has it installed instead.
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
         **env,
     }
 
@@ -127,6 +131,13 @@ async def _exercise_declared_endpoints(
             action = container[probe]["httpGet"]
             response = await client.get(f"http://127.0.0.1:{_port_number(container, action['port'])}{action['path']}")
             assert response.status_code == 200, (probe, response.text)
+        # The port the Ingress routes does not serve the metrics.
+        ingress = of_kind(documents, "Ingress", namespace)[0]
+        routed = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["name"]
+        service = one(documents, "Service", namespace, "expense-tracker")
+        public = _port_number(container, next(p for p in service["spec"]["ports"] if p["name"] == routed)["targetPort"])
+        monitor_path = of_kind(documents, "ServiceMonitor", namespace)[0]["spec"]["endpoints"][0]["path"]
+        assert (await client.get(f"http://127.0.0.1:{public}{monitor_path}")).status_code == 404
 
     # The ServiceMonitor → Service port → container port chain, as Prometheus would follow it.
     monitor = of_kind(documents, "ServiceMonitor", namespace)[0]
