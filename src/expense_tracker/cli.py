@@ -81,7 +81,10 @@ def run_command(host: str, port: int, workers: int, reload: bool, metrics_host: 
         raise click.UsageError("PROMETHEUS_MULTIPROC_DIR must be set when running more than one worker")
     reset_multiprocess_dir()
     # Started before the workers and stopped after they have drained, so a scrape during shutdown still answers.
-    metrics_server, metrics_thread = start_metrics_server(metrics_host, metrics_port, ensure_multiprocess_dir())
+    try:
+        metrics_server, metrics_thread = start_metrics_server(metrics_host, metrics_port, ensure_multiprocess_dir())
+    except OSError as exc:  # port taken: say so plainly, before any worker starts
+        raise click.ClickException(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror}") from None
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         _serve(host, port, workers, reload)
