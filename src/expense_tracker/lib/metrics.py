@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.types import Scope
@@ -130,9 +131,10 @@ class RequestMetricsMiddleware(PrometheusMiddleware):
     labels an unmatched request ``UNROUTED_ROUTE`` rather than its raw path (unbounded label values)."""
 
     def _get_default_labels(self, request: Request[Any, Any, Any]) -> dict[str, str | int | float]:
+        scope = request.scope
         return {
-            "method": request.method,
-            "path": route_template(request.scope),
+            "method": request.method if scope["type"] == ScopeType.HTTP else scope["type"],
+            "path": route_template(scope),
             "status_code": 200,
             "app_name": self._config.app_name,
         }
