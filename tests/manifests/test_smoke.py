@@ -1,9 +1,10 @@
 """Manifest-driven smoke test: run exactly what the generated Job and Deployment declare, against real PostgreSQL,
 then call the probes and the ServiceMonitor's port/path as declared.
 
-Only three things differ from the cluster, each for a stated reason: the host `0.0.0.0` becomes 127.0.0.1 (tests use
-loopback only), the container's temp dir (an emptyDir) becomes a pytest temp dir, and the Secret values are stand-ins
-(DATABASE_URL is the throwaway database in the plain `postgresql://` form CloudNativePG's `uri` key has).
+Only four things differ from the cluster, each for a stated reason: the host `0.0.0.0` becomes 127.0.0.1 (tests use
+loopback only), each declared container port becomes a free one (tests share the machine), the container's temp dir
+(an emptyDir) becomes a pytest temp dir, and the Secret values are stand-ins (DATABASE_URL is the throwaway database in
+the plain `postgresql://` form CloudNativePG's `uri` key has).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 from expense_tracker.constants import CONTAINER_TMP_DIR, METRIC_BUILD_INFO
 from tests.conftest import ThrowawayPostgres, require_postgres
 from tests.manifests.conftest import Document, of_kind, one
+from tests.servers import free_port
 
 ENVIRONMENT = "production"
 
@@ -60,16 +62,28 @@ def _process_env(env: dict[str, str]) -> dict[str, str]:
     }
 
 
+# Declared container port -> the free port it is served on here.
+_FREE_PORTS: dict[int, int] = {}
+
+
+def _free_port_for(declared: int) -> int:
+    return _FREE_PORTS.setdefault(declared, free_port())
+
+
 def _command(container: Document) -> list[str]:
     command = [*container["command"], *container.get("args", [])]
     assert shutil.which(command[0], path=_process_env({})["PATH"]), f"{command[0]} is not installed"
-    return ["127.0.0.1" if part == "0.0.0.0" else part for part in command]
+    declared = {str(p["containerPort"]) for p in container.get("ports", [])}
+    return [
+        "127.0.0.1" if part == "0.0.0.0" else str(_free_port_for(int(part))) if part in declared else part
+        for part in command
+    ]
 
 
 def _port_number(container: Document, port: int | str) -> int:
-    if isinstance(port, int):
-        return port
-    return next(p["containerPort"] for p in container["ports"] if p["name"] == port)
+    if isinstance(port, str):
+        port = next(p["containerPort"] for p in container["ports"] if p["name"] == port)
+    return _free_port_for(port)
 
 
 async def test_job_and_deployment_run_as_declared(
