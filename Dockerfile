@@ -40,8 +40,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     BUILD_COMMIT=${REVISION}
 WORKDIR /app
 USER 10001:10001
-EXPOSE 8000
+# The app, and the metrics the supervisor serves on their own port (scraped in-cluster, never routed by the Ingress).
+EXPOSE 8000 9000
 # Exec form: the server is PID 1 and receives SIGTERM itself (drains in-flight requests, exits 0).
 # The migration Job runs the same image with `expense-tracker database upgrade --no-prompt`.
 ENTRYPOINT ["expense-tracker"]
-CMD ["run", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["run", "--host", "0.0.0.0", "--port", "8000", "--metrics-host", "0.0.0.0", "--metrics-port", "9000"]

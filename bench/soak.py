@@ -186,18 +186,22 @@ def server_env(database_url: str, multiproc: Path) -> dict[str, str]:
     }
 
 
-def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """The server on free ports; returns it, the app's base URL and the metrics port's base URL."""
     subprocess.run([sys.executable, "-m", "expense_tracker", "database", "upgrade", "--no-prompt"], env=env, check=True)
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     command = [sys.executable, "-m", "expense_tracker", "run", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [*command, "--wc", str(WORKERS)], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        [*command, "--metrics-port", str(metrics_port), "--wc", str(WORKERS)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
             if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return server, base
+                return server, base, f"http://127.0.0.1:{metrics_port}"
         except httpx.TransportError:
             pass
         time.sleep(0.2)
@@ -259,12 +263,12 @@ async def soak(minutes: float) -> int:
     database_url = "postgresql+asyncpg://" + ADMIN_URL.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
     multiproc = Path(tempfile.mkdtemp(prefix="et-soak-metrics-"))
     env = server_env(database_url, multiproc)
-    server, base = await asyncio.to_thread(start_server, env, multiproc.parent / f"{name}.log")
+    server, base, metrics_base = await asyncio.to_thread(start_server, env, multiproc.parent / f"{name}.log")
     figures = Figures()
     try:
         warm_until = await load(server, base, minutes, figures)
         await asyncio.sleep(3)  # idle: every pooled connection should be checked in again
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=metrics_base, timeout=5) as client:
             scrapes = [pool_gauges((await client.get("/metrics")).text) for _ in range(4)]
         live_workers = len(workers_of(server.pid))
     finally:

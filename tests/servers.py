@@ -21,7 +21,11 @@ def free_port() -> int:
 
 
 def serve(database_url: str, log: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server; pass ``--metrics-port`` in ``args`` to scrape it (otherwise a free port is picked, so parallel
+    servers never collide on the default one)."""
     port = free_port()
+    if "--metrics-port" not in args:
+        args = (*args, "--metrics-port", str(free_port()))
     process = subprocess.Popen(
         [sys.executable, "-m", "expense_tracker", "run", "--host", "127.0.0.1", "--port", str(port), *args],
         env={

@@ -17,6 +17,7 @@ import pytest
 import respx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client import generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -458,7 +459,7 @@ def failures(metrics_text: str, provider: str, reason: str) -> float:
 
 async def test_new_refusals_are_counted_by_reason(client: Client, idp: respx.MockRouter) -> None:
     client.cookies.clear()
-    before = (await client.get("/metrics")).text
+    before = generate_latest().decode()  # the single-worker registry the metrics port serves
     idp.post(GOOGLE_TOKEN).respond(400, json={"error": "invalid_grant"})
     params = await begin(client, "google")
     await client.get("/auth/google/callback", params={"code": "used", "state": params["state"]})
@@ -466,7 +467,7 @@ async def test_new_refusals_are_counted_by_reason(client: Client, idp: respx.Moc
     await oauth_sign_in(client, idp, "google", {"sub": f"g-{email}", "email": email, "email_verified": True})
     client.cookies.clear()
     await oauth_sign_in(client, idp, "oidc", {"sub": f"o-{email}", "email": email, "email_verified": True})
-    after = (await client.get("/metrics")).text
+    after = generate_latest().decode()
     assert failures(after, "google", "provider_refused") == failures(before, "google", "provider_refused") + 1
     assert failures(after, "oidc", "email_in_use") == failures(before, "oidc", "email_in_use") + 1
     client.cookies.clear()

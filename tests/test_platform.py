@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import os
 import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
+from prometheus_client import generate_latest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -24,9 +30,14 @@ from expense_tracker.constants import (
     REQUEST_ID_HEADER,
 )
 from expense_tracker.db.models import User
-from tests.conftest import Session, make_settings
+from tests.conftest import TEST_SECRET, Session, make_settings
 
 Client = AsyncTestClient[Litestar]
+
+
+def scrape() -> str:
+    """What the metrics port serves for a single worker: this process's registry (the app no longer serves it)."""
+    return generate_latest().decode()
 
 
 def series(text: str, metric: str) -> set[str]:
@@ -59,10 +70,10 @@ async def test_readiness_fails_when_the_database_is_unreachable() -> None:
 async def test_metrics_use_route_templates_so_series_stay_bounded(client: Client, user: Session) -> None:
     for _ in range(250):
         await client.get(f"/api/expenses/{uuid.uuid4()}", headers=user.headers)
-    before = series((await client.get("/metrics")).text, METRIC_HTTP_REQUESTS)
+    before = series(scrape(), METRIC_HTTP_REQUESTS)
     for _ in range(250):
         await client.get(f"/api/expenses/{uuid.uuid4()}", headers=user.headers)
-    after_text = (await client.get("/metrics")).text
+    after_text = scrape()
     assert series(after_text, METRIC_HTTP_REQUESTS) == before
     assert any('path="/api/expenses/{expense_id}"' in s and 'status_code="404"' in s for s in before)
     assert not any(re.search(r"/api/expenses/[0-9a-f]{8}-", s) for s in before)
@@ -74,13 +85,13 @@ async def test_business_and_build_metrics(client: Client) -> None:
         match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
         return float(match.group(1)) if match else 0.0
 
-    before = (await client.get("/metrics")).text
+    before = scrape()
     session = await client.post("/auth/dev-login", json={"email": f"m-{uuid.uuid4().hex}@example.com"})
     headers = {"Authorization": f"Bearer {session.json()['access_token']}"}
     await client.post("/api/expenses", json={"title": "t", "amount": "1"}, headers=headers)
     await client.post("/api/expenses/import", files={"file": ("a.csv", b"title\n")}, headers=headers)
     client.cookies.clear()
-    after = (await client.get("/metrics")).text
+    after = scrape()
     for name, delta in (
         ('expense_tracker_sign_ins_total{provider="dev"}', 1),
         ('expense_tracker_expenses_created_total{source="api"}', 1),
@@ -160,7 +171,7 @@ async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: C
         pattern = rf"^{METRIC_HTTP_REQUESTS}{{{labels}}} (\S+)$"
         return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
 
-    before = (await client.get("/metrics")).text
+    before = scrape()
     unauthorised = await client.get("/api/me")
     assert unauthorised.status_code == 401
     assert REQUEST_ID_HEADER in unauthorised.headers
@@ -168,7 +179,7 @@ async def test_refusals_by_auth_and_csrf_are_counted_with_their_status(client: C
     forged = await client.post("/api/categories", json={"name": "csrf"})
     client.cookies.clear()
     assert forged.status_code == 403
-    after = (await client.get("/metrics")).text
+    after = scrape()
     assert count(after, "/api/me", "401") - count(before, "/api/me", "401") == 1
     assert count(after, "/api/categories", "403") - count(before, "/api/categories", "403") == 1
 
@@ -207,7 +218,7 @@ async def test_active_users_are_counted_from_signed_in_requests(client: Client, 
     await asyncio.sleep(0.1)
     await metrics.stop(refresh)
     await engine.dispose()
-    text = (await client.get("/metrics")).text
+    text = scrape()
     assert re.search(rf"^{METRIC_ACTIVE_USERS} {float(before + 1)}$", text, re.MULTILINE)
 
 
@@ -224,12 +235,125 @@ async def test_a_failing_session_lookup_is_a_counted_500_problem(
         pattern = rf'^{METRIC_HTTP_REQUESTS}{{[^}}]*path="/api/me"[^}}]*status_code="500"[^}}]*}} (\S+)$'
         return sum(float(v) for v in re.findall(pattern, text, re.MULTILINE))
 
-    before = (await client.get("/metrics")).text
+    before = scrape()
     monkeypatch.setattr(UserService, "get_active", broken)
     response = await client.get("/api/me", headers={"Authorization": f"Bearer {user.token}"})
     monkeypatch.undo()
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "broke" not in response.text
-    after = (await client.get("/metrics")).text
+    after = scrape()
     assert count(after) - count(before) == 1
+
+
+class Recorder(logging.Handler):
+    """Keeps the structlog event dicts of the access log (the session's app writes to a stream captured elsewhere)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "expense_tracker.access" and isinstance(record.msg, dict):
+            self.events.append(record.msg)
+
+
+async def test_unrouted_requests_are_logged_and_counted_under_one_bounded_label(client: Client) -> None:
+    def count(text: str, method: str, status: str) -> float:
+        labels = rf'[^}}]*method="{method}"[^}}]*path="<unrouted>"[^}}]*status_code="{status}"[^}}]*'
+        return sum(float(v) for v in re.findall(rf"^{METRIC_HTTP_REQUESTS}{{{labels}}} (\S+)$", text, re.MULTILINE))
+
+    before = scrape()
+    recorder = Recorder()
+    logging.getLogger().addHandler(recorder)
+    for i in range(30):  # 30 different raw paths ...
+        missing = await client.get(f"/no-such-page-{i}", headers={REQUEST_ID_HEADER: f"unrouted-{i}"})
+        assert missing.status_code == 404
+        assert missing.headers[REQUEST_ID_HEADER] == f"unrouted-{i}"
+    wrong_method = await client.put("/login")
+    assert wrong_method.status_code == 405
+    logging.getLogger().removeHandler(recorder)
+    after = scrape()
+    # ... one series, counted, and never the raw path as a label value.
+    assert count(after, "GET", "404") - count(before, "GET", "404") == 30
+    assert count(after, "PUT", "405") - count(before, "PUT", "405") == 1
+    assert "no-such-page" not in "".join(series(after, METRIC_HTTP_REQUESTS))
+    logged = {event["request_id"]: event for event in recorder.events}
+    assert logged["unrouted-29"]["path"] == "/no-such-page-29"
+    assert logged["unrouted-29"]["route"] == "<unrouted>"
+    assert logged["unrouted-29"]["status"] == 404
+    assert [e["status"] for e in recorder.events if e["method"] == "PUT"] == [405]
+
+
+async def test_metrics_are_not_served_on_the_public_port(client: Client) -> None:
+    assert (await client.get("/metrics")).status_code == 404
+
+
+async def test_production_serves_the_schema_but_not_the_cdn_docs_page(database_url: str) -> None:
+    settings = make_settings(
+        database_url,
+        APP_ENV="production",
+        PUBLIC_URL="https://expenses.example.com",
+        DEV_LOGIN="false",
+        OIDC_DISCOVERY_URL="",
+        OIDC_CLIENT_ID="",
+        OIDC_CLIENT_SECRET="",
+    )
+    async with AsyncTestClient(app=create_app(settings), base_url="https://expenses.example.com") as production:
+        assert (await production.get("/api/openapi.json")).status_code == 200
+        docs = await production.get("/api/docs")
+        assert docs.status_code == 404
+        assert "cdn" not in docs.text.lower()
+        csp = docs.headers["content-security-policy"]
+        assert "script-src 'self';" in csp  # no exemption for the docs path in production
+
+
+FAILING_INSERT = """
+import sys
+from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.testing import TestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from expense_tracker.app import create_app
+
+
+@post("/failing-insert", opt={"public": True}, status_code=201)
+async def failing_insert(db_session: NamedDependency[AsyncSession], data: JSONBody[dict[str, str]]) -> None:
+    # The value comes from the request, as a user's title would (a traceback shows this source line).
+    await db_session.execute(text("INSERT INTO no_such_table (title) VALUES (:title)"), data)
+
+
+app = create_app()
+app.register(failing_insert)
+with TestClient(app=app, base_url="https://expenses.example.com") as client:
+    # A Bearer header (any) skips the CSRF check, as for API clients; the route itself is public.
+    response = client.post("/failing-insert", json={"title": sys.argv[1]}, headers={"Authorization": "Bearer x"})
+assert response.status_code == 500, response.text
+"""
+
+
+def test_production_error_logs_leave_out_bound_parameters(database_url: str, tmp_path: Path) -> None:
+    # A fresh process: logging is configured once per process, exactly as in production.
+    script = tmp_path / "failing_insert.py"
+    script.write_text(FAILING_INSERT)
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "PUBLIC_URL": "https://expenses.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, str(script), "Dinner with my therapist"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no_such_table" in result.stderr  # the statement is logged, so the error can be diagnosed ...
+    assert "Dinner with my therapist" not in result.stderr  # ... but not the user's data bound into it

@@ -17,6 +17,8 @@ from expense_tracker.constants import (
     HTTP_PORT,
     HTTP_PORT_NAME,
     METRICS_PATH,
+    METRICS_PORT,
+    METRICS_PORT_NAME,
     PROMETHEUS_MULTIPROC_DIR,
 )
 from expense_tracker.settings import SETTING_NAMES
@@ -130,7 +132,11 @@ def _tmp_mount() -> v1.VolumeMount:
     return v1.VolumeMount(name=TMP_VOLUME, mountPath=CONTAINER_TMP_DIR)
 
 
-SERVE_COMMAND = ["expense-tracker", "run", "--host", "0.0.0.0", "--port", str(HTTP_PORT)]  # noqa: S104 - in-pod
+# Both on the pod's addresses; which peers reach which port is the NetworkPolicies' job (Prometheus: metrics only).
+SERVE_COMMAND = [
+    *("expense-tracker", "run", "--host", "0.0.0.0", "--port", str(HTTP_PORT)),  # noqa: S104 - in-pod
+    *("--metrics-host", "0.0.0.0", "--metrics-port", str(METRICS_PORT)),  # noqa: S104 - in-pod
+]
 MIGRATE_COMMAND = ["expense-tracker", "database", "upgrade", "--no-prompt"]
 
 # checkov skips are annotations on the object they concern, each with its reason.
@@ -276,7 +282,10 @@ def build(environment: Environment) -> list[Manifest]:
             ),
         )
     )
-    port = v1.ContainerPort(name=HTTP_PORT_NAME, containerPort=HTTP_PORT, protocol="TCP")
+    ports = [
+        v1.ContainerPort(name=HTTP_PORT_NAME, containerPort=HTTP_PORT, protocol="TCP"),
+        v1.ContainerPort(name=METRICS_PORT_NAME, containerPort=METRICS_PORT, protocol="TCP"),
+    ]
     add(
         v1.Deployment(
             metadata=meta(APP_NAME, ns, labels=web, annotations={**SECRETS_AS_ENV, **sync_wave(2)}),
@@ -309,7 +318,7 @@ def build(environment: Environment) -> list[Manifest]:
                                 name=APP_NAME,
                                 image=environment.image,
                                 command=SERVE_COMMAND,
-                                ports=[port],
+                                ports=ports,
                                 env=env,
                                 resources=_resources(environment.resources),
                                 securityContext=_restricted_container_security(),
@@ -349,7 +358,11 @@ def build(environment: Environment) -> list[Manifest]:
             spec=v1.ServiceSpec(
                 type="ClusterIP",
                 selector=web,
-                ports=[v1.ServicePort(name=HTTP_PORT_NAME, port=HTTP_PORT, targetPort=HTTP_PORT_NAME, protocol="TCP")],
+                # The metrics port is here for the ServiceMonitor; the Ingress routes only the http port.
+                ports=[
+                    v1.ServicePort(name=name, port=number, targetPort=name, protocol="TCP")
+                    for name, number in ((HTTP_PORT_NAME, HTTP_PORT), (METRICS_PORT_NAME, METRICS_PORT))
+                ],
             ),
         )
     )
@@ -418,7 +431,9 @@ def build(environment: Environment) -> list[Manifest]:
             spec=crds.ServiceMonitorSpec(
                 selector=v1.LabelSelector(matchLabels=web),
                 namespaceSelector=crds.NamespaceSelector(matchNames=[ns]),
-                endpoints=[crds.Endpoint(port=HTTP_PORT_NAME, path=METRICS_PATH, interval="30s", scrapeTimeout="10s")],
+                endpoints=[
+                    crds.Endpoint(port=METRICS_PORT_NAME, path=METRICS_PATH, interval="30s", scrapeTimeout="10s")
+                ],
             ),
         )
     )
@@ -486,7 +501,8 @@ def network_policies(environment: Environment) -> list[v1.NetworkPolicy]:
                     from_=[_peer(names.INGRESS_NAMESPACE, {"app.kubernetes.io/name": "ingress-nginx"})],
                     ports=_ports(HTTP_PORT),
                 ),
-                v1.NetworkPolicyIngressRule(from_=[from_prometheus], ports=_ports(HTTP_PORT)),
+                # Prometheus scrapes the metrics port and nothing else; the app's port is for the ingress only.
+                v1.NetworkPolicyIngressRule(from_=[from_prometheus], ports=_ports(METRICS_PORT)),
             ],
         ),
         policy(

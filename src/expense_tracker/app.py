@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from litestar import Litestar, Router
     from litestar.connection import ASGIConnection
     from litestar.handlers import BaseRouteHandler
+    from litestar.openapi import OpenAPIConfig
 
     from expense_tracker.settings import Settings
 
@@ -34,7 +35,11 @@ def build_alchemy_config(settings: Settings) -> Any:
         connection_string=settings.database_url,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
-            pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=True
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=True,
+            # A failed statement's log line would otherwise carry its bound values: users' titles and notes.
+            hide_parameters=settings.is_production,
         ),
         alembic_config=AlembicAsyncConfig(script_location=str(MIGRATIONS_DIR), version_table_name="alembic_version"),
         create_all=False,
@@ -54,8 +59,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
-def _openapi_router() -> Router:
-    """Serve only the schema and the docs under ``/api``.
+def _openapi_router(served: frozenset[str]) -> Router:
+    """Serve only the ``served`` paths (the schema, and the docs in development) under ``/api``.
 
     Litestar's OpenAPI router also answers every other ``/api/...`` path with an HTML 404 page; the guard turns those
     into the app's problem+json 404 instead.
@@ -63,13 +68,34 @@ def _openapi_router() -> Router:
     from litestar import Router
     from litestar.exceptions import NotFoundException
 
-    from expense_tracker.constants import API_DOCS_PATH, OPENAPI_PATH
-
     def docs_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if connection.scope["path"] not in {OPENAPI_PATH, API_DOCS_PATH}:
+        if connection.scope["path"] not in served:
             raise NotFoundException()
 
     return Router(path=API_PREFIX, route_handlers=[], include_in_schema=False, guards=[docs_only])
+
+
+def _openapi_config(settings: Settings) -> OpenAPIConfig:
+    from litestar.openapi import OpenAPIConfig
+    from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, SwaggerRenderPlugin
+
+    from expense_tracker import __version__
+    from expense_tracker.constants import API_DOCS_PATH, OPENAPI_PATH
+
+    # The Swagger UI page loads its script from a public CDN without subresource integrity, on our origin: production
+    # serves only the JSON schema (and so needs no CSP exemption).
+    docs: list[OpenAPIRenderPlugin] = [JsonRenderPlugin()]
+    served = {OPENAPI_PATH}
+    if not settings.is_production:
+        docs.append(SwaggerRenderPlugin(path=API_DOCS_PATH.removeprefix(API_PREFIX)))
+        served.add(API_DOCS_PATH)
+    return OpenAPIConfig(
+        title="expense-tracker API",
+        version=__version__,
+        path=API_PREFIX,
+        render_plugins=docs,
+        openapi_router=_openapi_router(frozenset(served)),
+    )
 
 
 def start_metrics(alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> asyncio.Task[None]:
@@ -80,7 +106,6 @@ def start_metrics(alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> asyncio
     from expense_tracker.domain.accounts.services import UserService
     from expense_tracker.lib import metrics
 
-    metrics.forget_dead_processes()
     metrics.instrument_pool(alchemy.get_engine(), settings.db_pool_size + settings.db_max_overflow)
     metrics.initialise(settings.build_commit)
 
@@ -108,25 +133,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from litestar.config.csrf import CSRFConfig
     from litestar.datastructures import State
     from litestar.middleware import DefineMiddleware
-    from litestar.openapi import OpenAPIConfig
-    from litestar.openapi.plugins import SwaggerRenderPlugin
-    from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+    from litestar.plugins.prometheus import PrometheusConfig
     from sqlalchemy import event
 
-    from expense_tracker import __version__
     from expense_tracker.constants import (
-        API_DOCS_PATH,
         CSRF_COOKIE,
         CSRF_HEADER,
         HEALTH_LIVE_PATH,
         HEALTH_READY_PATH,
         JSON_BODY_MAX_BYTES,
-        METRICS_PATH,
         METRICS_PREFIX,
     )
     from expense_tracker.db import models  # noqa: F401 - registers the tables with the metadata
     from expense_tracker.dependencies import DEPENDENCIES
-    from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY, build_jwt_auth, csrf_exempt_paths
+    from expense_tracker.domain.accounts.auth import build_jwt_auth, csrf_exempt_paths
     from expense_tracker.domain.accounts.controllers import AccountController, AuthController
     from expense_tracker.domain.accounts.oauth import IdentityProviders
     from expense_tracker.domain.categories.controllers import CategoryController
@@ -137,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.lib import db_errors, metrics, rate_limit
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
+    from expense_tracker.lib.metrics import RequestMetricsMiddleware
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
     from expense_tracker.lib.security_headers import SecurityHeadersMiddleware
     from expense_tracker.settings import load_settings
@@ -150,7 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app_name="expense_tracker",
         prefix=METRICS_PREFIX,
         group_path=True,  # route templates, not raw paths: bounded label cardinality
-        exclude=[f"^{p}$" for p in (METRICS_PATH, HEALTH_LIVE_PATH, HEALTH_READY_PATH)],
+        exclude=[f"^{p}$" for p in (HEALTH_LIVE_PATH, HEALTH_READY_PATH)],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -161,15 +182,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=csrf_exempt_paths(),
     )
 
-    class MetricsController(PrometheusController):
-        path = METRICS_PATH
-        opt = {PUBLIC_OPT_KEY: True}
-        include_in_schema = False
-
     def install_auth(app_config: AppConfig) -> AppConfig:
-        # Litestar puts auth outermost; moving it inside the request-id and metrics middleware (and before CSRF, so an
-        # anonymous POST is told 401 rather than 403) means refused requests still get a request id, an access-log
-        # line and their place in the RED metrics.
+        # Litestar puts auth outermost; moving it inside the error boundary (and before CSRF, so an anonymous POST is
+        # told 401 rather than 403) turns a refusal into its response right there, with the route's handlers.
         app_config = jwt_auth.on_app_init(app_config)
         auth = app_config.middleware.pop(0)  # on_app_init inserted it at the front
         app_config.middleware.insert(app_config.middleware.index(MiddlewareErrorBoundary) + 1, auth)
@@ -187,10 +202,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await metrics.stop(app.state.get("active_users_task"))
         await identity_providers.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             SystemController,
-            MetricsController,
             AuthController,
             AccountController,
             CategoryController,
@@ -202,9 +216,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=alchemy)],
         on_app_init=[install_auth],
         middleware=[
-            RequestContextMiddleware,
-            SecurityHeadersMiddleware,
-            prometheus.middleware,
             MiddlewareErrorBoundary,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
         ],
@@ -213,13 +224,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[rate_limit.rate_limit_guard],
         on_startup=[on_startup, freeze_startup_heap],
         on_shutdown=[on_shutdown],
-        openapi_config=OpenAPIConfig(
-            title="expense-tracker API",
-            version=__version__,
-            path=API_PREFIX,
-            render_plugins=[SwaggerRenderPlugin(path=API_DOCS_PATH.removeprefix(API_PREFIX))],
-            openapi_router=_openapi_router(),
-        ),
+        openapi_config=_openapi_config(settings),
         request_max_body_size=JSON_BODY_MAX_BYTES,
         state=State(
             {
@@ -233,3 +238,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    # Route middleware runs only for requests a handler matched; these three wrap the whole app instead, so a 404 or
+    # 405 from the router also gets a request id, an access-log line, the security headers and its place in the metrics.
+    app.asgi_handler = RequestContextMiddleware(
+        SecurityHeadersMiddleware(RequestMetricsMiddleware(app.asgi_handler, config=prometheus), settings)
+    )
+    return app

@@ -1,7 +1,8 @@
 """``expense-tracker``: the Litestar CLI bound to this app (``run``, ``database upgrade``, ``routes``, ...).
 
 ``run`` is our own: it serves with uvicorn in this process (the supervisor and its workers, no extra wrapper process),
-empties the Prometheus multiprocess directory first, and exits 0 after a graceful SIGTERM drain.
+empties the Prometheus multiprocess directory first, serves the metrics on their own port (``METRICS_PORT``, never
+the public one) from this supervisor, and exits 0 after a graceful SIGTERM drain.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import NoReturn
 
 import click
 
-from expense_tracker.constants import HTTP_PORT
+from expense_tracker.constants import HTTP_PORT, METRICS_PORT
 
 APP_FACTORY = "expense_tracker.app:create_app"
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -66,13 +67,36 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     help="Worker processes.",
 )
 @click.option("-r", "--reload", is_flag=True, help="Restart on code changes (development).")
-def run_command(host: str, port: int, workers: int, reload: bool) -> None:
-    import uvicorn
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the metrics endpoint (the pod's 0.0.0.0 in the cluster, so Prometheus can reach it).",
+)
+@click.option("--metrics-port", default=METRICS_PORT, show_default=True, type=int, help="Port of the metrics endpoint.")
+def run_command(host: str, port: int, workers: int, reload: bool, metrics_host: str, metrics_port: int) -> None:
+    from expense_tracker.lib.metrics_server import start_metrics_server
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         raise click.UsageError("PROMETHEUS_MULTIPROC_DIR must be set when running more than one worker")
     reset_multiprocess_dir()
+    # Started before the workers and stopped after they have drained, so a scrape during shutdown still answers.
+    try:
+        metrics_server, metrics_thread = start_metrics_server(metrics_host, metrics_port, ensure_multiprocess_dir())
+    except OSError as exc:  # port taken: say so plainly, before any worker starts
+        raise click.ClickException(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror}") from None
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        _serve(host, port, workers, reload)
+    finally:
+        metrics_server.shutdown()
+        metrics_server.server_close()
+        metrics_thread.join()
+
+
+def _serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import uvicorn
+
     uvicorn.run(
         APP_FACTORY,
         factory=True,

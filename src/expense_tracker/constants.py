@@ -85,3 +85,11 @@ DATABASE_RETRY_AFTER_SECONDS: Final = 5
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 IDEMPOTENCY_TTL: Final = dt.timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX: Final = 255
+
+# Prometheus scrapes its own port, served by the ``expense-tracker run`` supervisor: the Service routes it, the
+# Ingress never does, so metrics are not public. The app's public port answers 404 for ``METRICS_PATH``.
+METRICS_PORT: Final = 9000
+METRICS_PORT_NAME: Final = "metrics"
+UNROUTED_ROUTE: Final = "<unrouted>"
+"""Route label (metrics) and route field (access log) of a request no handler matched: never the raw path, whose
+values are unbounded."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -20,8 +21,15 @@ import yaml
 from manifests_py.render import REPO_ROOT, render
 from sqlalchemy.engine import make_url
 
-from expense_tracker.constants import CONTAINER_GID, CONTAINER_UID, HTTP_PORT, PROMETHEUS_MULTIPROC_DIR
-from tests.conftest import TEST_SECRET, ThrowawayPostgres, migrate, require_postgres
+from expense_tracker.constants import (
+    CONTAINER_GID,
+    CONTAINER_UID,
+    HTTP_PORT,
+    METRICS_PATH,
+    METRICS_PORT,
+    PROMETHEUS_MULTIPROC_DIR,
+)
+from tests.conftest import ThrowawayPostgres, migrate, require_postgres
 from tests.servers import free_port
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
@@ -75,12 +83,12 @@ def test_hadolint_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_runtime_stage_is_exec_form_non_root_and_exposes_the_app_port() -> None:
+def test_runtime_stage_is_exec_form_non_root_and_exposes_the_app_and_metrics_ports() -> None:
     image = parse_dockerfile()
     assert image["entrypoint"] == ["expense-tracker"]
     assert image["cmd"][0] == "run"
     assert image["user"] == f"{CONTAINER_UID}:{CONTAINER_GID}"
-    assert image["expose"] == [HTTP_PORT]
+    assert image["expose"] == [HTTP_PORT, METRICS_PORT]
     assert image["env"]["PROMETHEUS_MULTIPROC_DIR"] == PROMETHEUS_MULTIPROC_DIR
     text = DOCKERFILE.read_text()
     assert text.count("FROM ${PYTHON_IMAGE}") == 2
@@ -131,17 +139,17 @@ async def test_image_start_command_against_postgresql(
 
     await asyncio.to_thread(migrate, database_url)
     image = parse_dockerfile()
-    port = free_port()
-    command = image["entrypoint"] + image["cmd"]
-    # Tests use loopback only, on a free port: the two substitutions in an otherwise verbatim command.
-    command = ["127.0.0.1" if part == "0.0.0.0" else str(port) if part == str(HTTP_PORT) else part for part in command]
+    port, metrics_port = free_port(), free_port()
+    # Tests use loopback only, on free ports: the only substitutions in an otherwise verbatim command.
+    substitutes = {"0.0.0.0": "127.0.0.1", str(HTTP_PORT): str(port), str(METRICS_PORT): str(metrics_port)}
+    command = [substitutes.get(part, part) for part in image["entrypoint"] + image["cmd"]]
     multiproc = tmp_path / "prometheus-multiproc"
     env = {
         **{k: v for k, v in image["env"].items() if k != "PATH"},
         "PATH": f"{built_venv / 'bin'}{os.pathsep}/usr/bin:/bin",
         "PROMETHEUS_MULTIPROC_DIR": str(multiproc),  # /tmp/… in the image; a private dir here
         "BUILD_COMMIT": "test",
-        "SECRET_KEY": TEST_SECRET,
+        "SECRET_KEY": secrets.token_hex(32),
         "PUBLIC_URL": "https://expenses.example.org",
         "DATABASE_URL": make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False),
     }
@@ -162,7 +170,8 @@ async def test_image_start_command_against_postgresql(
                     pass
                 assert time.monotonic() < deadline, log.read_text()
                 await asyncio.sleep(0.3)
-            metrics = await client.get("/metrics")
+            assert (await client.get(METRICS_PATH)).status_code == 404  # not on the public port ...
+            metrics = await client.get(f"http://127.0.0.1:{metrics_port}{METRICS_PATH}")  # ... on its own
             assert 'commit="test"' in metrics.text
     finally:
         process.send_signal(signal.SIGTERM)

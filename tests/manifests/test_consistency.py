@@ -11,7 +11,15 @@ from manifests_py.components.app import database_secret
 from manifests_py.environments import ENVIRONMENT_NAMES, load_environment
 from manifests_py.render import DEFAULT_OUT
 
-from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, HTTP_PORT, METRICS_PATH
+from expense_tracker.constants import (
+    HEALTH_LIVE_PATH,
+    HEALTH_READY_PATH,
+    HTTP_PORT,
+    HTTP_PORT_NAME,
+    METRICS_PATH,
+    METRICS_PORT,
+    METRICS_PORT_NAME,
+)
 from expense_tracker.settings import SETTINGS, load_settings
 from tests.conftest import TEST_SECRET
 from tests.manifests.conftest import Document, of_kind, one, pod_templates, selects
@@ -72,9 +80,10 @@ def test_probes_use_declared_ports_and_the_app_health_paths(documents: list[Docu
     for deployment in of_kind(documents, "Deployment"):
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         port_names = {port["name"] for port in container["ports"]}
-        assert {port["containerPort"] for port in container["ports"]} == {HTTP_PORT}
+        assert {port["containerPort"] for port in container["ports"]} == {HTTP_PORT, METRICS_PORT}
         probes = {kind: container[kind]["httpGet"] for kind in ("startupProbe", "readinessProbe", "livenessProbe")}
         assert all(probe["port"] in port_names for probe in probes.values())
+        assert all(probe["port"] == HTTP_PORT_NAME for probe in probes.values())  # the app answers them, not metrics
         assert probes["readinessProbe"]["path"] == HEALTH_READY_PATH
         assert probes["livenessProbe"]["path"] == HEALTH_LIVE_PATH
         assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
@@ -108,8 +117,21 @@ def test_service_monitor_selects_the_app_service_and_an_existing_port(documents:
         ]
         assert len(services) == 1
         for endpoint in monitor["spec"]["endpoints"]:
+            assert endpoint["port"] == METRICS_PORT_NAME  # the supervisor's metrics port, not the app's
             assert endpoint["port"] in {port["name"] for port in services[0]["spec"]["ports"]}
             assert endpoint["path"] == METRICS_PATH
+
+
+def test_the_ingress_routes_only_the_app_port(documents: list[Document]) -> None:
+    for namespace in APP_NAMESPACES:
+        for ingress in of_kind(documents, "Ingress", namespace):
+            backends = [
+                path["backend"]["service"]["port"]
+                for rule in ingress["spec"]["rules"]
+                for path in rule["http"]["paths"]
+            ]
+            assert backends
+            assert all(port == {"name": HTTP_PORT_NAME} for port in backends), backends
 
 
 def test_app_objects_live_in_their_environment_namespace(files: dict[str, str]) -> None:

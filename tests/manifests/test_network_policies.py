@@ -10,7 +10,7 @@ from manifests_py import names
 from manifests_py.environments import ENVIRONMENT_NAMES
 from manifests_py.objects import app_labels
 
-from expense_tracker.constants import HTTP_PORT
+from expense_tracker.constants import HTTP_PORT, METRICS_PORT
 from tests.manifests.conftest import Document, of_kind, selects
 
 
@@ -100,7 +100,7 @@ def test_only_the_intended_flows_are_allowed(documents: list[Document], environm
 
     expected_allowed = [
         (ingress_controller, web, HTTP_PORT, "TCP"),
-        (prometheus, web, HTTP_PORT, "TCP"),
+        (prometheus, web, METRICS_PORT, "TCP"),
         (web, database, 5432, "TCP"),
         (migrate, database, 5432, "TCP"),
         (database, database, 5432, "TCP"),
@@ -116,6 +116,10 @@ def test_only_the_intended_flows_are_allowed(documents: list[Document], environm
         (other_env, web, HTTP_PORT, "TCP"),
         (stranger, web, HTTP_PORT, "TCP"),
         (ingress_controller, web, 9999, "TCP"),
+        (prometheus, web, HTTP_PORT, "TCP"),  # Prometheus scrapes the metrics port, it does not browse the app
+        (ingress_controller, web, METRICS_PORT, "TCP"),  # metrics are never reachable from the internet
+        (stranger, web, METRICS_PORT, "TCP"),
+        (other_env, web, METRICS_PORT, "TCP"),
         (ingress_controller, database, 5432, "TCP"),
         (stranger, database, 5432, "TCP"),
         (web, database, 9187, "TCP"),

@@ -1,15 +1,17 @@
 """Manifest-driven smoke test: run exactly what the generated Job and Deployment declare, against real PostgreSQL,
 then call the probes and the ServiceMonitor's port/path as declared.
 
-Only three things differ from the cluster, each for a stated reason: the host `0.0.0.0` becomes 127.0.0.1 (tests use
-loopback only), the container's temp dir (an emptyDir) becomes a pytest temp dir, and the Secret values are stand-ins
-(DATABASE_URL is the throwaway database in the plain `postgresql://` form CloudNativePG's `uri` key has).
+Only four things differ from the cluster, each for a stated reason: the host `0.0.0.0` becomes 127.0.0.1 (tests use
+loopback only), each declared container port becomes a free one (tests share the machine), the container's temp dir
+(an emptyDir) becomes a pytest temp dir, and the Secret values are stand-ins (DATABASE_URL is the throwaway database in
+the plain `postgresql://` form CloudNativePG's `uri` key has).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -25,6 +27,7 @@ from sqlalchemy.engine import make_url
 from expense_tracker.constants import CONTAINER_TMP_DIR, METRIC_BUILD_INFO
 from tests.conftest import TEST_SECRET, ThrowawayPostgres, require_postgres
 from tests.manifests.conftest import Document, of_kind, one
+from tests.servers import free_port
 
 ENVIRONMENT = "production"
 
@@ -45,7 +48,8 @@ def _container_env(documents: list[Document], workload: Document, database_url: 
         elif item["name"] == "SECRET_KEY":
             env[item["name"]] = TEST_SECRET  # production refuses a readable stand-in key
         else:
-            env[item["name"]] = f"stand-in-{item['name'].lower()}-" + "x" * 32
+            # Random, like the real secrets: a patterned stand-in could trip the app's check for guessable keys.
+            env[item["name"]] = f"stand-in-{item['name'].lower()}-" + secrets.token_hex(32)
     return env
 
 
@@ -54,20 +58,34 @@ def _process_env(env: dict[str, str]) -> dict[str, str]:
     return {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": env.get("HOME", "/tmp"),
+        # Where the source under test is (a worktree run); the image has it installed instead.
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
         **env,
     }
+
+
+# Declared container port -> the free port it is served on here.
+_FREE_PORTS: dict[int, int] = {}
+
+
+def _free_port_for(declared: int) -> int:
+    return _FREE_PORTS.setdefault(declared, free_port())
 
 
 def _command(container: Document) -> list[str]:
     command = [*container["command"], *container.get("args", [])]
     assert shutil.which(command[0], path=_process_env({})["PATH"]), f"{command[0]} is not installed"
-    return ["127.0.0.1" if part == "0.0.0.0" else part for part in command]
+    declared = {str(p["containerPort"]) for p in container.get("ports", [])}
+    return [
+        "127.0.0.1" if part == "0.0.0.0" else str(_free_port_for(int(part))) if part in declared else part
+        for part in command
+    ]
 
 
 def _port_number(container: Document, port: int | str) -> int:
-    if isinstance(port, int):
-        return port
-    return next(p["containerPort"] for p in container["ports"] if p["name"] == port)
+    if isinstance(port, str):
+        port = next(p["containerPort"] for p in container["ports"] if p["name"] == port)
+    return _free_port_for(port)
 
 
 async def test_job_and_deployment_run_as_declared(
@@ -129,6 +147,13 @@ async def _exercise_declared_endpoints(
             action = container[probe]["httpGet"]
             response = await client.get(f"http://127.0.0.1:{_port_number(container, action['port'])}{action['path']}")
             assert response.status_code == 200, (probe, response.text)
+        # The port the Ingress routes does not serve the metrics.
+        ingress = of_kind(documents, "Ingress", namespace)[0]
+        routed = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["name"]
+        service = one(documents, "Service", namespace, "expense-tracker")
+        public = _port_number(container, next(p for p in service["spec"]["ports"] if p["name"] == routed)["targetPort"])
+        monitor_path = of_kind(documents, "ServiceMonitor", namespace)[0]["spec"]["endpoints"][0]["path"]
+        assert (await client.get(f"http://127.0.0.1:{public}{monitor_path}")).status_code == 404
 
     # The ServiceMonitor → Service port → container port chain, as Prometheus would follow it.
     monitor = of_kind(documents, "ServiceMonitor", namespace)[0]

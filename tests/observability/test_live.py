@@ -37,22 +37,37 @@ VARIABLES = {"$namespace": NAMESPACE, "$pod": ".*", "$__rate_interval": "1m", "$
 
 
 def _service_monitor_endpoint() -> dict[str, Any]:
-    environment = load_environment(ENVIRONMENT)
-    monitor = next(m.obj for m in build_app(environment) if m.obj.kind == "ServiceMonitor")
+    """The ServiceMonitor's endpoint, its named port followed through the Service to the container's port number."""
+    objects = [m.obj for m in build_app(load_environment(ENVIRONMENT))]
+    monitor = next(o for o in objects if o.kind == "ServiceMonitor")
+    service = next(o for o in objects if o.kind == "Service")
+    container = next(o for o in objects if o.kind == "Deployment").spec.template.spec.containers[0]
     endpoint = monitor.spec.endpoints[0]
-    return {"port": endpoint.port, "path": endpoint.path}
+    target = next(p.targetPort for p in service.spec.ports if p.name == endpoint.port)
+    number = next(p.containerPort for p in container.ports if p.name == target)
+    # The server binds its metrics where the Deployment's command says; that must be the port the Service targets.
+    command = container.command
+    assert command[command.index("--metrics-port") + 1] == str(number)
+    return {"port": endpoint.port, "path": endpoint.path, "container_port": number}
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ThrowawayPostgres, str]]:
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, ThrowawayPostgres, str]]:
     require_postgres(run_in_thread(postgres_unavailable_reason()))
     databases = ThrowawayPostgres()
     database_url = run_in_thread(databases.create())
     migrate(database_url)
     tmp = tmp_path_factory.mktemp("live")
     multiproc = tmp / "metrics"
-    process, base = serve(database_url, tmp / "server.log", "--wc", "2", PROMETHEUS_MULTIPROC_DIR=str(multiproc))
-    yield base, databases, database_url
+    # The declared container port, moved to a free one (tests share the machine): the only change to the command.
+    metrics_port = free_port()
+    process, base = serve(
+        database_url,
+        tmp / "server.log",
+        *("--wc", "2", "--metrics-port", str(metrics_port)),
+        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+    )
+    yield base, metrics_port, databases, database_url
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     run_in_thread(databases.drop_all())
@@ -123,20 +138,19 @@ def _expressions(rule_spec: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def test_every_dashboard_and_rule_expression_works_against_the_real_app(
-    app_server: tuple[str, ThrowawayPostgres, str], rule_spec: dict[str, Any], tmp_path: Path
+    app_server: tuple[str, int, ThrowawayPostgres, str], rule_spec: dict[str, Any], tmp_path: Path
 ) -> None:
-    base, databases, _ = app_server
+    base, metrics_port, databases, _ = app_server
     prometheus = binary("prometheus")
     # The generated groups say 30 s; evaluate every second here so recording rules have data within seconds.
     fast_rules = {"groups": [{**group, "interval": "1s"} for group in rule_spec["groups"]]}
     rules = tmp_path / "rules.yml"
     rules.write_text(yaml.safe_dump(fast_rules))
-    port = int(base.rsplit(":", 1)[1])
     web_port = free_port()
     process = subprocess.Popen(
         [
             prometheus,
-            f"--config.file={_prometheus_config(tmp_path, port, rules)}",
+            f"--config.file={_prometheus_config(tmp_path, metrics_port, rules)}",
             f"--storage.tsdb.path={tmp_path / 'data'}",
             f"--web.listen-address=127.0.0.1:{web_port}",
         ],

@@ -19,11 +19,11 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, REQUEST_ID_HEADER
+from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, REQUEST_ID_HEADER, UNROUTED_ROUTE
 from expense_tracker.settings import Settings
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_QUIET_PATHS = frozenset({HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH})
+_QUIET_PATHS = frozenset({HEALTH_LIVE_PATH, HEALTH_READY_PATH})
 _SENSITIVE_KEYS = frozenset({"authorization", "cookie", "set-cookie", "token", "access_token", "password", "secret"})
 
 access_log = structlog.get_logger("expense_tracker.access")
@@ -103,7 +103,8 @@ class RequestContextMiddleware:
                 "request",
                 method=scope.get("method"),
                 path=path,
-                route=scope.get("path_template", path),
+                # A path no route matched is logged as it came (that is what it is for), but its route stays bounded.
+                route=scope.get("path_template", UNROUTED_ROUTE),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

@@ -1,23 +1,27 @@
 """Business, database-pool and build metrics (the HTTP RED metrics come from Litestar's Prometheus middleware).
 
 All are prometheus-client objects created at import, after ``PROMETHEUS_MULTIPROC_DIR`` is in the environment, so
-they aggregate across worker processes. Gauges use ``livesum``/``max``; a worker that was killed drops out when the
-next one starts (:func:`forget_dead_processes`).
+they aggregate across worker processes. Gauges use ``livesum``/``livemax`` so dead workers drop out (the supervisor
+removes a dead worker's live-gauge files when it serves a scrape, see ``metrics_server``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from prometheus_client import Counter, Gauge, multiprocess
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.plugins.prometheus import PrometheusMiddleware
+from litestar.types import Scope
+from litestar.utils import normalize_path
+from prometheus_client import Counter, Gauge
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from expense_tracker import __version__
 from expense_tracker.constants import (
@@ -31,9 +35,8 @@ from expense_tracker.constants import (
     METRIC_IMPORTS,
     METRIC_SIGN_IN_FAILURES,
     METRIC_SIGN_INS,
+    UNROUTED_ROUTE,
 )
-
-_PID_SUFFIX = re.compile(r"_(\d+)\.db$")
 
 SIGN_INS = Counter(METRIC_SIGN_INS.removesuffix("_total"), "Successful sign-ins.", ["provider"])
 SIGN_IN_FAILURES = Counter(
@@ -46,8 +49,8 @@ DB_POOL_OPEN = Gauge(METRIC_DB_POOL_OPEN, "Connections the pool holds open.", mu
 DB_POOL_CAPACITY = Gauge(
     METRIC_DB_POOL_CAPACITY, "Most connections the pools may open (size + overflow).", multiprocess_mode="livesum"
 )
-# Every worker sets the same database-wide count, so "max" (not a sum) is the right way to combine them.
-ACTIVE_USERS = Gauge(METRIC_ACTIVE_USERS, "Users seen in the last 24 hours.", multiprocess_mode="max")
+# Every worker sets the same database-wide count, so the maximum (not a sum) of the live workers combines them.
+ACTIVE_USERS = Gauge(METRIC_ACTIVE_USERS, "Users seen in the last 24 hours.", multiprocess_mode="livemax")
 BUILD_INFO = Gauge(METRIC_BUILD_INFO, "Build of the running app.", ["version", "commit"], multiprocess_mode="max")
 
 SIGN_IN_PROVIDERS = ("google", "oidc", "dev")
@@ -81,27 +84,62 @@ def initialise(commit: str) -> None:
 
 
 def instrument_pool(engine: AsyncEngine, capacity: int) -> None:
-    """Track pool usage through SQLAlchemy pool events (works in multiprocess mode, unlike a custom collector)."""
-    pool = engine.sync_engine.pool
+    """Publish the pool's own counts whenever it changes (pool events; works in multiprocess mode, unlike a collector).
+
+    The gauges are *set* from ``checkedout()`` and ``size() + overflow()``, never incremented: counting events drifts
+    for ever when they do not pair up (a connect that fails, a connection closed while checked out), which once showed
+    -656 connections in use.
+    """
     DB_POOL_CAPACITY.set(capacity)  # per process; livesum adds the live workers up
+    loop = asyncio.get_running_loop()
 
-    def on_checkout(*_: Any) -> None:
-        DB_POOL_IN_USE.inc()
+    def publish() -> None:
+        pool = engine.sync_engine.pool  # read each time: ``engine.dispose()`` swaps in a new pool
+        if isinstance(pool, QueuePool):
+            DB_POOL_IN_USE.set(pool.checkedout())
+            DB_POOL_OPEN.set(pool.size() + pool.overflow())
 
-    def on_checkin(*_: Any) -> None:
-        DB_POOL_IN_USE.dec()
+    def on_change(*_: Any) -> None:
+        # The events fire before the pool has finished the change (``checkin`` before the connection is back in the
+        # queue, ``close`` before the overflow count drops): read the counts once the current step is done.
+        try:
+            loop.call_soon_threadsafe(publish)
+        except RuntimeError:  # the loop has closed (shutdown): nothing will run later, so read now
+            publish()
 
-    def on_connect(*_: Any) -> None:
-        DB_POOL_OPEN.inc()
+    for name in ("checkout", "checkin", "connect", "close", "close_detached", "invalidate", "detach"):
+        event.listen(engine.sync_engine.pool, name, on_change)
+    publish()
 
-    def on_close(*_: Any) -> None:
-        DB_POOL_OPEN.dec()
 
-    event.listen(pool, "checkout", on_checkout)
-    event.listen(pool, "checkin", on_checkin)
-    event.listen(pool, "connect", on_connect)
-    event.listen(pool, "close", on_close)
-    event.listen(pool, "close_detached", on_close)
+def route_template(scope: Scope) -> str:
+    """The route template the router will match (``/api/expenses/{expense_id}``), or ``UNROUTED_ROUTE``.
+
+    Asked before routing, because the in-flight gauge is labelled when the request starts; the router caches the lookup.
+    """
+    router = scope["litestar_app"].asgi_router
+    path = scope["path"]
+    if root_path := scope.get("root_path", ""):
+        path = path.split(root_path, maxsplit=1)[-1]
+    try:
+        *_, template = router.handle_routing(path=normalize_path(path), method=scope.get("method"))
+    except HTTPException:  # no route (404) or not this method (405)
+        return UNROUTED_ROUTE
+    return str(template)
+
+
+class RequestMetricsMiddleware(PrometheusMiddleware):
+    """Litestar's RED metrics for every request, routed or not: it wraps the whole app rather than each route, and
+    labels an unmatched request ``UNROUTED_ROUTE`` rather than its raw path (unbounded label values)."""
+
+    def _get_default_labels(self, request: Request[Any, Any, Any]) -> dict[str, str | int | float]:
+        scope = request.scope
+        return {
+            "method": request.method if scope["type"] == ScopeType.HTTP else scope["type"],
+            "path": route_template(scope),
+            "status_code": 200,
+            "app_name": self._config.app_name,
+        }
 
 
 async def refresh_active_users(
@@ -122,24 +160,3 @@ async def stop(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def forget_dead_processes() -> None:
-    """Drop the ``live*`` gauge files of worker processes that no longer exist (multiprocess mode only).
-
-    A worker that exits normally is never the problem; one killed with SIGKILL (OOM killer, ``kill -9``) leaves its
-    files behind, and prometheus-client's ``livesum`` keeps adding them: pool capacity, open and in-use connections
-    would count the dead worker forever. Each worker runs this as it starts, so the one uvicorn spawns to replace a
-    killed worker cleans up after it. Counters are kept: what the dead worker counted did happen.
-    """
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not directory:
-        return
-    pids = {int(match[1]) for path in Path(directory).glob("*.db") if (match := _PID_SUFFIX.search(path.name))}
-    for pid in pids - {os.getpid()}:
-        try:
-            os.kill(pid, 0)  # signal 0: existence check only
-        except ProcessLookupError:
-            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
-        except PermissionError:
-            continue  # exists, owned by someone else
