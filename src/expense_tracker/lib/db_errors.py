@@ -36,8 +36,10 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
     sa_exc.TimeoutError,  # no pooled connection became free in time
-    sa_exc.OperationalError,
 )
+# Not every OperationalError is an outage: SQLite raises it for a missing table too (a bug, so a 500). Its busy
+# database, though, is the embedded equivalent of "try again".
+_SQLITE_BUSY = "database is locked"
 _CHAIN_LIMIT = 10
 
 
@@ -50,6 +52,8 @@ def is_database_unavailable(exc: BaseException) -> bool:
         if isinstance(seen, _OUTAGES):
             return True
         if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, sa_exc.OperationalError) and _SQLITE_BUSY in str(seen.orig):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
