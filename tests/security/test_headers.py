@@ -6,6 +6,7 @@ whatever the code said.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -82,12 +83,15 @@ def set_cookies(response: Response) -> dict[str, dict[str, str | bool]]:
 
 async def sign_in_with_cookie(client: Client, mode: str) -> Response:
     """A browser session through the real sign-in of each mode: the dev login, or Google (stood in by respx)."""
+    email = (
+        f"headers-{uuid.uuid4().hex[:8]}@example.com"  # a fresh account: an e-mail is never matched across providers
+    )
     if mode == "development":
-        return await client.post("/auth/dev-login", json={"email": "headers@example.com", "name": "H"})
+        return await client.post("/auth/dev-login", json={"email": email, "name": "H"})
     with respx.mock(assert_all_mocked=True) as google:
         google.post(GOOGLE_TOKEN).respond(json={"access_token": "provider-token", "token_type": "Bearer"})
         google.get(GOOGLE_USERINFO).respond(
-            json={"sub": "g-1", "email": "headers@example.com", "email_verified": True, "name": "H"}
+            json={"sub": f"g-{email}", "email": email, "email_verified": True, "name": "H"}
         )
         login = await client.get("/auth/google/login", params={"next": "/"})
         state = parse_qs(urlsplit(login.headers["location"]).query)["state"][0]
