@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_404_NOT_FOUND, HTT
 from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
 
 from expense_tracker.constants import API_PREFIX
+from expense_tracker.lib.money import AMOUNT_MESSAGE, AMOUNT_PATTERN
 
 PROBLEM_JSON = "application/problem+json"
 # Query parameters whose Python name differs from the name clients send (``from`` is a keyword).
@@ -58,6 +59,7 @@ _FRIENDLY = (
     (re.compile(r"^Invalid decimal string$"), "must be a decimal number such as 12.50"),
     (re.compile(r"^Invalid RFC3339 encoded date$"), "must be a date as YYYY-MM-DD"),
     (re.compile(r"^Invalid UUID$"), "is not a valid id"),
+    (re.compile(rf"^Expected `str` matching regex {re.escape(repr(AMOUNT_PATTERN))}$"), AMOUNT_MESSAGE),
     (re.compile(r"^Expected `str` matching regex .*"), "is not in the expected format"),
     (re.compile(r"^Expected `str` of length >= (\d+)$"), "must be at least {0} characters"),
     (re.compile(r"^Expected `str` of length <= (\d+)$"), "must be at most {0} characters"),
