@@ -77,3 +77,10 @@ DEFAULT_CATEGORIES: Final = (
     ("Shopping", "#76b041"),
     ("Other", "#7f8c8d"),
 )
+
+# Input bounds (issue #10): beyond these the API answers 400 instead of passing the value to the database.
+OFFSET_MAX: Final = 1_000_000
+REPORT_YEAR_MIN: Final = 1900
+REPORT_YEAR_MAX: Final = 9998
+"""``month=YYYY-MM`` on the budget report: 9999-12 has no following month for the date arithmetic to reach."""
+JSON_MAX_DEPTH: Final = 32
