@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.web import template_config, web_controllers
     from expense_tracker.lib import metrics
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
+    from expense_tracker.lib.json_body import json_body_guard
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
     from expense_tracker.lib.security_headers import SecurityHeadersMiddleware
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
         ],
         dependencies=DEPENDENCIES,
+        guards=[json_body_guard],  # JSON-body routes only: media type, nesting, duplicate keys (issue #10)
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
