@@ -121,9 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
     from expense_tracker.domain.web import template_config, web_controllers
-    from expense_tracker.lib import metrics
+    from expense_tracker.lib import json_body, metrics, openapi_docs
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
-    from expense_tracker.lib.json_body import json_body_guard
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
     from expense_tracker.lib.security_headers import SecurityHeadersMiddleware
@@ -197,9 +196,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
         ],
         dependencies=DEPENDENCIES,
-        guards=[json_body_guard],  # JSON-body routes only: media type, nesting, duplicate keys (issue #10)
+        guards=[json_body.json_body_guard],  # JSON-body routes only: media type, nesting, duplicate keys (issue #10)
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[on_startup],
+        on_startup=[on_startup, openapi_docs.document_app],
         on_shutdown=[on_shutdown],
         openapi_config=OpenAPIConfig(
             title="expense-tracker API",
