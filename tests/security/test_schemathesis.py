@@ -16,10 +16,11 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -33,7 +34,8 @@ from tests.servers import serve
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 LOGOUT = ("POST", "/auth/logout")
 EXAMPLES_PER_OPERATION = 50
-STATEFUL_EXAMPLES = 30
+STATEFUL_EXAMPLES = 15
+STATEFUL_ROUNDS = 3
 
 
 class Live:
@@ -119,17 +121,26 @@ def test_stateful_sequences(live: Live) -> None:
 
     # Transitions come from the links in the schema; without them the "stateful" run would silently test nothing.
     assert any(t.outgoing for t in Workflow._transitions.operations.values()), "no links between operations"
-    run_state_machine_as_test(
-        Workflow,
-        settings=settings(
-            max_examples=STATEFUL_EXAMPLES,
-            stateful_step_count=6,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        ),
+    state_settings = settings(
+        max_examples=STATEFUL_EXAMPLES,
+        stateful_step_count=6,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],  # no replay: the server's state moved on, a replayed sequence cannot repeat
+        suppress_health_check=list(HealthCheck),
     )
+    completed = 0
+    for _ in range(STATEFUL_ROUNDS):
+        try:
+            run_state_machine_as_test(Workflow, settings=state_settings)
+        except Flaky as exc:
+            # Rules depend on earlier responses, so Hypothesis may see a sequence branch differently the second time
+            # (Schemathesis' own runner restarts in that case too). A real failure found on the way still fails.
+            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(FailureGroup) is not None:
+                raise
+        else:
+            completed += 1
+    assert completed, f"none of {STATEFUL_ROUNDS} stateful rounds ran to completion"
 
 
 def test_logout_on_its_own(live: Live) -> None:
