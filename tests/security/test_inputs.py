@@ -5,14 +5,19 @@ Each case runs on SQLite and PostgreSQL (PostgreSQL is the one that rejects NUL 
 
 from __future__ import annotations
 
+import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from expense_tracker.constants import CSRF_COOKIE, SESSION_COOKIE
+from expense_tracker.lib.money import parse_amount
 from tests.conftest import Session, sign_in
 
 Client = AsyncTestClient[Litestar]
@@ -287,3 +292,18 @@ async def test_an_email_longer_than_the_identity_column_is_400(client: Client) -
 
 async def test_sign_in_helper_still_works(client: Client) -> None:
     assert (await sign_in(client)).token
+
+
+_ASCII_AMOUNT = re.compile(r"[ \t]*-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?[ \t]*")
+
+
+@given(st.one_of(st.text(max_size=40), st.from_regex(r"\A[0-9\u0660-\u0669\uff10-\uff19_+eE.,\-]{1,30}\Z")))
+@settings(max_examples=500)
+def test_parse_amount_only_ever_raises_value_error(text: str) -> None:
+    """Whatever a client types, the root parser answers a Decimal or a ValueError (a 400), nothing else."""
+    try:
+        amount = parse_amount(text)
+    except ValueError:
+        return
+    assert _ASCII_AMOUNT.fullmatch(text), text  # only the documented ASCII grammar gets through
+    assert Decimal("0.01") <= amount <= Decimal("999999999.99")
