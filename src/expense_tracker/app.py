@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
     from expense_tracker.domain.web import template_config, web_controllers
-    from expense_tracker.lib import db_errors, metrics, rate_limit
+    from expense_tracker.lib import db_errors, json_body, metrics, openapi_docs, rate_limit
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
     from expense_tracker.lib.metrics import RequestMetricsMiddleware
@@ -221,8 +221,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers={**EXCEPTION_HANDLERS, **db_errors.DB_ERROR_HANDLERS, **rate_limit.RATE_LIMIT_HANDLERS},
-        guards=[rate_limit.rate_limit_guard],
-        on_startup=[on_startup, freeze_startup_heap],
+        # Rate limits first (they need no body); then JSON-body routes: media type, nesting, duplicate keys.
+        guards=[rate_limit.rate_limit_guard, json_body.json_body_guard],
+        on_startup=[on_startup, openapi_docs.document_app, freeze_startup_heap],
         on_shutdown=[on_shutdown],
         openapi_config=_openapi_config(settings),
         request_max_body_size=JSON_BODY_MAX_BYTES,

@@ -93,3 +93,10 @@ METRICS_PORT_NAME: Final = "metrics"
 UNROUTED_ROUTE: Final = "<unrouted>"
 """Route label (metrics) and route field (access log) of a request no handler matched: never the raw path, whose
 values are unbounded."""
+
+# Input bounds (issue #10): beyond these the API answers 400 instead of passing the value to the database.
+OFFSET_MAX: Final = 1_000_000
+REPORT_YEAR_MIN: Final = 1900
+REPORT_YEAR_MAX: Final = 9998
+"""``month=YYYY-MM`` on the budget report: 9999-12 has no following month for the date arithmetic to reach."""
+JSON_MAX_DEPTH: Final = 32

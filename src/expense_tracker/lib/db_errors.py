@@ -24,7 +24,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.constants import API_PREFIX, DATABASE_RETRY_AFTER_SECONDS
-from expense_tracker.lib.problems import PROBLEM_JSON, html_error, internal_error_handler, problem_response, wants_html
+from expense_tracker.lib.problems import (
+    PROBLEM_JSON,
+    html_error,
+    integrity_conflict,
+    internal_error_handler,
+    problem_response,
+    wants_html,
+)
 
 log = structlog.get_logger("expense_tracker.errors")
 
@@ -60,6 +67,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Every database error: a broken constraint is a 409, an unreachable database a 503, anything else a 500."""
+    if (conflict := integrity_conflict(request, exc)) is not None:
+        return conflict
     if not is_database_unavailable(exc):
         return internal_error_handler(request, exc)
     log.warning("database unavailable", path=request.url.path, method=request.method, exc_type=type(exc).__name__)

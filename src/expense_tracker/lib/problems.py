@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import structlog
@@ -17,8 +18,11 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError, NoInspectionAvailable
 
 from expense_tracker.constants import API_PREFIX
+from expense_tracker.lib.money import AMOUNT_MESSAGE, AMOUNT_PATTERN
 
 PROBLEM_JSON = "application/problem+json"
 # Query parameters whose Python name differs from the name clients send (``from`` is a keyword).
@@ -58,6 +62,7 @@ _FRIENDLY = (
     (re.compile(r"^Invalid decimal string$"), "must be a decimal number such as 12.50"),
     (re.compile(r"^Invalid RFC3339 encoded date$"), "must be a date as YYYY-MM-DD"),
     (re.compile(r"^Invalid UUID$"), "is not a valid id"),
+    (re.compile(rf"^Expected `str` matching regex {re.escape(repr(AMOUNT_PATTERN))}$"), AMOUNT_MESSAGE),
     (re.compile(r"^Expected `str` matching regex .*"), "is not in the expected format"),
     (re.compile(r"^Expected `str` of length >= (\d+)$"), "must be at least {0} characters"),
     (re.compile(r"^Expected `str` of length <= (\d+)$"), "must be at most {0} characters"),
@@ -118,6 +123,22 @@ def wants_html(request: Request[Any, Any, Any]) -> bool:
     return not request.url.path.startswith(f"{API_PREFIX}/") and "text/html" in request.headers.get("accept", "")
 
 
+def page_user(user: Any) -> Any:
+    """What an error page shows of the signed-in user, read without any chance of touching the database.
+
+    The user row lives in the request's session; after a failed flush that session is unusable, and reading an
+    expired attribute would try to load it again and fail the error page itself. Only attributes already loaded are
+    read here (``InstanceState.dict`` never emits SQL).
+    """
+    if user is None:
+        return None
+    try:
+        loaded = inspect(user).dict
+    except NoInspectionAvailable:
+        return user
+    return SimpleNamespace(email=loaded.get("email", ""), theme=loaded.get("theme", "system"))
+
+
 def html_error(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
     from litestar.response import Redirect, Template
 
@@ -125,7 +146,7 @@ def html_error(request: Request[Any, Any, Any], status: int, message: str) -> Re
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?{urlencode({'next': target})}", status_code=303)
     title = "Page not found" if status == HTTP_404_NOT_FOUND else HTTPStatus(status).phrase
-    context = {"title": title, "message": message, "user": request.scope.get("user"), "theme": "system"}
+    context = {"title": title, "message": message, "user": page_user(request.scope.get("user")), "theme": "system"}
     return Template(template_name="error.html", context=context, status_code=status)
 
 
@@ -164,8 +185,54 @@ def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundError) -> Re
     return http_exception_handler(request, NotFoundException(detail="No such resource."))
 
 
+DUPLICATE_DETAIL = "A resource with these values already exists."
+CONCURRENT_DETAIL = "The data changed concurrently (something it refers to was changed or removed); please retry."
+
+
+def integrity_kind(exc: BaseException) -> Literal["foreign_key", "unique"] | None:
+    """Which constraint a database error broke, from the driver's error (SQLSTATE on PostgreSQL, text on SQLite).
+
+    advanced-alchemy wraps every statement error in its ``IntegrityError`` (even a trigger's RAISE), so its type alone
+    says nothing; the original error is found along the exception chain. Never ``str(exc)``: the wrapper's str fails.
+    """
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        if isinstance(seen, DBAPIError):
+            orig = seen.orig
+            sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+            text = str(orig.args[0]) if orig is not None and orig.args else ""
+            if sqlstate == "23503" or text.startswith("FOREIGN KEY constraint failed"):
+                return "foreign_key"
+            if sqlstate == "23505" or text.startswith("UNIQUE constraint failed"):
+                return "unique"
+            return None
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _answer(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    return html_error(request, status, detail) if wants_html(request) else problem_response(request, status, detail)
+
+
 def conflict_handler(request: Request[Any, Any, Any], exc: DuplicateKeyError) -> Response[Any]:
-    return problem_response(request, 409, "A resource with these values already exists.")
+    return _answer(request, 409, DUPLICATE_DETAIL)
+
+
+def integrity_conflict(request: Request[Any, Any, Any], exc: BaseException) -> Response[Any] | None:
+    """Constraint violations are conflicts a client can act on (409); ``None`` for any other database error.
+
+    A foreign key violation means another request removed (or had not yet committed) a row this one refers to,
+    e.g. a category deleted while an expense was being filed under it: a retry sees the settled state.
+    """
+    kind = integrity_kind(exc)
+    if kind == "foreign_key":
+        log.info("foreign key conflict", path=request.url.path, method=request.method)
+        return _answer(request, 409, CONCURRENT_DETAIL)
+    if kind == "unique":
+        return _answer(request, 409, DUPLICATE_DETAIL)
+    return None
 
 
 class MiddlewareErrorBoundary:

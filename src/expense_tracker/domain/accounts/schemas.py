@@ -23,9 +23,16 @@ class UserRead(msgspec.Struct):
     created_at: dt.datetime
 
 
+EMAIL_MAX = 254
+"""RFC 5321's limit for a usable address; it also fits ``oauth_identity.subject`` (255), which stores it."""
+_EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+$"
+"""The local part is at most 64 characters (RFC 5321) and becomes the default display name (``user_account.name``
+holds 200). No NUL (PostgreSQL cannot store it) and no other control characters."""
+
+
 class DevLogin(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
-    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=EMAIL_MAX, pattern=_EMAIL_PATTERN)]
+    name: Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
 
 
 class AccessToken(msgspec.Struct):

@@ -3,10 +3,12 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from expense_tracker.lib.money import parse_amount
+from expense_tracker.domain.expenses.schemas import NUL_MESSAGE
+from expense_tracker.lib.money import AmountText, parse_amount
 from expense_tracker.lib.problems import field_error
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -14,6 +16,8 @@ NAME_MAX = 50
 
 
 def clean_name(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL cannot store it
+        raise field_error("name", NUL_MESSAGE)
     name = " ".join(value.split())
     if not 1 <= len(name) <= NAME_MAX:
         raise field_error("name", f"must be 1 to {NAME_MAX} characters")
@@ -26,7 +30,7 @@ def clean_color(value: str) -> str:
     return value.lower()
 
 
-def clean_budget(value: Decimal | None) -> Decimal | None:
+def clean_budget(value: Decimal | str | None) -> Decimal | None:
     if value is None:
         return None
     try:
@@ -45,7 +49,11 @@ class CategoryRead(msgspec.Struct):
 class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     color: str = "#7f8c8d"
-    monthly_budget: Decimal | None = None
+    # A string on the wire (strict money grammar), a Decimal after __post_init__: see ExpenseCreate.amount.
+    if TYPE_CHECKING:
+        monthly_budget: Decimal | None = None
+    else:
+        monthly_budget: AmountText | None = None
 
     def __post_init__(self) -> None:
         self.name = clean_name(self.name)
@@ -56,7 +64,10 @@ class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
 class CategoryUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     color: str | msgspec.UnsetType = msgspec.UNSET
-    monthly_budget: Decimal | msgspec.UnsetType | None = msgspec.UNSET
+    if TYPE_CHECKING:  # see CategoryCreate.monthly_budget
+        monthly_budget: Decimal | msgspec.UnsetType | None = msgspec.UNSET
+    else:
+        monthly_budget: AmountText | msgspec.UnsetType | None = msgspec.UNSET
 
     def __post_init__(self) -> None:
         if isinstance(self.name, str):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
@@ -15,12 +15,13 @@ from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
-from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, OFFSET_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from expense_tracker.db.models import Expense, User
 from expense_tracker.dependencies import Expenses
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.schemas import (
+    NUL_MESSAGE,
     ExpenseCreate,
     ExpenseFilters,
     ExpensePage,
@@ -32,11 +33,10 @@ from expense_tracker.domain.expenses.schemas import (
 from expense_tracker.domain.expenses.services import ImportTooLargeError, stream_export
 from expense_tracker.lib import metrics
 from expense_tracker.lib.idempotency import IdempotencyKeyHeader, fingerprint, idempotent, json_fingerprint
-from expense_tracker.lib.money import parse_amount
+from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount
 from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.query import DATE_MESSAGE, optional, parse_date
 from expense_tracker.lib.structs import provided_fields
-
-T = TypeVar("T")
 
 
 def expense_read(expense: Expense) -> ExpenseRead:
@@ -53,16 +53,6 @@ def expense_read(expense: Expense) -> ExpenseRead:
     )
 
 
-def _optional(field: str, raw: str | None, parse: Callable[[str], T], message: str) -> T | None:
-    """Blank means "not filtering" (HTML filter forms send empty fields); anything else must parse."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return parse(raw.strip())
-    except ValueError:
-        raise FieldValidationError([{"field": field, "message": message}]) from None
-
-
 def _amount(raw: str) -> Decimal:
     return parse_amount(raw, allow_zero=True)
 
@@ -77,19 +67,20 @@ async def provide_filters(
     sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
 ) -> ExpenseFilters:
     """Query parameters shared by the listing, the CSV export and the UI table."""
-    start = _optional("from", date_from, dt.date.fromisoformat, "must be a date as YYYY-MM-DD")
-    end = _optional("to", date_to, dt.date.fromisoformat, "must be a date as YYYY-MM-DD")
+    if q is not None and "\x00" in q:  # PostgreSQL cannot compare text containing U+0000
+        raise FieldValidationError([{"field": "q", "message": NUL_MESSAGE}])
+    start = optional("from", date_from, parse_date, DATE_MESSAGE)
+    end = optional("to", date_to, parse_date, DATE_MESSAGE)
     if start and end and start > end:
         raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
-    amount_message = "must be a decimal number such as 12.50"
-    low = _optional("min_amount", min_amount, _amount, amount_message)
-    high = _optional("max_amount", max_amount, _amount, amount_message)
+    low = optional("min_amount", min_amount, _amount, AMOUNT_MESSAGE)
+    high = optional("max_amount", max_amount, _amount, AMOUNT_MESSAGE)
     if low is not None and high is not None and low > high:
         raise FieldValidationError([{"field": "min_amount", "message": "must not exceed max_amount"}])
     return ExpenseFilters(
         date_from=start,
         date_to=end,
-        category_id=_optional("category_id", category_id, uuid.UUID, "is not a valid id"),
+        category_id=optional("category_id", category_id, uuid.UUID, "is not a valid id"),
         q=q.strip() or None if q else None,
         min_amount=low,
         max_amount=high,
@@ -115,7 +106,7 @@ class ExpenseController(Controller):
         expenses: Expenses,
         filters: NamedDependency[ExpenseFilters],
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
     ) -> ExpensePage:
         items, total = await expenses.page(request.user.id, filters, limit, offset)
         return ExpensePage(items=[expense_read(e) for e in items], total=total, limit=limit, offset=offset)

@@ -4,11 +4,11 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import msgspec
 
-from expense_tracker.lib.money import parse_amount, parse_currency
+from expense_tracker.lib.money import AmountText, parse_amount, parse_currency
 from expense_tracker.lib.problems import field_error
 
 TITLE_MAX = 200
@@ -18,15 +18,25 @@ R = TypeVar("R")
 SortKey = Literal["spent_on", "-spent_on", "amount", "-amount", "created_at"]
 
 
+NUL_MESSAGE = "must not contain NUL characters"
+
+
+def reject_nul(value: str) -> str:
+    """PostgreSQL cannot store U+0000 in text; refusing it here keeps it a 400 instead of a failed INSERT."""
+    if "\x00" in value:
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
 def clean_title(value: str) -> str:
-    title = value.strip()
+    title = reject_nul(value).strip()
     if not 1 <= len(title) <= TITLE_MAX:
         raise ValueError(f"must be 1 to {TITLE_MAX} characters")
     return title
 
 
 def clean_notes(value: str) -> str:
-    if len(value) > NOTES_MAX:
+    if len(reject_nul(value)) > NOTES_MAX:
         raise ValueError(f"must be at most {NOTES_MAX} characters")
     return value
 
@@ -52,7 +62,13 @@ class ExpenseRead(msgspec.Struct):
 
 class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):
     title: str
-    amount: Decimal
+    # On the wire the amount is a string checked against the strict money grammar (msgspec's own Decimal decoding
+    # accepts "1_000", "+5", non-ASCII digits and "1e26"); __post_init__ replaces it with the parsed Decimal, which
+    # is what the type checker sees and what the services receive.
+    if TYPE_CHECKING:
+        amount: Decimal
+    else:
+        amount: AmountText
     currency: str | None = None
     """Defaults to the user's currency."""
     category_id: uuid.UUID | None = None
@@ -70,7 +86,10 @@ class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class ExpenseUpdate(msgspec.Struct, forbid_unknown_fields=True):
     title: str | msgspec.UnsetType = msgspec.UNSET
-    amount: Decimal | msgspec.UnsetType = msgspec.UNSET
+    if TYPE_CHECKING:  # a string on the wire, a Decimal after __post_init__ (see ExpenseCreate)
+        amount: Decimal | msgspec.UnsetType = msgspec.UNSET
+    else:
+        amount: AmountText | msgspec.UnsetType = msgspec.UNSET
     currency: str | msgspec.UnsetType = msgspec.UNSET
     category_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     spent_on: dt.date | msgspec.UnsetType = msgspec.UNSET
@@ -79,7 +98,7 @@ class ExpenseUpdate(msgspec.Struct, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         if isinstance(self.title, str):
             self.title = _checked("title", clean_title, self.title)
-        if isinstance(self.amount, Decimal):
+        if not isinstance(self.amount, msgspec.UnsetType):
             self.amount = _checked("amount", parse_amount, self.amount)
         if isinstance(self.currency, str):
             self.currency = _checked("currency", parse_currency, self.currency)

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
+from expense_tracker.constants import REPORT_YEAR_MAX, REPORT_YEAR_MIN
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import DbSession
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
@@ -15,6 +16,7 @@ from expense_tracker.domain.reports.schemas import Budget, ByCategory, Monthly, 
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.lib.money import parse_currency
 from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.query import DATE_MESSAGE, optional, parse_date
 from expense_tracker.lib.timezones import month_start, today_in
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -23,17 +25,37 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 Period = tuple[dt.date, dt.date]
 
 
-async def provide_period(
-    request: Request[User, Any, Any],
-    date_from: Annotated[dt.date | None, QueryParameter(name="from", description="Default: 1st of this month.")] = None,
-    date_to: Annotated[dt.date | None, QueryParameter(name="to", description="Inclusive. Default: today.")] = None,
-) -> Period:
+def report_period(user: User, date_from: str | None, date_to: str | None) -> Period:
     """The report period; defaults to the current calendar month in the user's time zone."""
-    today = today_in(request.user.timezone)
-    start, end = date_from or month_start(today), date_to or today
+    today = today_in(user.timezone)
+    start = optional("from", date_from, parse_date, DATE_MESSAGE) or month_start(today)
+    end = optional("to", date_to, parse_date, DATE_MESSAGE) or today
     if start > end:
         raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
     return start, end
+
+
+async def provide_period(
+    request: Request[User, Any, Any],
+    # Strings parsed here, not ``dt.date``: Litestar's lax conversion would read the text "null" as no date.
+    date_from: Annotated[
+        str | None, QueryParameter(name="from", format="date", description="YYYY-MM-DD. Default: 1st of this month.")
+    ] = None,
+    date_to: Annotated[
+        str | None, QueryParameter(name="to", format="date", description="YYYY-MM-DD, inclusive. Default: today.")
+    ] = None,
+) -> Period:
+    return report_period(request.user, date_from, date_to)
+
+
+def parse_month(raw: str) -> dt.date:
+    """``YYYY-MM`` -> its first day; the year is bounded so the next month's first day always exists."""
+    match = _MONTH.match(raw)
+    if not match or not REPORT_YEAR_MIN <= int(match[1]) <= REPORT_YEAR_MAX:
+        raise FieldValidationError(
+            [{"field": "month", "message": f"must be YYYY-MM, years {REPORT_YEAR_MIN} to {REPORT_YEAR_MAX}"}]
+        )
+    return dt.date(int(match[1]), int(match[2]), 1)
 
 
 def report_currency(user: User, currency: str | None) -> str:
@@ -95,15 +117,16 @@ class ReportController(Controller):
         self,
         request: Request[User, Any, Any],
         db_session: DbSession,
-        month: Annotated[str | None, QueryParameter(description="YYYY-MM; default: the current month.")] = None,
+        month: Annotated[
+            str | None,
+            QueryParameter(
+                description=f"YYYY-MM, years {REPORT_YEAR_MIN} to {REPORT_YEAR_MAX}; default: the current month.",
+                pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+            ),
+        ] = None,
         currency: Annotated[str | None, QueryParameter()] = None,
     ) -> Budget:
         """Budget against spending per category for one calendar month."""
         user = request.user
-        if month is None:
-            first = month_start(today_in(user.timezone))
-        elif match := _MONTH.match(month):
-            first = dt.date(int(match[1]), int(match[2]), 1)
-        else:
-            raise FieldValidationError([{"field": "month", "message": "must be YYYY-MM"}])
+        first = month_start(today_in(user.timezone)) if month is None else parse_month(month)
         return await ReportService(db_session).budget(user.id, first, report_currency(user, currency))

@@ -25,7 +25,7 @@ async def usage_counts(db_session: Any, user_id: uuid.UUID) -> dict[uuid.UUID, i
         .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
         .group_by(Expense.category_id)
     )
-    return dict((await db_session.execute(statement)).all())
+    return dict((await db_session.execute(statement)).all())  # rows unpack as (id, count) pairs
 
 
 class CategoryPages(Controller):

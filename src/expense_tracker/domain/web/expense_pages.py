@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from expense_tracker.constants import PAGE_SIZE_MAX
+from expense_tracker.constants import OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.dependencies import Categories, DbSession, Expenses
 from expense_tracker.domain.accounts.controllers import safe_next
@@ -135,7 +135,7 @@ class ExpensePages(Controller):
         filters: NamedDependency[ExpenseFilters],
         categories: Categories,
         expenses: Expenses,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = UI_PAGE_SIZE,
     ) -> Template:
         user = request.user

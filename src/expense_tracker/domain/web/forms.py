@@ -22,7 +22,9 @@ def parse_form(
     fields: tuple[str, ...] = getattr(struct, "__struct_fields__", ())
     values = {k: v for k, v in form.items() if k in fields and not (k in optional and str(v).strip() == "")}
     try:
-        return msgspec.convert(values, struct, strict=False), {}
+        # Strict: form values are strings and every field type accepts its string form anyway; lax mode would also
+        # turn the text "null" into None (a blank date becoming "today") and "1"/"true" into numbers and booleans.
+        return msgspec.convert(values, struct, strict=True), {}
     except msgspec.ValidationError as exc:
         field, message = split_field(str(exc), "form")
         return None, {field: message[:1].upper() + message[1:]}

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,11 +9,11 @@ from litestar.response import Template
 
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import DbSession
+from expense_tracker.domain.reports.controllers import report_period
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.domain.web.common import HTML_OPT, render
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
 from expense_tracker.lib.formatting import money, month_label
-from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import month_start, today_in
 
 
@@ -27,14 +26,12 @@ class ReportPages(Controller):
         self,
         request: Request[User, Any, Any],
         db_session: DbSession,
-        date_from: Annotated[dt.date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
-        start, end = date_from or month_start(today), date_to or today
-        if start > end:
-            raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
+        start, end = report_period(user, date_from, date_to)
         reports = ReportService(db_session)
         monthly = await reports.monthly(user.id, today, 12, user.currency)
         by_category = await reports.by_category(user.id, start, end, user.currency)

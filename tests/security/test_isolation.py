@@ -1,0 +1,404 @@
+"""Isolation matrix: a second user can neither see nor touch the first user's data, on any route.
+
+Every case runs on a fresh PostgreSQL database, so nothing left over from another case can make it pass. The victim's
+data carries unique marker strings and amounts that must never appear in the attacker's responses, and a foreign id
+must be answered exactly like an id that does not exist (same status, same body once the id itself is blanked).
+``test_every_route_is_in_the_matrix`` enumerates the app's routes: a new route fails the suite until it is added to
+the matrix or to ``EXEMPT`` with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from expense_tracker.app import create_app
+from expense_tracker.constants import CSRF_COOKIE, SESSION_COOKIE
+from tests.conftest import Session, make_settings, sign_in
+
+Client = AsyncTestClient[Litestar]
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+TODAY = dt.date.today().isoformat()  # both users are in UTC; the reports default to this month
+VICTIM_AMOUNT = "313131.31"
+VICTIM_BUDGET = "424242.42"
+ATTACKER_AMOUNT = "1.11"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_CSRF_VALUE = re.compile(r'(name="_csrf_token" value=")[0-9a-f]+')  # a fresh token per session
+
+
+@dataclass
+class World:
+    client: Client
+    victim: Session
+    attacker: Session
+    victim_expense: str
+    victim_category: str
+    attacker_expense: str
+    attacker_category: str
+    markers: list[str] = field(default_factory=list)
+    attacker_marker: str = ""
+
+    async def as_attacker(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self.client.cookies.clear()
+        headers = {**self.attacker.headers, **kwargs.pop("headers", {})}
+        return await self.client.request(method, url, headers=headers, **kwargs)
+
+    async def page(self, method: str, url: str, data: dict[str, str] | None = None) -> httpx.Response:
+        """As the attacker's browser: session cookie, and the CSRF token from a page for a POST."""
+        self.client.cookies.clear()
+        self.client.cookies.set(SESSION_COOKIE, self.attacker.token)
+        try:
+            if method == "GET":
+                return await self.client.get(url, headers=HTML)
+            await self.client.get("/", headers=HTML)
+            form = {**(data or {}), "_csrf_token": self.client.cookies.get(CSRF_COOKIE) or ""}
+            return await self.client.post(url, data=form, headers=HTML)
+        finally:
+            self.client.cookies.clear()
+
+    def assert_clean(self, response: httpx.Response) -> None:
+        for marker in self.markers:
+            assert marker not in response.text, (response.request.url, marker)
+
+    async def assert_victim_intact(self) -> None:
+        client, headers = self.client, self.victim.headers
+        client.cookies.clear()
+        expense = (await client.get(f"/api/expenses/{self.victim_expense}", headers=headers)).json()
+        assert (expense["amount"], expense["category_id"]) == (VICTIM_AMOUNT, self.victim_category), expense
+        assert expense["title"] in self.markers
+        category = (await client.get(f"/api/categories/{self.victim_category}", headers=headers)).json()
+        assert category["monthly_budget"] == VICTIM_BUDGET
+        assert category["name"] in self.markers
+
+
+@pytest.fixture
+async def world(database_factory: Any) -> AsyncIterator[World]:
+    url: str = await database_factory("postgresql")
+    async with AsyncTestClient(app=create_app(make_settings(url)), base_url="http://testserver.local") as client:
+        client.follow_redirects = False
+        victim = await sign_in(client, name="Victim")
+        attacker = await sign_in(client, name="Attacker")
+        tag = uuid.uuid4().hex[:8]
+        cat_name, title, notes = f"VCAT{tag}", f"VEXP{tag}", f"VNOTE{tag}"
+        category = await client.post(
+            "/api/categories", json={"name": cat_name, "monthly_budget": VICTIM_BUDGET}, headers=victim.headers
+        )
+        expense = await client.post(
+            "/api/expenses",
+            json={
+                "title": title,
+                "amount": VICTIM_AMOUNT,
+                "notes": notes,
+                "category_id": category.json()["id"],
+                "spent_on": TODAY,
+            },
+            headers=victim.headers,
+        )
+        own_category = await client.post("/api/categories", json={"name": f"ACAT{tag}"}, headers=attacker.headers)
+        own = await client.post(
+            "/api/expenses",
+            json={"title": f"AEXP{tag}", "amount": ATTACKER_AMOUNT, "category_id": own_category.json()["id"]},
+            headers=attacker.headers,
+        )
+        assert {category.status_code, expense.status_code, own_category.status_code, own.status_code} == {201}
+        yield World(
+            client=client,
+            victim=victim,
+            attacker=attacker,
+            victim_expense=expense.json()["id"],
+            victim_category=category.json()["id"],
+            attacker_expense=own.json()["id"],
+            attacker_category=own_category.json()["id"],
+            markers=[cat_name, title, notes, VICTIM_AMOUNT, VICTIM_BUDGET, "313131", victim.email],
+            attacker_marker=f"AEXP{tag}",
+        )
+
+
+def blank_ids(text: str) -> str:
+    return _CSRF_VALUE.sub(r"\1<token>", _UUID.sub("<id>", text))
+
+
+async def same_as_missing(w: World, send: Callable[[str], Awaitable[httpx.Response]], status: int) -> None:
+    """``send(id)`` with the victim's id and with an id nobody has: identical answers, and nothing changed."""
+    foreign = await send("FOREIGN")
+    missing = await send("MISSING")
+    assert foreign.status_code == status, foreign.text[:500]
+    assert (missing.status_code, blank_ids(missing.text)) == (foreign.status_code, blank_ids(foreign.text))
+    assert foreign.headers["content-type"] == missing.headers["content-type"]
+    w.assert_clean(foreign)
+    await w.assert_victim_intact()
+
+
+def ids(w: World, which: str, kind: str) -> str:
+    if which == "MISSING":
+        return str(uuid.uuid4())
+    return w.victim_expense if kind == "expense" else w.victim_category
+
+
+Route = tuple[str, str]
+CaseFn = Callable[[World], Awaitable[None]]
+CASES: dict[str, tuple[list[Route], CaseFn]] = {}
+
+
+def case(*routes: Route) -> Callable[[CaseFn], CaseFn]:
+    def register(fn: CaseFn) -> CaseFn:
+        CASES[fn.__name__] = (list(routes), fn)
+        return fn
+
+    return register
+
+
+E = "/api/expenses/{expense_id:uuid}"
+C = "/api/categories/{category_id:uuid}"
+
+
+@case(("GET", E))
+async def get_expense(w: World) -> None:
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/expenses/{ids(w, x, 'expense')}"), 404)
+
+
+@case(("PATCH", E))
+async def patch_expense(w: World) -> None:
+    body = {"title": "pwned", "amount": "1.00"}
+    await same_as_missing(w, lambda x: w.as_attacker("PATCH", f"/api/expenses/{ids(w, x, 'expense')}", json=body), 404)
+
+
+@case(("DELETE", E))
+async def delete_expense(w: World) -> None:
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", f"/api/expenses/{ids(w, x, 'expense')}"), 404)
+
+
+@case(("GET", C))
+async def get_category(w: World) -> None:
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/categories/{ids(w, x, 'category')}"), 404)
+
+
+@case(("PATCH", C))
+async def patch_category(w: World) -> None:
+    body = {"name": "pwned", "monthly_budget": "1.00"}
+    await same_as_missing(
+        w, lambda x: w.as_attacker("PATCH", f"/api/categories/{ids(w, x, 'category')}", json=body), 404
+    )
+
+
+@case(("DELETE", C))
+async def delete_category(w: World) -> None:
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", f"/api/categories/{ids(w, x, 'category')}"), 404)
+
+
+@case()
+async def delete_own_category_into_a_foreign_one(w: World) -> None:
+    """``reassign_to`` with the victim's category must not move the attacker's expenses into it."""
+    url = f"/api/categories/{w.attacker_category}"
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", url, params={"reassign_to": ids(w, x, "category")}), 400)
+    still = await w.as_attacker("GET", f"/api/expenses/{w.attacker_expense}")
+    assert still.json()["category_id"] == w.attacker_category
+
+
+@case(("POST", "/api/expenses"))
+async def create_expense_in_a_foreign_category(w: World) -> None:
+    def send(x: str) -> Awaitable[httpx.Response]:
+        body = {"title": "in yours", "amount": "2.00", "category_id": ids(w, x, "category")}
+        return w.as_attacker("POST", "/api/expenses", json=body)
+
+    await same_as_missing(w, send, 400)
+    assert (await w.as_attacker("GET", "/api/expenses")).json()["total"] == 1
+
+
+@case()
+async def move_own_expense_into_a_foreign_category(w: World) -> None:
+    def send(x: str) -> Awaitable[httpx.Response]:
+        body = {"category_id": ids(w, x, "category")}
+        return w.as_attacker("PATCH", f"/api/expenses/{w.attacker_expense}", json=body)
+
+    await same_as_missing(w, send, 400)
+
+
+@case(("POST", "/api/categories"))
+async def create_a_category_named_like_a_foreign_one(w: World) -> None:
+    """Names are unique per user: the victim's name is free for the attacker (no 409 revealing it exists)."""
+    name = w.markers[0]
+    created = await w.as_attacker("POST", "/api/categories", json={"name": name})
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] != w.victim_category
+    await w.assert_victim_intact()
+
+
+@case(("POST", "/api/expenses/import"))
+async def import_into_a_category_named_like_a_foreign_one(w: World) -> None:
+    csv = f"title,amount,spent_on,category\nimported,3.00,{TODAY},{w.markers[0]}\n"
+    response = await w.as_attacker("POST", "/api/expenses/import", files={"file": ("e.csv", csv.encode())})
+    assert response.status_code == 201, response.text
+    assert response.json()["categories_created"] == [w.markers[0]]  # a new category of the attacker's own
+    listing = (await w.as_attacker("GET", "/api/expenses", params={"q": "imported"})).json()
+    assert listing["items"][0]["category_id"] not in {w.victim_category, None}
+    await w.assert_victim_intact()
+
+
+LISTINGS = [
+    "/api/expenses",
+    "/api/expenses/export.csv",
+    "/api/categories",
+    "/api/reports/summary",
+    "/api/reports/by-category",
+    "/api/reports/monthly",
+    "/api/reports/budget",
+    "/api/me",
+    "/api/settings",
+]
+
+
+@case(*(("GET", path) for path in LISTINGS))
+async def api_listings_show_only_the_callers_data(w: World) -> None:
+    for path in LISTINGS:
+        response = await w.as_attacker("GET", path)
+        assert response.status_code == 200, (path, response.text)
+        w.assert_clean(response)
+    for path in ("/api/expenses", "/api/expenses/export.csv"):
+        for params in ({"category_id": w.victim_category}, {"q": "VEXP"}, {"q": "VNOTE"}, {"min_amount": "300000"}):
+            response = await w.as_attacker("GET", path, params=params)
+            assert response.status_code == 200, response.text
+            w.assert_clean(response)
+    # The attacker's own data is there, so the views are not clean merely because they are empty.
+    for path in ("/api/expenses", "/api/expenses/export.csv"):
+        assert w.attacker_marker in (await w.as_attacker("GET", path)).text
+    summary = (await w.as_attacker("GET", "/api/reports/summary")).json()
+    assert summary["currencies"][0]["total"] == ATTACKER_AMOUNT
+
+
+PAGES = ["/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/settings"]
+
+
+@case(*(("GET", path) for path in PAGES))
+async def pages_show_only_the_callers_data(w: World) -> None:
+    for path in PAGES:
+        response = await w.page("GET", path)
+        assert response.status_code == 200, (path, response.text[:300])
+        w.assert_clean(response)
+    for params in (f"category_id={w.victim_category}", "q=VEXP", "q=VNOTE"):
+        w.assert_clean(await w.page("GET", f"/expenses?{params}"))
+    for path in ("/", "/expenses"):
+        assert w.attacker_marker in (await w.page("GET", path)).text
+    # The export link on the expenses page, followed with the browser's cookie.
+    w.client.cookies.set(SESSION_COOKIE, w.attacker.token)
+    export = await w.client.get("/api/expenses/export.csv")
+    w.client.cookies.clear()
+    assert w.attacker_marker in export.text
+    w.assert_clean(export)
+
+
+@case(("GET", "/expenses/{expense_id:uuid}/edit"))
+async def edit_page(w: World) -> None:
+    await same_as_missing(w, lambda x: w.page("GET", f"/expenses/{ids(w, x, 'expense')}/edit"), 404)
+
+
+@case(("POST", "/expenses/{expense_id:uuid}"))
+async def edit_form(w: World) -> None:
+    data = {"title": "pwned", "amount": "1"}
+    await same_as_missing(w, lambda x: w.page("POST", f"/expenses/{ids(w, x, 'expense')}", data), 404)
+
+
+@case(("GET", "/expenses/{expense_id:uuid}/delete"))
+async def delete_expense_page(w: World) -> None:
+    await same_as_missing(w, lambda x: w.page("GET", f"/expenses/{ids(w, x, 'expense')}/delete"), 404)
+
+
+@case(("POST", "/expenses/{expense_id:uuid}/delete"))
+async def delete_expense_form(w: World) -> None:
+    data = {"confirm": "yes"}
+    await same_as_missing(w, lambda x: w.page("POST", f"/expenses/{ids(w, x, 'expense')}/delete", data), 404)
+
+
+@case(("POST", "/categories/{category_id:uuid}"))
+async def edit_category_form(w: World) -> None:
+    data = {"name": "pwned", "color": "#000000"}
+    await same_as_missing(w, lambda x: w.page("POST", f"/categories/{ids(w, x, 'category')}", data), 404)
+
+
+@case(("GET", "/categories/{category_id:uuid}/delete"))
+async def delete_category_page(w: World) -> None:
+    await same_as_missing(w, lambda x: w.page("GET", f"/categories/{ids(w, x, 'category')}/delete"), 404)
+
+
+@case(("POST", "/categories/{category_id:uuid}/delete"))
+async def delete_category_form(w: World) -> None:
+    await same_as_missing(w, lambda x: w.page("POST", f"/categories/{ids(w, x, 'category')}/delete", {}), 404)
+
+
+@case()
+async def delete_own_category_form_into_a_foreign_one(w: World) -> None:
+    url = f"/categories/{w.attacker_category}/delete"
+    await same_as_missing(w, lambda x: w.page("POST", url, {"reassign_to": ids(w, x, "category")}), 400)
+
+
+@case(("POST", "/expenses"))
+async def create_expense_form_in_a_foreign_category(w: World) -> None:
+    def send(x: str) -> Awaitable[httpx.Response]:
+        return w.page("POST", "/expenses", {"title": "in yours", "amount": "2", "category_id": ids(w, x, "category")})
+
+    await same_as_missing(w, send, 400)
+
+
+@case(("POST", "/categories"))
+async def create_category_form_named_like_a_foreign_one(w: World) -> None:
+    response = await w.page("POST", "/categories", {"name": w.markers[0], "color": "#123456"})
+    assert response.status_code == 303, response.text[:300]
+    await w.assert_victim_intact()
+
+
+# Routes that take no id and act on the caller's own account only, or serve no user data at all.
+EXEMPT: dict[Route, str] = {
+    ("GET", "/healthz"): "no user data",
+    ("GET", "/readyz"): "no user data",
+    ("GET", "/metrics"): "aggregate counters, no user data",
+    ("GET", "/api"): "OpenAPI root",
+    ("GET", "/api/openapi.json"): "OpenAPI schema",
+    ("GET", "/api/docs"): "API docs page",
+    ("GET", "/api/oauth2-redirect.html"): "Swagger UI helper",
+    ("GET", "/api/{path:str}"): "OpenAPI router fallback: 404 for everything but the schema and docs",
+    ("GET", "/static/{file_path:path}"): "static assets",
+    ("HEAD", "/static/{file_path:path}"): "static assets",
+    ("GET", "/login"): "sign-in page, no session",
+    ("POST", "/login/dev"): "signs in as the given email (development only)",
+    ("POST", "/auth/dev-login"): "signs in as the given email (development only)",
+    ("GET", "/auth/{provider:str}/login"): "OAuth redirect, no session",
+    ("GET", "/auth/{provider:str}/callback"): "OAuth callback, no session",
+    ("POST", "/auth/logout"): "revokes the caller's own token",
+    ("POST", "/logout"): "revokes the caller's own token",
+    ("PUT", "/api/settings"): "writes the caller's own settings; takes no id",
+    ("POST", "/settings"): "writes the caller's own settings; takes no id",
+    ("POST", "/import"): "the same import service as POST /api/expenses/import (in the matrix)",
+}
+
+
+def app_routes(app: Litestar) -> set[Route]:
+    found: set[Route] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            found.update((m, route.path) for m in getattr(handler, "http_methods", ()) if m != "OPTIONS")
+    return found
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    app = create_app(make_settings("sqlite+aiosqlite:///:memory:"))
+    routes = app_routes(app)
+    covered = {route for routes_, _ in CASES.values() for route in routes_}
+    assert not covered & set(EXEMPT), "a route is both tested and exempt"
+    assert routes - covered - set(EXEMPT) == set(), "routes missing from the isolation matrix"
+    assert (covered | set(EXEMPT)) - routes == set(), "the matrix names routes the app does not have"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_isolation(world: World, name: str) -> None:
+    _, run = CASES[name]
+    await run(world)
+    await world.assert_victim_intact()
