@@ -2,7 +2,8 @@
 
 Litestar documents a 400 with its own ``application/json`` body; every error here is RFC 9457
 ``application/problem+json`` (``lib/problems.py``), and the other statuses the app gives (401, 403, 404, 409, 413, 415)
-are not documented at all. Links between operations let clients (and Schemathesis' stateful tests) follow an id from
+are not documented at all (nor 422 for a reused ``Idempotency-Key``, 429 for rate limits, 503 while the
+database is unreachable). Links between operations let clients (and Schemathesis' stateful tests) follow an id from
 a create response to the operations that take it.
 """
 
@@ -25,7 +26,11 @@ _EXTRA: dict[str, tuple[int, ...]] = {
     "devLogin": (403, 404),  # deactivated account; dev login disabled (production)
     "oauthLogin": (404, 503),  # unknown or unconfigured provider; provider discovery down
     "oauthCallback": (403, 404, 502, 503),
+    "createExpense": (422,),  # an Idempotency-Key reused with another body
+    "importExpenses": (422,),
 }
+# Rate limits (lib/rate_limit.py): sign-in per client address, every other write per user.
+_SIGN_IN = {"devLogin", "oauthLogin", "oauthCallback"}
 _LINKS: dict[str, dict[str, tuple[str, str, str]]] = {
     # operation -> link name -> (target operation, parameter, where the value comes from)
     "createExpense": {
@@ -90,6 +95,10 @@ def _error_statuses(method: str, operation: Operation) -> set[int]:
             statuses.add(415)
     if operation.operation_id in _CONFLICTS or (method == "delete" and secured):
         statuses.add(409)
+    if method in _UNSAFE or operation.operation_id in _SIGN_IN:
+        statuses.add(429)
+    if secured or operation.operation_id in _SIGN_IN:
+        statuses.add(503)  # the database (session lookup, the operation itself) is unreachable
     statuses.update(_EXTRA.get(operation.operation_id or "", ()))
     return statuses
 
