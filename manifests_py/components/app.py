@@ -56,6 +56,9 @@ def config_data(environment: Environment) -> dict[str, str]:
         "LOG_LEVEL": environment.log_level,
         "WEB_CONCURRENCY": str(environment.web_concurrency),
         "PROMETHEUS_MULTIPROC_DIR": PROMETHEUS_MULTIPROC_DIR,
+        # One proxy in front of the pods: ingress-nginx (the NLB keeps client addresses, externalTrafficPolicy Local).
+        # Its X-Forwarded-For entry is the client's address; without this every sign-in would count as the proxy's.
+        "TRUSTED_PROXY_HOPS": "1",
     }
     if environment.sign_in.oidc:
         data["OIDC_DISCOVERY_URL"] = environment.sign_in.oidc.discovery_url

@@ -182,8 +182,8 @@ def test_pods_run_hardened(documents: list[Document]) -> None:
             assert "@sha256:" in container["image"]
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENT_NAMES)
-def test_container_env_is_accepted_by_the_app_in_production(documents: list[Document], environment: str) -> None:
+def production_env(documents: list[Document], environment: str) -> dict[str, str]:
+    """The app container's environment as the cluster would give it (secrets stood in)."""
     namespace = names.app_namespace(environment)
     deployment = one(documents, "Deployment", namespace, "expense-tracker")
     config = {d["metadata"]["name"]: d["data"] for d in of_kind(documents, "ConfigMap", namespace)}
@@ -198,6 +198,12 @@ def test_container_env_is_accepted_by_the_app_in_production(documents: list[Docu
             env[item["name"]] = TEST_SECRET  # production refuses a readable stand-in key
         else:
             env[item["name"]] = f"stand-in-{item['name'].lower()}-" + "x" * 32
+    return env
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENT_NAMES)
+def test_container_env_is_accepted_by_the_app_in_production(documents: list[Document], environment: str) -> None:
+    env = production_env(documents, environment)
     settings = load_settings(env)
     assert settings.is_production
     assert settings.public_url == load_environment(environment).public_url
@@ -205,6 +211,30 @@ def test_container_env_is_accepted_by_the_app_in_production(documents: list[Docu
     assert settings.google is not None or settings.oidc is not None, "production needs a sign-in provider"
     required = {spec.name for spec in SETTINGS if spec.name in {"APP_ENV", "SECRET_KEY", "PUBLIC_URL", "DATABASE_URL"}}
     assert required <= set(env)
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENT_NAMES)
+@pytest.mark.parametrize(
+    ("forwarded_for", "client"),
+    [
+        ("203.0.113.9", "203.0.113.9"),  # what ingress-nginx sends for a client that set no header
+        ("198.51.100.1, 203.0.113.9", "203.0.113.9"),  # a client's own (spoofed) entry stays to the left, unused
+    ],
+)
+def test_rate_limits_see_the_client_behind_the_ingress(
+    documents: list[Document], environment: str, forwarded_for: str, client: str
+) -> None:
+    from litestar.connection import ASGIConnection
+
+    from expense_tracker.lib.rate_limit import RateLimiter
+
+    limiter = RateLimiter(load_settings(production_env(documents, environment)))
+    scope: dict[str, object] = {
+        "type": "http",
+        "client": ("10.0.3.7", 43210),  # the ingress controller pod: every request arrives from it
+        "headers": [(b"x-forwarded-for", forwarded_for.encode())],
+    }
+    assert limiter.client_address(ASGIConnection(scope)) == client  # type: ignore[arg-type]
 
 
 CREDENTIAL = re.compile(
