@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -134,3 +136,19 @@ async def test_multipart_import_and_html_forms_are_unaffected(client: Client, us
     files: dict[str, Any] = {"file": ("e.csv", b"title,amount,spent_on,currency,category\nTea,2,2024-01-01,USD,\n")}
     imported = await client.post("/api/expenses/import", files=files, headers=user.headers)
     assert imported.status_code == 201, imported.text
+
+
+# Bodies that made the string-skipping regex backtrack quadratically: each took about an hour at 1 MiB.
+ADVERSARIAL = {
+    "unterminated escaped quotes": "body = b'\"' + b'\\\\\"' * 500_000",
+    "unterminated string of backslashes": "body = b'{\"a\":\"' + b'\\\\\\\\' * 500_000",
+}
+
+
+@pytest.mark.parametrize("assignment", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_adversarial_bodies_are_refused_without_hanging_the_worker(assignment: str) -> None:
+    # Another process with a generous timeout: a hang detector (linear work takes ~0.1 s), not a timing budget.
+    script = f"{assignment}\nfrom expense_tracker.lib.json_body import check_json\n"
+    script += "try:\n    check_json(body)\nexcept ValueError as exc:\n    print(type(exc).__name__)\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "FieldValidationError"

@@ -29,7 +29,9 @@ from expense_tracker.constants import JSON_MAX_DEPTH
 from expense_tracker.lib.problems import FieldValidationError
 
 _JSON_MEDIA = re.compile(r"^application/(?:[a-z0-9.+-]+\+)?json$")
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A string runs to its closing quote or, unterminated, to the end of the body: the match never fails, so the engine
+# never retries from each later quote (quadratic: a 30 KB body of escaped quotes took 2.8 s before this).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.?)*(?:"|\Z)', re.DOTALL)
 _BRACKETS = b"[]{}"
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKETS)
 _STEPS = bytes.maketrans(_BRACKETS, bytes([2, 0, 2, 0]))  # an opener adds 1 to the depth, a closer takes 1 away
