@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -11,10 +13,13 @@ import jwt
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client import generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from expense_tracker.constants import METRIC_HTTP_REQUESTS, REQUEST_ID_HEADER
 from tests.conftest import TEST_SECRET, Session, make_settings
 from tests.servers import free_port
+from tests.test_platform import Recorder
 
 Client = AsyncTestClient[Litestar]
 
@@ -84,9 +89,24 @@ async def test_a_failed_commit_is_never_reported_as_success(
     async def lost_connection(self: AsyncSession) -> None:
         raise ConnectionResetError("connection lost during COMMIT")
 
+    def sent_503s() -> float:
+        pattern = rf'^{METRIC_HTTP_REQUESTS}{{[^}}]*path="/api/expenses"[^}}]*status_code="503"[^}}]*}} (\S+)$'
+        return sum(float(v) for v in re.findall(pattern, generate_latest().decode(), re.MULTILINE))
+
+    before = sent_503s()
+    recorder = Recorder()
+    logging.getLogger().addHandler(recorder)
     monkeypatch.setattr(AsyncSession, "commit", lost_connection)
-    response = await client.post("/api/expenses", json={"title": "Never stored", "amount": "1"}, headers=user.headers)
+    response = await client.post(
+        "/api/expenses",
+        json={"title": "Never stored", "amount": "1"},
+        headers={**user.headers, REQUEST_ID_HEADER: "lost-commit"},
+    )
     monkeypatch.undo()
+    logging.getLogger().removeHandler(recorder)
     assert_503_problem(response)
     assert "Never stored" not in response.text
     assert (await client.get("/api/expenses", headers=user.headers)).json()["total"] == 0
+    # What the client got is what the RED metrics and the access log record (the SLO counts it as an error).
+    assert sent_503s() == before + 1
+    assert [e["status"] for e in recorder.events if e.get("request_id") == "lost-commit"] == [503]

@@ -29,7 +29,7 @@ def build_alchemy_config(settings: Settings) -> Any:
         SQLAlchemyAsyncConfig,
     )
 
-    from expense_tracker.lib.db_errors import commit_before_send
+    from expense_tracker.lib.db_errors import commit_in_asgi_wrapper
 
     config = SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
@@ -44,10 +44,10 @@ def build_alchemy_config(settings: Settings) -> Any:
         alembic_config=AlembicAsyncConfig(script_location=str(MIGRATIONS_DIR), version_table_name="alembic_version"),
         create_all=False,
     )
-    # Commit on 2xx *and* 3xx: form POST -> redirect and OAuth callbacks must persist what they did; a failed commit
-    # turns the response into a 503/500 (advanced-alchemy's own handler would still send the 2xx). Set after
-    # construction: the handler needs the session key the config makes unique per app.
-    config.before_send_handler = commit_before_send(config.session_scope_key)
+    # The commit happens in ``CommitOnResponse`` (wrapped around the app in ``create_app``): on 2xx *and* 3xx, as form
+    # POST -> redirect and OAuth callbacks must persist what they did, and a failed commit turns the response into a
+    # 503/500 (advanced-alchemy's own handler would still send the 2xx).
+    config.before_send_handler = commit_in_asgi_wrapper
     return config
 
 
@@ -241,7 +241,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Route middleware runs only for requests a handler matched; these three wrap the whole app instead, so a 404 or
     # 405 from the router also gets a request id, an access-log line, the security headers and its place in the metrics.
+    # The commit sits inside them, so a response it replaces (failed commit -> 503) is logged and counted as sent.
+    committed = db_errors.CommitOnResponse(app.asgi_handler, alchemy.session_scope_key)
     app.asgi_handler = RequestContextMiddleware(
-        SecurityHeadersMiddleware(RequestMetricsMiddleware(app.asgi_handler, config=prometheus), settings)
+        SecurityHeadersMiddleware(RequestMetricsMiddleware(committed, config=prometheus), settings)
     )
     return app

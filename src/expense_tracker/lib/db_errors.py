@@ -9,6 +9,7 @@ is still an unexpected error (500).
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -18,8 +19,17 @@ from advanced_alchemy.exceptions import RepositoryError
 from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar import Request, Response
+from litestar.enums import ScopeType
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
-from litestar.types import BeforeMessageSendHookHandler, ExceptionHandlersMap, HTTPResponseStartEvent, Message, Scope
+from litestar.types import (
+    ASGIApp,
+    ExceptionHandlersMap,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,7 +121,7 @@ def _failure_body(scope: Scope, status: int) -> tuple[bytes, bytes]:
     return json.dumps(problem).encode(), PROBLEM_JSON.encode()
 
 
-def commit_before_send(session_scope_key: str) -> BeforeMessageSendHookHandler:
+def commit_before_send(session_scope_key: str) -> Callable[[Message, Scope], Awaitable[None]]:
     """Commit on 2xx/3xx (roll back otherwise) as the response starts; a commit that fails voids the response.
 
     advanced-alchemy's own handler logs a failed commit at debug level and sends the 2xx anyway, telling the client
@@ -153,3 +163,31 @@ def commit_before_send(session_scope_key: str) -> BeforeMessageSendHookHandler:
                 delete_aa_scope_state(scope, session_scope_key)
 
     return handler
+
+
+class CommitOnResponse:
+    """Runs :func:`commit_before_send` on every message of an HTTP response, as an ASGI wrapper.
+
+    Litestar's ``before_send`` hooks run outside everything that wraps ``app.asgi_handler``, so the request-id/access
+    log and the RED metrics would record the 2xx a failed commit replaces. Placed innermost of those wrappers, they
+    record the status the client really gets.
+    """
+
+    def __init__(self, app: ASGIApp, session_scope_key: str) -> None:
+        self.app = app
+        self.hook = commit_before_send(session_scope_key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_commit(message: Message) -> None:
+            await self.hook(message, scope)
+            await send(message)
+
+        await self.app(scope, receive, send_after_commit)
+
+
+async def commit_in_asgi_wrapper(message: Message, scope: Scope) -> None:
+    """advanced-alchemy's ``before_send_handler``: nothing, because :class:`CommitOnResponse` commits and closes."""
