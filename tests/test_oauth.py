@@ -65,8 +65,9 @@ def stand_in_provider(
     return token_requests
 
 
-async def begin(client: Client, provider: str, next_path: str = "/") -> dict[str, str]:
-    response = await client.get(f"/auth/{provider}/login", params={"next": next_path})
+async def begin(client: Client, provider: str, next_path: str = "/", *, link: bool = False) -> dict[str, str]:
+    params = {"next": next_path, **({"link": "true"} if link else {})}
+    response = await client.get(f"/auth/{provider}/login", params=params)
     assert response.status_code == 302
     assert OAUTH_STATE_COOKIE in response.cookies
     return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
@@ -188,13 +189,15 @@ PROVIDER_URLS = (f"{IDP}/token", f"{IDP}/userinfo")
 EMAIL_TAKEN = "This e-mail already has an account; sign in with the provider you used before, then link this one"
 
 
-async def oauth_sign_in(client: Client, router: respx.MockRouter, provider: str, claims: dict[str, Any]) -> Any:
+async def oauth_sign_in(
+    client: Client, router: respx.MockRouter, provider: str, claims: dict[str, Any], *, link: bool = False
+) -> Any:
     """Run the whole login -> callback round trip for ``provider`` returning ``claims``; the callback response."""
     token_url, userinfo_url = (GOOGLE_TOKEN, GOOGLE_USERINFO_URL) if provider == "google" else PROVIDER_URLS
     router.routes.clear()
     router.get(OIDC_DISCOVERY).respond(json=DISCOVERY)
     stand_in_provider(router, token_url, userinfo_url, claims)
-    params = await begin(client, provider)
+    params = await begin(client, provider, link=link)
     return await client.get(f"/auth/{provider}/callback", params={"code": "c", "state": params["state"]})
 
 
@@ -276,9 +279,9 @@ async def test_signed_in_user_links_another_provider_then_signs_in_with_it(
     assert first.status_code == 302
     me = (await client.get("/api/me")).json()
 
-    # Signed in (session cookie present): the OIDC identity, even with another e-mail, joins THIS account.
+    # Signed in and asking to link (Settings → Link): the OIDC identity, even with another e-mail, joins THIS account.
     oidc_claims = {"sub": f"o-{email}", "email": f"work-{email}", "email_verified": True}
-    linked = await oauth_sign_in(client, idp, "oidc", oidc_claims)
+    linked = await oauth_sign_in(client, idp, "oidc", oidc_claims, link=True)
     assert linked.status_code == 302, linked.text
     assert await identities_of(database_url, "oidc", f"o-{email}") == [email]
     client.cookies.clear()
@@ -298,9 +301,50 @@ async def test_linking_needs_a_live_session(client: Client, idp: respx.MockRoute
     assert (await client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})).status_code == 204
     client.cookies.set(SESSION_COOKIE, token)  # a stolen, already revoked cookie links nothing
     claims = {"sub": f"o-{email}", "email": email, "email_verified": True}
-    refused = await oauth_sign_in(client, idp, "oidc", claims)
+    refused = await oauth_sign_in(client, idp, "oidc", claims, link=True)
     assert refused.status_code == 409
     assert await identities_of(database_url, "oidc", f"o-{email}") == []
+    client.cookies.clear()
+
+
+async def test_a_sign_in_while_signed_in_does_not_link_without_being_asked(
+    client: Client, idp: respx.MockRouter, database_url: str
+) -> None:
+    """A shared browser: A is signed in, B signs in with their own provider account. B must get B's own account,
+    and must not become a permanent way into A's."""
+    client.cookies.clear()
+    owner = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    await oauth_sign_in(client, idp, "google", {"sub": f"g-{owner}", "email": owner, "email_verified": True})
+    owner_id = (await client.get("/api/me")).json()["id"]
+    guest = f"guest-{uuid.uuid4().hex[:8]}@example.com"
+    signed_in = await oauth_sign_in(client, idp, "oidc", {"sub": f"o-{guest}", "email": guest, "email_verified": True})
+    assert signed_in.status_code == 302
+    assert await identities_of(database_url, "oidc", f"o-{guest}") == [guest]  # B's own new account, not A's
+    assert (await client.get("/api/me")).json()["id"] != owner_id
+    client.cookies.clear()
+
+
+async def test_a_link_started_by_another_account_does_not_link_to_this_one(
+    client: Client, idp: respx.MockRouter, database_url: str
+) -> None:
+    """A state cookie obtained by the attacker's own "Link" (signed, so it cannot be forged) and planted in the
+    victim's browser must not attach the attacker's identity to the victim's account."""
+    client.cookies.clear()
+    attacker = f"attacker-{uuid.uuid4().hex[:8]}@example.com"
+    await oauth_sign_in(client, idp, "google", {"sub": f"g-{attacker}", "email": attacker, "email_verified": True})
+    idp.routes.clear()
+    idp.get(OIDC_DISCOVERY).respond(json=DISCOVERY)
+    planted = await begin(client, "oidc", link=True)  # the attacker's signed state, naming the attacker's account
+    state_cookie = client.cookies[OAUTH_STATE_COOKIE]
+    client.cookies.clear()
+
+    victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+    await oauth_sign_in(client, idp, "google", {"sub": f"g-{victim}", "email": victim, "email_verified": True})
+    client.cookies.set(OAUTH_STATE_COOKIE, state_cookie, path="/auth")
+    stand_in_provider(idp, *PROVIDER_URLS, {"sub": f"o-{attacker}", "email": attacker, "email_verified": True})
+    callback = await client.get("/auth/oidc/callback", params={"code": "c", "state": planted["state"]})
+    assert callback.status_code == 409  # a plain sign-in: the attacker's e-mail is taken, nothing is linked
+    assert await identities_of(database_url, "oidc", f"o-{attacker}") == []
     client.cookies.clear()
 
 
@@ -408,7 +452,7 @@ async def test_settings_page_offers_to_link_the_other_providers(client: Client, 
     await oauth_sign_in(client, idp, "google", {"sub": f"g-{email}", "email": email, "email_verified": True})
     page = await client.get("/settings", headers={"accept": "text/html"})
     assert page.status_code == 200
-    assert 'href="/auth/oidc/login?next=/settings">Link Keycloak</a>' in page.text
+    assert 'href="/auth/oidc/login?next=/settings&amp;link=true">Link Keycloak</a>' in page.text
     assert "Google — linked" in page.text
     assert "Link Google" not in page.text
     client.cookies.clear()

@@ -102,10 +102,15 @@ class AuthController(Controller):
     @get("/{provider:str}/login", operation_id="oauthLogin", security=[{}])
     async def oauth_login(
         self,
+        request: Request[Any, Any, Any],
         provider: FromPath[str],
         settings: AppSettings,
         providers: Providers,
+        users: Users,
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+        link: Annotated[
+            bool, QueryParameter(description="Signed in: add this provider to your account (Settings → Link).")
+        ] = False,
     ) -> Redirect:
         """Redirect to the provider with a fresh ``state`` and PKCE challenge, remembered in a short-lived cookie."""
         idp = await _provider(providers, provider)
@@ -114,6 +119,10 @@ class AuthController(Controller):
         url = await providers.authorization_url(idp, state_value, challenge)
         expires = dt.datetime.now(dt.UTC) + STATE_TTL
         claims = {"p": provider, "s": state_value, "v": verifier, "n": safe_next(next_path), "exp": expires}
+        # Linking is asked for explicitly and bound to this signed state: a sign-in that merely happens while some
+        # session is live (a shared browser, a planted state cookie) never attaches an identity to that account.
+        if link and (current := await session_user(request, users)) is not None:
+            claims["u"] = str(current.id)
         cookie = Cookie(
             key=OAUTH_STATE_COOKIE,
             value=jwt.encode(claims, settings.secret_key, algorithm="HS256"),
@@ -170,7 +179,7 @@ class AuthController(Controller):
                 subject=identity.subject,
                 email=identity.email,
                 name=identity.name,
-                signed_in=await session_user(request, users),
+                signed_in=await linking_user(request, users, stored.get("u")),
             )
         except SignInError as exc:
             metrics.SIGN_IN_FAILURES.labels(provider=provider, reason=exc.reason).inc()
@@ -199,6 +208,15 @@ class AuthController(Controller):
         # Returning None (not Response[None]) is what makes the schema say "204, no content" rather than JSON null.
         token = request.auth
         await users.revoke(str(token.jti), token.exp)
+
+
+async def linking_user(request: Request[Any, Any, Any], users: Users, requested_for: object) -> User | None:
+    """The account a new identity joins: the one that asked to link at login, if it is still this browser's live
+    session at the callback; otherwise none (a plain sign-in)."""
+    if not requested_for:
+        return None
+    current = await session_user(request, users)
+    return current if current is not None and str(current.id) == requested_for else None
 
 
 async def _provider(providers: Providers, key: str) -> Any:
