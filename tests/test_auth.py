@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -173,3 +174,25 @@ async def test_html_logout_revokes_the_session_and_clears_the_cookie(client: Cli
     assert f"{SESSION_COOKIE}=" in set_cookie
     assert "max-age=0" in set_cookie
     assert await me_status(client, session.token) == 401
+
+
+async def test_two_logouts_of_one_token_at_once_both_succeed(database_url: str, backend: str) -> None:
+    """A double-clicked logout: the second revocation waits on the first's uncommitted row, then finds it done."""
+    if backend != "postgresql":
+        pytest.skip("needs concurrent writers")
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from expense_tracker.domain.accounts.services import UserService
+
+    engine = create_async_engine(database_url)
+    jti, expires = uuid.uuid4().hex, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    try:
+        async with AsyncSession(engine) as first, AsyncSession(engine) as second:
+            await UserService(session=first).revoke(jti, expires)  # not committed yet
+            racing = asyncio.create_task(UserService(session=second).revoke(jti, expires))
+            await asyncio.sleep(0.3)  # the second insert is now waiting on the first's row
+            await first.commit()
+            await racing  # no IntegrityError (a 409 to the user before)
+            await second.commit()
+    finally:
+        await engine.dispose()

@@ -20,12 +20,11 @@ from litestar import Response
 from litestar.exceptions import HTTPException
 from litestar.params import HeaderParameter
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.constants import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_TTL
 from expense_tracker.db.models import IdempotencyKey
+from expense_tracker.db.statements import insert_unless_present
 
 T = TypeVar("T")
 
@@ -81,10 +80,7 @@ async def _claim(session: AsyncSession, user_id: uuid.UUID, key: str, print_: st
         "fingerprint": print_,
         "expires_at": now + IDEMPOTENCY_TTL,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    claimed = await session.execute(insert(IdempotencyKey).values(values).on_conflict_do_nothing())
-    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+    if await insert_unless_present(session, IdempotencyKey, values):
         return None
     stored = await session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)

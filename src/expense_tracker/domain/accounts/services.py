@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from expense_tracker.constants import DEFAULT_CATEGORIES, LAST_SEEN_RESOLUTION
 from expense_tracker.db.models import Category, OAuthIdentity, RevokedToken, User
+from expense_tracker.db.statements import insert_unless_present
 
 DEV_PROVIDER = "dev"
 """The development login's provider key: its subject is the e-mail itself."""
@@ -121,6 +122,5 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def revoke(self, jti: str, expires_at: dt.datetime) -> None:
         session = self.repository.session
         await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < dt.datetime.now(dt.UTC)))
-        if not await session.scalar(select(exists().where(RevokedToken.jti == jti))):
-            session.add(RevokedToken(jti=jti, expires_at=expires_at))
-        await session.flush()
+        # Two logouts with one token at once (a double click) both succeed: the second finds it already revoked.
+        await insert_unless_present(session, RevokedToken, {"jti": jti, "expires_at": expires_at})
