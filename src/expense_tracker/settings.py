@@ -16,7 +16,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 MIN_SECRET_KEY_BYTES = 32
-DEFAULT_RATE_LIMIT_AUTH = "10/minute;100/hour"
+# A sign-in costs two hits (start + callback), and an office or a mobile carrier puts many people behind one address.
+DEFAULT_RATE_LIMIT_AUTH = "20/minute;200/hour"
 DEFAULT_RATE_LIMIT_WRITES = "120/minute"
 DEFAULT_RATE_LIMIT_IMPORTS = "5/minute;30/hour"
 DEV_SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105 - refused in production
@@ -99,7 +100,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         "RATE_LIMIT_AUTH",
-        "Sign-in starts, callbacks and dev login per client address (`;`-separated, e.g. `10/minute;100/hour`).",
+        "Sign-in starts, callbacks and dev login per client address (an IPv6 client by its /64; `;`-separated limits). "
+        "A sign-in counts twice (start and callback).",
         DEFAULT_RATE_LIMIT_AUTH,
     ),
     SettingSpec("RATE_LIMIT_WRITES", "POST/PUT/PATCH/DELETE requests per user.", DEFAULT_RATE_LIMIT_WRITES),

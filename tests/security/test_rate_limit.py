@@ -92,6 +92,16 @@ async def test_sign_in_is_limited_per_client_ip(make_client: MakeClient) -> None
             assert (await client.get("/healthz", headers={"X-Forwarded-For": "198.51.100.1"})).status_code == 200
 
 
+async def test_an_ipv6_client_is_counted_by_its_slash_64(make_client: MakeClient) -> None:
+    async with make_client(RATE_LIMIT_AUTH="2/minute", TRUSTED_PROXY_HOPS="1") as client:
+        # Rotating through its own /64 (2^64 addresses) buys no fresh budget ...
+        for host in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+            assert (await dev_login(client, host)).status_code == 200
+        assert_429(await dev_login(client, "2001:db8:1:2:ffff:ffff:ffff:ffff"), 1, 60)
+        # ... while the neighbouring /64, another customer, has its own.
+        assert (await dev_login(client, "2001:db8:1:3::1")).status_code == 200
+
+
 async def test_forwarded_for_is_ignored_without_trusted_proxies(make_client: MakeClient) -> None:
     async with make_client(RATE_LIMIT_AUTH="2/minute") as client:
         for index in range(2):

@@ -37,6 +37,24 @@ _SIGN_IN = re.compile(r"^/auth/[^/]+/(login|callback)$|^/auth/dev-login$|^/login
 _IMPORT = re.compile(r"^/api/expenses/import$|^/import$")
 
 
+IPV6_CLIENT_PREFIX = 64
+"""An IPv6 client usually holds a whole /64 (the smallest subnet a network hands out): counting each address alone
+would give it 2^64 budgets."""
+
+
+def _client_key(address: str) -> str:
+    """What a per-client limit counts: the IPv4 address, or the IPv6 /64 it lies in."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "unknown", or a test client's name
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:203.0.113.9 is the IPv4 client 203.0.113.9
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(ip)
+
+
 class RateLimitedError(HTTPException):
     status_code = HTTP_429_TOO_MANY_REQUESTS
 
@@ -81,17 +99,18 @@ class RateLimiter:
         """
         peer = connection.client.host if connection.client else "unknown"
         if self.trusted_hops == 0:
-            return peer
+            return _client_key(peer)
         forwarded = [
             part.strip() for value in connection.headers.getall("x-forwarded-for", []) for part in value.split(",")
         ]
         if len(forwarded) < self.trusted_hops:
-            return peer  # not (fully) proxied: the direct peer is the best we know
+            return _client_key(peer)  # not (fully) proxied: the direct peer is the best we know
         candidate = forwarded[-self.trusted_hops]
         try:
-            return str(ipaddress.ip_address(candidate))
+            ipaddress.ip_address(candidate)
         except ValueError:
-            return peer
+            return _client_key(peer)
+        return _client_key(candidate)
 
     def rule_for(self, method: str, path: str) -> Rule | None:
         if _SIGN_IN.match(path):
