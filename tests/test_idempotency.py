@@ -7,9 +7,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from expense_tracker.db.models import IdempotencyKey
@@ -122,3 +123,33 @@ async def test_bad_keys_and_the_openapi_document(client: Client, user: Session) 
     for path in ("/api/expenses", "/api/expenses/import"):
         parameters = schema["paths"][path]["post"]["parameters"]
         assert {"name": "Idempotency-Key", "in": "header"} in [{"name": p["name"], "in": p["in"]} for p in parameters]
+
+
+async def test_a_retry_of_a_request_still_running_is_told_so_at_once(
+    client: Client, database_url: str, backend: str, user: Session
+) -> None:
+    """While the first use of a key is uncommitted (a slow import), a retry must not park a pooled connection on it."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers; there is no row lock to wait on")
+    me = (await client.get("/api/me", headers=user.headers)).json()
+    key = f"slow-{uuid.uuid4()}"
+    engine = create_async_engine(database_url)  # the first request, holding its claim open
+    try:
+        async with engine.connect() as first:
+            await first.execute(
+                insert(IdempotencyKey).values(
+                    id=uuid.uuid4(),
+                    user_id=uuid.UUID(me["id"]),
+                    key=key,
+                    fingerprint="x",
+                    expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+                )
+            )
+            retry = client.post("/api/expenses", json={"title": "Retry", "amount": "1"}, headers=keyed(user, key))
+            # A hang detector, not a timing budget: before, the retry waited for as long as the first one ran.
+            response = await asyncio.wait_for(retry, timeout=30)
+            await first.rollback()
+    finally:
+        await engine.dispose()
+    assert response.status_code == 409, response.text
+    assert "still in progress" in response.json()["detail"]

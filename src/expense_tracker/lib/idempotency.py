@@ -19,7 +19,8 @@ import msgspec
 from litestar import Response
 from litestar.exceptions import HTTPException
 from litestar.params import HeaderParameter
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.constants import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_TTL
@@ -67,6 +68,14 @@ class StoredResponse(NamedTuple):
     body: str
 
 
+CLAIM_WAIT_MS = 1000
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for lock_timeout
+
+
+def _in_progress() -> HTTPException:
+    return HTTPException(status_code=409, detail=f"A request with this {IDEMPOTENCY_HEADER} is still in progress.")
+
+
 async def _claim(session: AsyncSession, user_id: uuid.UUID, key: str, print_: str) -> StoredResponse | None:
     """Claim ``key`` for this request (``None``), or return the stored first use of it."""
     now = dt.datetime.now(dt.UTC)
@@ -80,14 +89,27 @@ async def _claim(session: AsyncSession, user_id: uuid.UUID, key: str, print_: st
         "fingerprint": print_,
         "expires_at": now + IDEMPOTENCY_TTL,
     }
-    if await insert_unless_present(session, IdempotencyKey, values):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # A retry of a request still running waits on its uncommitted key row, holding a pooled connection all the
+        # while (a slow import and an impatient client can drain the pool): wait briefly, then say "in progress".
+        await session.execute(text(f"SET LOCAL lock_timeout = '{CLAIM_WAIT_MS}ms'"))
+    try:
+        inserted = await insert_unless_present(session, IdempotencyKey, values)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise _in_progress() from None
+        raise
+    if postgres:
+        await session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    if inserted:
         return None
     stored = await session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
     )
     if stored is None or stored.status_code is None or stored.response_body is None:
         # Not reachable while claim and response share one transaction; if that ever changes, refuse, never guess.
-        raise HTTPException(status_code=409, detail=f"A request with this {IDEMPOTENCY_HEADER} is still in progress.")
+        raise _in_progress()
     return StoredResponse(stored.fingerprint, stored.status_code, stored.response_body)
 
 
