@@ -16,17 +16,16 @@ module "vpc" {
   public_subnet_tags  = module.plan.public_subnet_tags
   private_subnet_tags = module.plan.private_subnet_tags
 
+  # The module creates both the log group and the role that writes to it: in vpc v5.21 (`vpc-flow-logs.tf`) the
+  # role's policy names only the group the module itself creates, so a group of our own left that policy with an
+  # empty resource list and `apply` failed with MalformedPolicyDocument (issue #11, defect 1).
   enable_flow_log                                 = true
-  create_flow_log_cloudwatch_log_group            = false
+  create_flow_log_cloudwatch_log_group            = true
   create_flow_log_cloudwatch_iam_role             = true
   flow_log_destination_type                       = "cloud-watch-logs"
-  flow_log_destination_arn                        = aws_cloudwatch_log_group.flow_logs.arn
   flow_log_max_aggregation_interval               = 60
+  flow_log_cloudwatch_log_group_name_prefix       = "/aws/vpc/${var.cluster_name}/"
+  flow_log_cloudwatch_log_group_name_suffix       = "flow-logs"
+  flow_log_cloudwatch_log_group_kms_key_id        = aws_kms_key.main.arn
   flow_log_cloudwatch_log_group_retention_in_days = var.log_retention_days
-}
-
-resource "aws_cloudwatch_log_group" "flow_logs" {
-  name              = "/aws/vpc/${var.cluster_name}/flow-logs"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.main.arn
 }

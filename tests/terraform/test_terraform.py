@@ -48,10 +48,10 @@ def _blocks(document: dict[str, Any], kind: str) -> dict[str, Any]:
     return merged
 
 
-def _all(kind: str) -> dict[str, Any]:
+def _all(kind: str, root: str = ".") -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for path in sorted(TERRAFORM.glob("*.tf")):
-        for label, body in _blocks(_load(path.name), kind).items():
+    for path in sorted((TERRAFORM / root).glob("*.tf")):
+        for label, body in _blocks(_load(str(path.relative_to(TERRAFORM))), kind).items():
             if kind in {"resource", "data"}:
                 merged.setdefault(label, {}).update(body)
             else:
@@ -59,10 +59,10 @@ def _all(kind: str) -> dict[str, Any]:
     return merged
 
 
-def _locals() -> dict[str, Any]:
+def _locals(root: str = ".") -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for path in sorted(TERRAFORM.glob("*.tf")):
-        for block in _load(path.name).get("locals", []):
+    for path in sorted((TERRAFORM / root).glob("*.tf")):
+        for block in _load(str(path.relative_to(TERRAFORM))).get("locals", []):
             merged.update(block)
     return merged
 

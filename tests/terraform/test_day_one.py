@@ -1,0 +1,177 @@
+"""Issue #11, Terraform side: the inputs we give the registry modules, checked against what those modules do with them
+at our pinned versions, so that `terraform apply` on a fresh account succeeds and `destroy` leaves the backups."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from manifests_py import names
+from manifests_py.render import REPO_ROOT
+
+from tests.terraform.test_terraform import TERRAFORM, _all, _locals, _terraform, _unquote, _variable_default
+
+hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is part of the test extras")
+
+# Instance shapes (vCPU, GiB) from the EC2 instance-type table; a node group must hold one shape only.
+SHAPES = {"t3a.medium": (2, 4), "t3.medium": (2, 4), "t3a.small": (2, 2), "t3.small": (2, 2)}
+
+
+def _jsonencode(expression: str) -> Any:
+    """Evaluate `jsonencode({...})` of literals, as Terraform would, into the JSON EKS receives."""
+    match = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", expression, re.DOTALL)
+    assert match, f"not a jsonencode() of a literal: {expression!r}"
+    value = _unquote(hcl2.loads(f"value = {match.group(1)}\n"))["value"]
+    return json.loads(json.dumps(value))
+
+
+def _flow_log_role_policy_resources(vpc: dict[str, Any]) -> list[str] | None:
+    """terraform-aws-modules/vpc v5.21 `vpc-flow-logs.tf` as the operator review read it: the CloudWatch role the module
+    creates is allowed to write only to the log group the module creates (`aws_cloudwatch_log_group.flow_log[*].arn`),
+    so creating the role without the group yields a policy with no resources (MalformedPolicyDocument). None: no role
+    is created by the module."""
+    if not vpc.get("enable_flow_log") or vpc.get("flow_log_destination_type") == "s3":
+        return None
+    if not vpc.get("create_flow_log_cloudwatch_iam_role", False):
+        return None
+    if vpc.get("create_flow_log_cloudwatch_log_group", True):
+        return ["arn:aws:logs:region:account:log-group:created-by-module", "...:log-group:created-by-module:*"]
+    return []
+
+
+def test_the_flow_log_model_reproduces_the_malformed_policy() -> None:
+    broken = {
+        "enable_flow_log": True,
+        "flow_log_destination_type": "cloud-watch-logs",
+        "create_flow_log_cloudwatch_log_group": False,
+        "create_flow_log_cloudwatch_iam_role": True,
+    }
+    assert _flow_log_role_policy_resources(broken) == []
+
+
+def test_vpc_flow_logs_get_a_role_that_can_write_to_an_encrypted_retained_log_group() -> None:
+    vpc = _all("module")["vpc"]
+    assert vpc["enable_flow_log"] is True
+    assert vpc["flow_log_destination_type"] == "cloud-watch-logs"
+    resources = _flow_log_role_policy_resources(vpc)
+    if resources is None:
+        # Our own role instead of the module's: it must be passed in.
+        assert vpc.get("flow_log_cloudwatch_iam_role_arn"), "flow logs need a role allowed to write the log group"
+    else:
+        assert resources, "the module's flow-log role policy would have an empty resource list"
+    if vpc.get("create_flow_log_cloudwatch_log_group", True):
+        assert vpc["flow_log_cloudwatch_log_group_kms_key_id"] == "${aws_kms_key.main.arn}"
+        assert vpc["flow_log_cloudwatch_log_group_retention_in_days"] == "${var.log_retention_days}"
+        assert "flow_logs" not in _all("resource").get("aws_cloudwatch_log_group", {}), "one log group, not two"
+
+
+def test_vpc_cni_add_on_enforces_network_policies() -> None:
+    vpc_cni = _all("module")["eks"]["cluster_addons"]["vpc-cni"]
+    configuration = _jsonencode(vpc_cni["configuration_values"])
+    # The add-on's schema takes the string "true" (it becomes the aws-node container's environment).
+    assert configuration["enableNetworkPolicy"] == "true"
+    assert vpc_cni["before_compute"] is True, "nodes must join with the configured CNI"
+
+
+def test_eks_add_ons_are_pinned_and_only_what_something_uses() -> None:
+    addons = _all("module")["eks"]["cluster_addons"]
+    # IRSA is how every controller here gets AWS credentials; nothing uses EKS Pod Identity.
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
+    assert "aws_eks_pod_identity_association" not in _all("resource")
+    for name, addon in addons.items():
+        assert "most_recent" not in addon, f"{name}: most_recent changes the cluster on any apply"
+        assert re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", addon["addon_version"]), name
+    # kube-proxy is built per Kubernetes minor: it must be the control plane's.
+    assert addons["kube-proxy"]["addon_version"].startswith(f"v{_variable_default('cluster_version')}.")
+
+
+def test_kubernetes_minor_has_one_source_shared_with_the_manifests() -> None:
+    assert _variable_default("cluster_version") == names.EKS_VERSION
+    assert re.fullmatch(r"1\.\d+", names.EKS_VERSION)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="manifests_py slice: the cluster-autoscaler Application must pin image.tag to the EKS minor (issue #11/11)",
+)
+def test_cluster_autoscaler_image_matches_the_eks_minor() -> None:
+    application = yaml.safe_load((REPO_ROOT / "manifests/argocd/application-cluster-autoscaler.yaml").read_text())
+    values = yaml.safe_load(application["spec"]["source"]["helm"]["values"])
+    assert values["image"]["tag"].startswith(f"v{names.EKS_VERSION}.")
+
+
+def _plan_outputs(tmp_path: Path, az_count: int) -> dict[str, Any]:
+    """Apply the provider-free plan module for real (local state, no provider) and read its outputs."""
+    module = tmp_path / f"network_plan_{az_count}"
+    shutil.copytree(TERRAFORM / "modules" / "network_plan", module)
+    code, output = _terraform("init", "-backend=false", "-input=false", cwd=module)
+    assert code == 0, output
+    variables = ["-var", "cluster_name=gitops-delivery-cluster", "-var", f"az_count={az_count}"]
+    code, output = _terraform("apply", "-auto-approve", "-input=false", *variables, cwd=module)
+    assert code == 0, output
+    code, output = _terraform("output", "-json", cwd=module)
+    assert code == 0, output
+    outputs, _ = json.JSONDecoder().raw_decode(output, output.index("{"))  # stderr may follow stdout
+    return {name: item["value"] for name, item in outputs.items()}
+
+
+@pytest.mark.parametrize(("az_count", "min_nodes", "max_nodes"), [(2, 2, 6), (3, 3, 9)])
+def test_one_node_group_per_zone_per_size_so_the_autoscaler_can_place_zonal_pods(
+    tmp_path: Path, az_count: int, min_nodes: int, max_nodes: int
+) -> None:
+    groups = _plan_outputs(tmp_path, az_count)["node_groups"]
+    by_size: dict[str, list[dict[str, Any]]] = {}
+    for group in groups.values():
+        assert len({SHAPES[t] for t in group["instance_types"]}) == 1, "cluster-autoscaler needs one shape per group"
+        by_size.setdefault(group["labels"]["node-size"], []).append(group)
+    assert set(by_size) == {"medium", "small"}
+    for size, members in by_size.items():
+        assert sorted(m["zone_index"] for m in members) == list(range(az_count)), f"{size}: one group per zone"
+        # balance-similar-node-groups treats groups as one pool only when they differ by zone alone.
+        assert len({json.dumps({k: v for k, v in m.items() if k != "zone_index"}, sort_keys=True) for m in members}) == 1
+    assert sum(g["min_size"] for g in groups.values()) == min_nodes
+    assert sum(g["max_size"] for g in groups.values()) == max_nodes
+
+
+def test_eks_node_groups_each_sit_in_their_zones_subnet() -> None:
+    eks = _all("module")["eks"]
+    assert "module.plan.node_groups" in eks["eks_managed_node_groups"]
+    assert "module.vpc.private_subnets[group.zone_index]" in eks["eks_managed_node_groups"]
+    defaults = eks["eks_managed_node_group_defaults"]
+    assert defaults["capacity_type"] == "SPOT"
+    assert defaults["ami_type"].startswith("AL2023")
+    assert _locals().get("node_groups") is None, "the layout has one source: the plan module"
+
+
+def test_secret_names_are_free_again_right_after_down() -> None:
+    secrets = _all("resource")["aws_secretsmanager_secret"]
+    assert secrets
+    for name, secret in secrets.items():
+        # A deleted secret's name is reserved for its recovery window (default 30 days): `up` would fail.
+        assert secret["recovery_window_in_days"] == 0, name
+
+
+def test_backups_and_their_key_live_outside_the_state_that_down_destroys() -> None:
+    main = _all("resource")
+    assert not [kind for kind in main if kind.startswith("aws_s3_bucket")], "`down` destroys the main state"
+    backups = _all("resource", "backups")
+    bucket = backups["aws_s3_bucket"]["backups"]
+    assert bucket.get("force_destroy", False) is False
+    assert bucket["lifecycle"][0]["prevent_destroy"] is True
+    key = backups["aws_kms_key"]["backups"]
+    assert key["lifecycle"][0]["prevent_destroy"] is True
+    assert key["enable_key_rotation"] is True
+    sse = backups["aws_s3_bucket_server_side_encryption_configuration"]["backups"]["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"][0]["kms_master_key_id"] == "${aws_kms_key.backups.arn}"
+    assert backups["aws_s3_bucket_versioning"]["backups"]["versioning_configuration"][0]["status"] == "Enabled"
+    # The main state only looks the long-lived bucket and key up, and the database roles use that key.
+    data = _all("data")
+    assert "aws_s3_bucket" in data and "aws_kms_alias" in data
+    policy = data["aws_iam_policy_document"]["database_backup"]["statement"]
+    kms = next(s for s in policy if any(a.startswith("kms:") for a in s["actions"]))
+    assert kms["resources"] == ["${data.aws_kms_alias.backups.target_key_arn}"]
