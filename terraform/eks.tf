@@ -36,12 +36,27 @@ module "eks" {
   create_kms_key            = false
   cluster_encryption_config = { provider_key_arn = aws_kms_key.main.arn, resources = ["secrets"] }
 
+  # Exact versions, not `most_recent`: an unrelated `apply` must not upgrade the CNI or DNS of a running cluster.
+  # Refresh them together with cluster_version from
+  #   aws eks describe-addon-versions --kubernetes-version <version> --addon-name <name> \
+  #     --query 'addons[0].addonVersions[?compatibilities[0].defaultVersion].addonVersion'
+  # (kube-proxy is built per Kubernetes minor and must carry the control plane's). No eks-pod-identity-agent: every
+  # controller here gets AWS credentials through IRSA (irsa.tf), so the agent DaemonSet would only cost a pod slot per
+  # node. See docs/operations.md "EKS add-ons".
   cluster_addons = {
-    vpc-cni                = { most_recent = true, before_compute = true }
-    coredns                = { most_recent = true }
-    kube-proxy             = { most_recent = true }
-    eks-pod-identity-agent = { most_recent = true }
-    aws-ebs-csi-driver     = { most_recent = true, service_account_role_arn = module.irsa["ebs_csi"].iam_role_arn }
+    vpc-cni = {
+      addon_version  = "v1.20.4-eksbuild.1"
+      before_compute = true
+      # Without this the CNI's network-policy agent is off and every NetworkPolicy is accepted but not enforced.
+      # EKS validates the JSON against the add-on's schema, which takes the string "true".
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+    }
+    coredns    = { addon_version = "v1.12.4-eksbuild.1" }
+    kube-proxy = { addon_version = "v1.35.0-eksbuild.2" }
+    aws-ebs-csi-driver = {
+      addon_version            = "v1.48.0-eksbuild.1"
+      service_account_role_arn = module.irsa["ebs_csi"].iam_role_arn
+    }
   }
 
   eks_managed_node_group_defaults = {
