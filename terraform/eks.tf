@@ -66,22 +66,17 @@ module "eks" {
     metadata_options = { http_endpoint = "enabled", http_tokens = "required", http_put_response_hop_limit = 1 }
   }
 
-  # cluster-autoscaler needs every group's instance types to share vCPU and memory, so the four types form two
-  # groups; together they run 1 to 5 nodes. Managed node groups carry the autoscaler's auto-discovery tags.
+  # One group per zone per size, laid out by the plan module (modules/network_plan, where it is unit-tested); each
+  # group sits in its zone's private subnet only. Managed node groups carry the autoscaler's auto-discovery tags, and
+  # the autoscaler reads a group's labels from EKS (eks:DescribeNodegroup) to scale a size up from zero.
   eks_managed_node_groups = {
-    for name, group in local.node_groups : name => {
+    for name, group in module.plan.node_groups : name => {
       instance_types = group.instance_types
       min_size       = group.min_size
       max_size       = group.max_size
       desired_size   = group.desired_size
-      labels         = { "node-size" = name }
+      labels         = group.labels
+      subnet_ids     = [module.vpc.private_subnets[group.zone_index]]
     }
-  }
-}
-
-locals {
-  node_groups = {
-    medium = { instance_types = ["t3a.medium", "t3.medium"], min_size = 1, max_size = 3, desired_size = 1 } # 2 vCPU, 4 GiB
-    small  = { instance_types = ["t3a.small", "t3.small"], min_size = 0, max_size = 2, desired_size = 0 }   # 2 vCPU, 2 GiB
   }
 }

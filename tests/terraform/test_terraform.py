@@ -150,20 +150,6 @@ def test_eks_access_logs_encryption_and_endpoint() -> None:
     assert ":root" not in str(eks["access_entries"])
 
 
-def test_spot_node_groups_share_shapes_and_total_one_to_five_nodes() -> None:
-    groups = _locals()["node_groups"]
-    defaults = _all("module")["eks"]["eks_managed_node_group_defaults"]
-    assert defaults["capacity_type"] == "SPOT"
-    assert defaults["ami_type"].startswith("AL2023")
-    shapes = {"t3a.medium": (2, 4), "t3.medium": (2, 4), "t3a.small": (2, 2), "t3.small": (2, 2)}
-    types = [t for group in groups.values() for t in group["instance_types"]]
-    assert sorted(types) == sorted(shapes)
-    for group in groups.values():
-        assert len({shapes[t] for t in group["instance_types"]}) == 1, "cluster-autoscaler needs one shape per group"
-    assert sum(group["min_size"] for group in groups.values()) == 1
-    assert sum(group["max_size"] for group in groups.values()) == 5
-
-
 def test_irsa_roles_bind_exactly_the_generated_service_accounts() -> None:
     accounts = _locals()["service_accounts"]
     expected = {
