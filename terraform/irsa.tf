@@ -62,7 +62,7 @@ data "aws_iam_policy_document" "database_backup" {
   statement {
     sid       = "ListOwnPrefix"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [aws_s3_bucket.backups.arn]
+    resources = [data.aws_s3_bucket.backups.arn]
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
@@ -73,12 +73,12 @@ data "aws_iam_policy_document" "database_backup" {
   statement {
     sid       = "ReadWriteOwnPrefix"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${aws_s3_bucket.backups.arn}/${each.key}/*"]
+    resources = ["${data.aws_s3_bucket.backups.arn}/${each.key}/*"]
   }
 
   statement {
     sid       = "UseTheBackupKey"
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [data.aws_kms_alias.backups.target_key_arn]
   }
 }

@@ -1,6 +1,7 @@
-# One customer-managed key for what this stack encrypts at rest: EKS secrets, log groups, backups, app secrets.
+# One customer-managed key for what this stack encrypts at rest: EKS secrets, log groups, app secrets. Backups have
+# their own key in terraform/backups, which outlives this one.
 resource "aws_kms_key" "main" {
-  description         = "${var.cluster_name}: EKS secrets, logs, backups and app secrets"
+  description         = "${var.cluster_name}: EKS secrets, logs and app secrets"
   enable_key_rotation = true
   policy              = data.aws_iam_policy_document.kms.json
 }

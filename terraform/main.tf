@@ -31,3 +31,13 @@ locals {
   zone_id  = var.hosted_zone_id != "" ? var.hosted_zone_id : aws_route53_zone.main[0].zone_id
   zone_arn = "arn:${local.partition}:route53:::hostedzone/${local.zone_id}"
 }
+
+# The long-lived backup bucket and its key (terraform/backups, applied first by `cluster up`, never destroyed by
+# `cluster down`), looked up by the names that root gives them.
+data "aws_s3_bucket" "backups" {
+  bucket = "${module.plan.backup_bucket_name}-${local.account_id}"
+}
+
+data "aws_kms_alias" "backups" {
+  name = "alias/${var.cluster_name}-backups"
+}

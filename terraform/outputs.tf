@@ -27,7 +27,7 @@ output "name_servers" {
 }
 
 output "backup_bucket" {
-  value = aws_s3_bucket.backups.bucket
+  value = data.aws_s3_bucket.backups.bucket
 }
 
 output "cluster_autoscaler_role_arn" {

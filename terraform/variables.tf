@@ -67,15 +67,3 @@ variable "log_retention_days" {
   type        = number
   default     = 365
 }
-
-variable "backup_retention_days" {
-  description = "Days after which non-current backup objects expire (base backups are pruned by CloudNativePG)."
-  type        = number
-  default     = 35
-}
-
-variable "backup_bucket_force_destroy" {
-  description = "Let `terraform destroy` delete the backup bucket with its backups (false keeps them: destroy stops there)."
-  type        = bool
-  default     = false
-}

@@ -184,7 +184,7 @@ def test_database_backup_roles_bind_each_environments_cnpg_service_account() -> 
         assert rendered == f"{names.app_namespace(environment)}:{names.database_cluster(environment)}"
     policy = _all("data")["aws_iam_policy_document"]["database_backup"]
     statements = {s["sid"]: s for s in policy["statement"]}
-    assert statements["ReadWriteOwnPrefix"]["resources"] == ["${aws_s3_bucket.backups.arn}/${each.key}/*"]
+    assert statements["ReadWriteOwnPrefix"]["resources"] == ["${data.aws_s3_bucket.backups.arn}/${each.key}/*"]
 
 
 def test_no_administrator_access_anywhere() -> None:
@@ -195,7 +195,7 @@ def test_no_administrator_access_anywhere() -> None:
 
 
 def test_backup_bucket_is_versioned_encrypted_private_and_expiring() -> None:
-    resources = _all("resource")
+    resources = _all("resource", "backups")
     assert resources["aws_s3_bucket_versioning"]["backups"]["versioning_configuration"][0]["status"] == "Enabled"
     sse = resources["aws_s3_bucket_server_side_encryption_configuration"]["backups"]["rule"][0]
     assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms"
