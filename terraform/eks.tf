@@ -72,6 +72,7 @@ module "eks" {
   eks_managed_node_groups = {
     for name, group in module.plan.node_groups : name => {
       instance_types = group.instance_types
+      capacity_type  = group.capacity_type
       min_size       = group.min_size
       max_size       = group.max_size
       desired_size   = group.desired_size

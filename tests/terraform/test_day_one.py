@@ -129,7 +129,11 @@ def test_one_node_group_per_zone_per_size_so_the_autoscaler_can_place_zonal_pods
     for group in groups.values():
         assert len({SHAPES[t] for t in group["instance_types"]}) == 1, "cluster-autoscaler needs one shape per group"
         by_size.setdefault(group["labels"]["node-size"], []).append(group)
-    assert set(by_size) == {"medium", "small"}
+    assert set(by_size) == {"system", "medium", "small"}
+    # Databases and controllers need a node Spot cannot take away: one on-demand node in every zone, always.
+    assert {g["capacity_type"] for g in by_size["system"]} == {"ON_DEMAND"}
+    assert all(g["min_size"] >= 1 for g in by_size["system"])
+    assert {g["capacity_type"] for g in by_size["medium"] + by_size["small"]} == {"SPOT"}
     for size, members in by_size.items():
         assert sorted(m["zone_index"] for m in members) == list(range(az_count)), f"{size}: one group per zone"
         # balance-similar-node-groups treats groups as one pool only when they differ by zone alone.
@@ -142,6 +146,7 @@ def test_eks_node_groups_each_sit_in_their_zones_subnet() -> None:
     eks = _all("module")["eks"]
     assert "module.plan.node_groups" in eks["eks_managed_node_groups"]
     assert "module.vpc.private_subnets[group.zone_index]" in eks["eks_managed_node_groups"]
+    assert "capacity_type = group.capacity_type" in eks["eks_managed_node_groups"]
     defaults = eks["eks_managed_node_group_defaults"]
     assert defaults["capacity_type"] == "SPOT"
     assert defaults["ami_type"].startswith("AL2023")

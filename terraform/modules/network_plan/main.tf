@@ -20,10 +20,13 @@ locals {
   public_subnets  = [for index in range(var.az_count) : cidrsubnet(var.vpc_cidr, 8, index + 101)]
 
   # Node sizes; each becomes one managed node group per zone (below). cluster-autoscaler needs every group's instance
-  # types to share vCPU and memory, so the four types form two sizes.
+  # types to share vCPU and memory. `system` is on demand: one node per zone that Spot cannot reclaim, for the
+  # database instances and the controllers (for the manifests to select by `node-size: system`). The Spot sizes
+  # scale from zero for the apps' peaks.
   node_sizes = {
-    medium = { instance_types = ["t3a.medium", "t3.medium"], min_size = 1, max_size = 2, desired_size = 1 } # 2 vCPU, 4 GiB
-    small  = { instance_types = ["t3a.small", "t3.small"], min_size = 0, max_size = 1, desired_size = 0 }   # 2 vCPU, 2 GiB
+    system = { instance_types = ["t3.medium"], capacity_type = "ON_DEMAND", min_size = 1, max_size = 1, desired_size = 1 }          # 2 vCPU, 4 GiB
+    medium = { instance_types = ["t3a.medium", "t3.medium"], capacity_type = "SPOT", min_size = 0, max_size = 1, desired_size = 0 } # 2 vCPU, 4 GiB
+    small  = { instance_types = ["t3a.small", "t3.small"], capacity_type = "SPOT", min_size = 0, max_size = 1, desired_size = 0 }   # 2 vCPU, 2 GiB
   }
 
   # One group per zone per size (issue #11, defect 8). A group spanning zones lets the autoscaler add a node in a zone
