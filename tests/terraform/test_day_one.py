@@ -180,3 +180,14 @@ def test_backups_and_their_key_live_outside_the_state_that_down_destroys() -> No
     policy = data["aws_iam_policy_document"]["database_backup"]["statement"]
     kms = next(s for s in policy if any(a.startswith("kms:") for a in s["actions"]))
     assert kms["resources"] == ["${data.aws_kms_alias.backups.target_key_arn}"]
+
+
+def test_example_var_file_sets_every_required_variable_of_both_roots_and_nothing_unknown() -> None:
+    example = _unquote(hcl2.loads((TERRAFORM / "terraform.tfvars.example").read_text()))
+    declared = {**_all("variable", "backups"), **_all("variable")}
+    assert set(example) <= set(declared), "a misspelt variable is only a warning in a var file: catch it here"
+    required = {name for name, variable in declared.items() if "default" not in variable}
+    assert required == {"endpoint_public_access_cidrs", "admin_principal_arns"}
+    assert required <= set(example)
+    assert "0.0.0.0/0" not in example["endpoint_public_access_cidrs"]
+    assert not any(arn.endswith(":root") for arn in example["admin_principal_arns"])
