@@ -137,7 +137,8 @@ def test_one_node_group_per_zone_per_size_so_the_autoscaler_can_place_zonal_pods
     for size, members in by_size.items():
         assert sorted(m["zone_index"] for m in members) == list(range(az_count)), f"{size}: one group per zone"
         # balance-similar-node-groups treats groups as one pool only when they differ by zone alone.
-        assert len({json.dumps({k: v for k, v in m.items() if k != "zone_index"}, sort_keys=True) for m in members}) == 1
+        shapes = {json.dumps({k: v for k, v in m.items() if k != "zone_index"}, sort_keys=True) for m in members}
+        assert len(shapes) == 1, f"{size}: groups differ by more than their zone"
     assert sum(g["min_size"] for g in groups.values()) == min_nodes
     assert sum(g["max_size"] for g in groups.values()) == max_nodes
 
@@ -176,7 +177,8 @@ def test_backups_and_their_key_live_outside_the_state_that_down_destroys() -> No
     assert backups["aws_s3_bucket_versioning"]["backups"]["versioning_configuration"][0]["status"] == "Enabled"
     # The main state only looks the long-lived bucket and key up, and the database roles use that key.
     data = _all("data")
-    assert "aws_s3_bucket" in data and "aws_kms_alias" in data
+    assert "aws_s3_bucket" in data
+    assert "aws_kms_alias" in data
     policy = data["aws_iam_policy_document"]["database_backup"]["statement"]
     kms = next(s for s in policy if any(a.startswith("kms:") for a in s["actions"]))
     assert kms["resources"] == ["${data.aws_kms_alias.backups.target_key_arn}"]
