@@ -59,20 +59,32 @@ resource "aws_iam_policy" "database_backup" {
 data "aws_iam_policy_document" "database_backup" {
   for_each = toset(var.environments)
 
+  # barman-cloud checks the bucket (HeadBucket, which needs s3:ListBucket and carries no s3:prefix) before every WAL
+  # archive and backup, so a plain `StringLike s3:prefix` condition denied that check and no backup ever ran
+  # (issue #11, defect 5). IfExists lets the prefix-less bucket calls through and still refuses a listing under
+  # another environment's prefix; object keys are only reachable under this environment's prefix (below).
   statement {
-    sid       = "ListOwnPrefix"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    sid       = "CheckBucketAndListOwnPrefix"
+    actions   = ["s3:ListBucket"]
     resources = [data.aws_s3_bucket.backups.arn]
     condition {
-      test     = "StringLike"
+      test     = "StringLikeIfExists"
       variable = "s3:prefix"
       values   = ["${each.key}/*", "${each.key}"]
     }
   }
 
   statement {
+    sid       = "LocateBucket"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [data.aws_s3_bucket.backups.arn]
+  }
+
+  # PutObject covers the multipart calls boto3 makes for base backups (Create/UploadPart/Complete); aborting a failed
+  # one is a separate permission.
+  statement {
     sid       = "ReadWriteOwnPrefix"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["${data.aws_s3_bucket.backups.arn}/${each.key}/*"]
   }
 

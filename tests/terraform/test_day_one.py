@@ -3,6 +3,7 @@ at our pinned versions, so that `terraform apply` on a fresh account succeeds an
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shutil
@@ -193,3 +194,85 @@ def test_example_var_file_sets_every_required_variable_of_both_roots_and_nothing
     assert required <= set(example)
     assert "0.0.0.0/0" not in example["endpoint_public_access_cidrs"]
     assert not any(arn.endswith(":root") for arn in example["admin_principal_arns"])
+
+
+BUCKET_ARN = "arn:aws:s3:::gitops-delivery-cluster-db-backups-111122223333"
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/backups"
+
+
+def _allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
+    """IAM's evaluation for the statements we generate (Allow only; no Deny, no NotAction): some statement must match
+    the action, the resource and every condition. A condition on a key the request does not carry fails, except for
+    the `…IfExists` operators: that is why HeadBucket, which carries no s3:prefix, was denied."""
+    for statement in statements:
+        if statement.get("effect", "Allow") != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase(action, pattern) for pattern in statement["actions"]):
+            continue
+        resources = [
+            r.replace("${data.aws_s3_bucket.backups.arn}", BUCKET_ARN)
+            .replace("${data.aws_kms_alias.backups.target_key_arn}", KEY_ARN)
+            .replace("${each.key}", "staging")
+            for r in statement["resources"]
+        ]
+        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in resources):
+            continue
+        matched = True
+        for condition in statement.get("condition", []):
+            operator, key = condition["test"], condition["variable"]
+            assert operator in {"StringLike", "StringLikeIfExists"}, f"the evaluator does not model {operator}"
+            values = [v.replace("${each.key}", "staging") for v in condition["values"]]
+            if key not in context:
+                matched = matched and operator.endswith("IfExists")
+            else:
+                matched = matched and any(fnmatch.fnmatchcase(context[key], v) for v in values)
+        if matched:
+            return True
+    return False
+
+
+# What barman-cloud (barman 3.x, boto3) calls against S3 for staging's cluster: the bucket check before every archive
+# and backup, listings under the server's prefix, (multipart) uploads, downloads for restore, deletions by the
+# retention policy, and the abort of a failed multipart upload. Written out here, not read from the policy.
+_SERVER = "staging/expense-tracker-db"
+BARMAN_CLOUD_CALLS = [
+    ("HeadBucket", "s3:ListBucket", BUCKET_ARN, {}),
+    ("GetBucketLocation", "s3:GetBucketLocation", BUCKET_ARN, {}),
+    ("ListObjectsV2 wals", "s3:ListBucket", BUCKET_ARN, {"s3:prefix": f"{_SERVER}/wals/"}),
+    ("ListObjectsV2 base", "s3:ListBucket", BUCKET_ARN, {"s3:prefix": f"{_SERVER}/base/"}),
+    ("PutObject wal", "s3:PutObject", f"{BUCKET_ARN}/{_SERVER}/wals/0000000100000000/000000010000000000000001.gz", {}),
+    ("UploadPart base", "s3:PutObject", f"{BUCKET_ARN}/{_SERVER}/base/20261202T000000/data.tar.gz", {}),
+    ("AbortMultipartUpload", "s3:AbortMultipartUpload", f"{BUCKET_ARN}/{_SERVER}/base/20261202T000000/data.tar", {}),
+    ("GetObject restore", "s3:GetObject", f"{BUCKET_ARN}/{_SERVER}/base/20261202T000000/backup.info", {}),
+    ("DeleteObjects retention", "s3:DeleteObject", f"{BUCKET_ARN}/{_SERVER}/base/20261101T000000/data.tar.gz", {}),
+    ("SSE-KMS upload", "kms:GenerateDataKey", KEY_ARN, {}),
+    ("SSE-KMS download", "kms:Decrypt", KEY_ARN, {}),
+]
+
+
+@pytest.mark.parametrize(("call", "action", "resource", "context"), BARMAN_CLOUD_CALLS, ids=lambda v: str(v)[:24])
+def test_database_backup_role_allows_every_call_barman_cloud_makes(
+    call: str, action: str, resource: str, context: dict[str, str]
+) -> None:
+    statements = _all("data")["aws_iam_policy_document"]["database_backup"]["statement"]
+    assert _allowed(statements, action, resource, context), f"barman-cloud's {call} would get 403"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("s3:GetObject", f"{BUCKET_ARN}/production/expense-tracker-db/base/x/backup.info", {}),
+        ("s3:PutObject", f"{BUCKET_ARN}/production/expense-tracker-db/wals/x", {}),
+        ("s3:DeleteObject", f"{BUCKET_ARN}/production/expense-tracker-db/wals/x", {}),
+        ("s3:ListBucket", BUCKET_ARN, {"s3:prefix": "production/"}),
+        ("s3:DeleteBucket", BUCKET_ARN, {}),
+        ("s3:PutBucketPolicy", BUCKET_ARN, {}),
+        ("kms:ScheduleKeyDeletion", KEY_ARN, {}),
+        ("s3:GetObject", "arn:aws:s3:::another-bucket/staging/expense-tracker-db/x", {}),
+    ],
+)
+def test_database_backup_role_denies_other_environments_and_the_bucket_itself(
+    action: str, resource: str, context: dict[str, str]
+) -> None:
+    statements = _all("data")["aws_iam_policy_document"]["database_backup"]["statement"]
+    assert not _allowed(statements, action, resource, context)
