@@ -8,6 +8,7 @@ is idempotent, so an interrupted `up` is resumed by running it again.
 from __future__ import annotations
 
 import json
+import posixpath
 import shlex
 import subprocess
 import time
@@ -22,6 +23,10 @@ from manifests_py.environments import ENVIRONMENT_NAMES, ENVIRONMENTS_DIR, INFRA
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = "terraform"
 STATE_KEY = f"{names.CLUSTER_NAME}/terraform.tfstate"
+# Long-lived root (issue #11): the backup bucket and its key. `up` applies it first (the main root looks both up by
+# name); `down` never destroys it, so backups survive a teardown.
+BACKUPS_DIR = f"{TERRAFORM_DIR}/backups"
+BACKUPS_STATE_KEY = f"{names.CLUSTER_NAME}/backups.tfstate"
 WAIT_TIMEOUT_SECONDS = 1800
 
 
@@ -47,19 +52,28 @@ class Settings:
 
     @property
     def backend_args(self) -> tuple[str, ...]:
+        return self.backend_args_for(STATE_KEY)
+
+    def backend_args_for(self, key: str) -> tuple[str, ...]:
         return (
             f"-backend-config=bucket={self.state_bucket}",
-            f"-backend-config=key={STATE_KEY}",
+            f"-backend-config=key={key}",
             f"-backend-config=region={self.region}",
         )
 
 
-def _terraform(*args: str) -> tuple[str, ...]:
-    return ("terraform", f"-chdir={TERRAFORM_DIR}", *args)
+def _terraform(*args: str, root: str = TERRAFORM_DIR) -> tuple[str, ...]:
+    return ("terraform", f"-chdir={root}", *args)
 
 
-def _var_file(settings: Settings) -> tuple[str, ...]:
-    return (f"-var-file={settings.var_file}",) if settings.var_file else ()
+def _var_file(settings: Settings, root: str = TERRAFORM_DIR) -> tuple[str, ...]:
+    """The variables file (given relative to terraform/, like the main root runs) as seen from ``root``."""
+    if not settings.var_file:
+        return ()
+    path = settings.var_file
+    if not posixpath.isabs(path):
+        path = posixpath.relpath(posixpath.join(TERRAFORM_DIR, path), root)
+    return (f"-var-file={path}",)
 
 
 def _kubectl(*args: str) -> tuple[str, ...]:
@@ -91,6 +105,14 @@ def kubeconfig_step(settings: Settings) -> Step:
 def up_plan(settings: Settings) -> list[Step]:
     return [
         *state_bucket_steps(settings),
+        Step(
+            "Initialise the long-lived backups root (its own state key; `down` never destroys it)",
+            _terraform("init", "-input=false", *settings.backend_args_for(BACKUPS_STATE_KEY), root=BACKUPS_DIR),
+        ),
+        Step(
+            "Create or keep the backup bucket and its KMS key",
+            _terraform("apply", "-input=false", "-auto-approve", *_var_file(settings, BACKUPS_DIR), root=BACKUPS_DIR),
+        ),
         Step(
             "Initialise Terraform with the S3 backend (lock file in S3)",
             _terraform("init", "-input=false", *settings.backend_args),

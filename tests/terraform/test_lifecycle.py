@@ -46,6 +46,18 @@ def test_up_creates_state_applies_then_bootstraps_argocd_and_waits() -> None:
     assert f"key={names.CLUSTER_NAME}/terraform.tfstate" in init
 
 
+def test_up_applies_the_long_lived_backups_root_first_and_down_never_destroys_it() -> None:
+    up = cluster.up_plan(SETTINGS)
+    backups_init = _index(up, "terraform -chdir=terraform/backups init")
+    backups_apply = _index(up, "terraform -chdir=terraform/backups apply")
+    # The main root reads the bucket and key by name: they must exist before its plan.
+    assert backups_init < backups_apply < _index(up, "terraform -chdir=terraform init")
+    assert f"-backend-config=key={names.CLUSTER_NAME}/backups.tfstate" in up[backups_init].argv
+    assert "-var-file=../prod.tfvars" in up[backups_apply].argv  # the same file, seen from terraform/backups
+    down = cluster.down_plan(SETTINGS)
+    assert not any("terraform/backups" in " ".join(step.argv) for step in down)
+
+
 def test_down_waits_for_load_balancers_and_volumes_before_terraform_destroy() -> None:
     steps = cluster.down_plan(SETTINGS)
     reclaim = _index(steps, "persistentVolumeReclaimPolicy")
