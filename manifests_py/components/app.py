@@ -210,6 +210,8 @@ def build(environment: Environment) -> list[Manifest]:
                     parameters={"max_connections": "200", "log_min_duration_statement": "1000"}
                 ),
                 monitoring=crds.ClusterMonitoring(enablePodMonitor=True),
+                # CNPG's primary PDB on a single instance blocks every node drain (there is no standby to promote).
+                enablePDB=False if database.instances == 1 else None,
                 serviceAccountTemplate=crds.ServiceAccountTemplate(
                     metadata=v1.ObjectMeta(
                         annotations={"eks.amazonaws.com/role-arn": environment.database_backup_role_arn}
