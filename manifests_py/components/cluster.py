@@ -6,7 +6,7 @@ from hikaru.model.rel_1_28 import v1
 
 from manifests_py import crds, names
 from manifests_py.components.gitops import CLUSTER_AREA
-from manifests_py.components.platform import GRAFANA_ADMIN_SECRET
+from manifests_py.components.platform import ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET
 from manifests_py.environments import Infrastructure
 from manifests_py.objects import Manifest, external_secret, meta
 
@@ -64,4 +64,9 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
         names.GRAFANA_ADMIN_SECRET_ID,
         ["admin-user", "admin-password"],
     )
-    return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin)]
+    alertmanager_receivers = external_secret(
+        meta(ALERTMANAGER_SECRET, names.MONITORING_NAMESPACE),
+        names.ALERTMANAGER_SECRET_ID,
+        list(names.ALERTMANAGER_SECRET_KEYS),
+    )
+    return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin, alertmanager_receivers)]

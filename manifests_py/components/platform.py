@@ -16,6 +16,9 @@ from manifests_py.objects import Manifest
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret name, not a value
+ALERTMANAGER_SECRET = "alertmanager-receivers"  # noqa: S105 - a Secret name, not a value
+# kube-prometheus-stack mounts each Secret in alertmanagerSpec.secrets here (prometheus-operator's convention).
+ALERTMANAGER_SECRETS_DIR = f"/etc/alertmanager/secrets/{ALERTMANAGER_SECRET}"
 ARGOCD_ADMINS_POLICY = f"g, {names.ADMIN_GROUP}, role:admin"
 
 # ArgoCD has no built-in health check for CloudNativePG clusters; without one a Cluster is "Healthy" the moment it
@@ -139,6 +142,60 @@ def _tls_ingress(host: str, path: str, secret: str) -> dict[str, Any]:
     }
 
 
+def _slack(key: str) -> dict[str, Any]:
+    return {
+        "api_url_file": f"{ALERTMANAGER_SECRETS_DIR}/{key}",
+        "send_resolved": True,
+        "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.namespace }}",
+        "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.runbook_url }}\n{{ end }}",
+    }
+
+
+def alertmanager_config() -> dict[str, Any]:
+    """Critical alerts to one channel, everything else that has news in it to another; nothing is dropped.
+
+    The chart's default sends everything to a "null" receiver. Here the root receiver is the warning channel so an
+    alert with a missing or unexpected severity still reaches a person; only the chart's plumbing alerts (Watchdog,
+    which always fires by design, and InfoInhibitor) go to "null".
+    """
+    critical_key, warning_key = names.ALERTMANAGER_SECRET_KEYS
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": "warning",
+            "group_by": ["namespace", "alertname"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "12h",
+            "routes": [
+                {"receiver": "null", "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']},
+                {"receiver": "critical", "matchers": ['severity = "critical"'], "repeat_interval": "1h"},
+                {"receiver": "warning", "matchers": ['severity =~ "warning|info"']},
+            ],
+        },
+        "inhibit_rules": [
+            # A critical alert mutes the warning of the same alert in the same namespace (e.g. a volume 95% full
+            # mutes "80% full"): one problem, one message.
+            {
+                "source_matchers": ['severity = "critical"'],
+                "target_matchers": ['severity =~ "warning|info"'],
+                "equal": ["namespace", "alertname"],
+            },
+            {
+                "source_matchers": ['severity = "warning"'],
+                "target_matchers": ['severity = "info"'],
+                "equal": ["namespace", "alertname"],
+            },
+        ],
+        "receivers": [
+            {"name": "null"},
+            {"name": "critical", "slack_configs": [_slack(critical_key)]},
+            {"name": "warning", "slack_configs": [_slack(warning_key)]},
+        ],
+        "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
+
+
 def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
     host = ops_host(infrastructure)
     monitor = {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS}
@@ -238,12 +295,30 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                     },
                 }
             },
+            # EKS runs the controller manager, scheduler and etcd out of reach and kube-proxy serves metrics on
+            # 127.0.0.1 only: their scrapes can only fail and their "Down" alerts would fire forever.
+            "kubeControllerManager": {"enabled": False},
+            "kubeScheduler": {"enabled": False},
+            "kubeEtcd": {"enabled": False},
+            "kubeProxy": {"enabled": False},
+            "defaultRules": {
+                "rules": {
+                    "etcd": False,
+                    "kubeControllerManager": False,
+                    "kubeProxy": False,
+                    "kubeSchedulerAlerting": False,
+                    "kubeSchedulerRecording": False,
+                }
+            },
             "alertmanager": {
+                "config": alertmanager_config(),
                 "alertmanagerSpec": {
+                    # Webhook URLs are credentials: an ExternalSecret fills this Secret from Secrets Manager.
+                    "secrets": [ALERTMANAGER_SECRET],
                     "storage": {
                         "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "2Gi"}}}}
-                    }
-                }
+                    },
+                },
             },
         }
     if chart is CLUSTER_AUTOSCALER:
