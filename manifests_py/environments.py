@@ -42,7 +42,6 @@ class Autoscaling:
     min_replicas: int
     max_replicas: int
     cpu_utilization: int
-    memory_utilization: int
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,4 @@ GRAFANA_ADMIN_SECRET_ID: Final = f"{APP_NAME}/grafana-admin"
 ALERTMANAGER_SECRET_ID: Final = f"{APP_NAME}/alertmanager"
 """Secrets Manager secret with the Alertmanager receivers' Slack incoming-webhook URLs (JSON keys below)."""
 ALERTMANAGER_SECRET_KEYS: Final = ("slack-critical-url", "slack-warning-url")
+METRICS_SERVER_NAMESPACE: Final = "kube-system"

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from manifests_py import crds, names
-from manifests_py.components.gitops import APPLICATIONS_AREA, application
+from manifests_py.components.gitops import (
+    APPLICATIONS_AREA,
+    WAVE_CLUSTER_CONFIG,
+    WAVE_CRD_OWNERS,
+    application,
+)
 from manifests_py.environments import Infrastructure
 from manifests_py.objects import Manifest
 
@@ -45,6 +50,7 @@ class Chart:
     chart: str
     version: str
     namespace: str
+    wave: int
     sync_options: tuple[str, ...] = ("CreateNamespace=true",)
     cascade_delete: bool = True
 
@@ -55,12 +61,18 @@ ARGO_CD = Chart(
     "argo-cd",
     "8.1.2",
     names.ARGOCD_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
     # Deleting ArgoCD's own Application must never uninstall ArgoCD from under itself.
     cascade_delete=False,
 )
 INGRESS_NGINX = Chart(
-    "ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.12.3", names.INGRESS_NAMESPACE
+    "ingress-nginx",
+    "https://kubernetes.github.io/ingress-nginx",
+    "ingress-nginx",
+    "4.12.3",
+    names.INGRESS_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
 )
 CERT_MANAGER = Chart(
     "cert-manager",
@@ -68,6 +80,7 @@ CERT_MANAGER = Chart(
     "cert-manager",
     "v1.18.1",
     names.CERT_MANAGER_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
 KUBE_PROMETHEUS_STACK = Chart(
@@ -76,6 +89,7 @@ KUBE_PROMETHEUS_STACK = Chart(
     "kube-prometheus-stack",
     "75.6.1",
     names.MONITORING_NAMESPACE,
+    WAVE_CRD_OWNERS,  # ServiceMonitor, PodMonitor, PrometheusRule: every other chart creates some
     # Its CRDs exceed the 256 KiB client-side-apply annotation limit.
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
@@ -85,6 +99,7 @@ CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler",
     "9.47.0",
     names.AUTOSCALER_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
 )
 EXTERNAL_SECRETS = Chart(
     "external-secrets",
@@ -92,6 +107,7 @@ EXTERNAL_SECRETS = Chart(
     "external-secrets",
     "0.18.1",
     names.EXTERNAL_SECRETS_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
 CLOUDNATIVE_PG = Chart(
@@ -100,6 +116,7 @@ CLOUDNATIVE_PG = Chart(
     "cloudnative-pg",
     "0.24.0",
     names.CNPG_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
 EXTERNAL_DNS = Chart(
@@ -108,6 +125,17 @@ EXTERNAL_DNS = Chart(
     "external-dns",
     "1.17.0",
     names.EXTERNAL_DNS_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
+)
+# Serves the resource metrics API the HPAs scale on; without it they report FailedGetResourceMetric and Argo CD marks
+# them Degraded. A chart (not the EKS add-on) so its version and requests are reviewed here with the others.
+METRICS_SERVER = Chart(
+    "metrics-server",
+    "https://kubernetes-sigs.github.io/metrics-server/",
+    "metrics-server",
+    "3.12.2",
+    names.METRICS_SERVER_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
 )
 
 CHARTS = (
@@ -119,6 +147,7 @@ CHARTS = (
     EXTERNAL_SECRETS,
     CLOUDNATIVE_PG,
     EXTERNAL_DNS,
+    METRICS_SERVER,
 )
 
 
@@ -366,6 +395,13 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
             "sources": ["ingress", "service"],
             "serviceMonitor": {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS},
         }
+    if chart is METRICS_SERVER:
+        return {
+            # Two replicas and a PDB: the HPAs go blind (and Degraded) whenever the only replica is drained.
+            "replicas": 2,
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+        }
     raise ValueError(f"no values for chart {chart.name}")
 
 
@@ -385,6 +421,7 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
             chart.namespace,
             *chart.sync_options,
             cascade_delete=chart.cascade_delete,
+            wave=chart.wave,
         )
         out.append(Manifest(APPLICATIONS_AREA, app))
     return out

@@ -13,3 +13,94 @@ def test_single_instance_database_has_no_pdb_so_nodes_can_drain(documents: list[
     # With a standby the PDB protects the primary during drains (CNPG's default true), so it stays.
     assert clusters["expense-tracker-production"]["instances"] == 2
     assert clusters["expense-tracker-production"].get("enablePDB", True) is True
+
+
+def test_no_ingress_path_is_shadowed_by_a_prefix_with_the_same_backend(documents: list[Document]) -> None:
+    for ingress in of_kind(documents, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            paths = rule["http"]["paths"]
+            for path in paths:
+                for other in paths:
+                    covers = other is not path and other["pathType"] == "Prefix"
+                    covers = covers and (other["path"] == "/" or path["path"].startswith(other["path"] + "/"))
+                    assert not (covers and other["backend"] == path["backend"]), (
+                        f"{ingress['metadata']['namespace']}: {path['path']} duplicates {other['path']}"
+                    )
+
+
+def test_hpas_scale_the_python_workers_on_cpu_only(documents: list[Document]) -> None:
+    # A Python worker's memory does not fall when load does (the allocator keeps its arenas): a memory target
+    # scales out and never back in.
+    hpas = of_kind(documents, "HorizontalPodAutoscaler")
+    assert len(hpas) == 2
+    for hpa in hpas:
+        assert [metric["resource"]["name"] for metric in hpa["spec"]["metrics"]] == ["cpu"]
+
+
+def test_resource_metric_hpas_have_a_metrics_server_synced_before_the_apps(documents: list[Document]) -> None:
+    # Without the resource metrics API an HPA reports FailedGetResourceMetric and Argo CD marks it Degraded.
+    applications = {d["metadata"]["name"]: d for d in of_kind(documents, "Application", "argocd")}
+    server = applications["metrics-server"]
+    assert server["spec"]["source"]["chart"] == "metrics-server"
+    assert server["spec"]["source"]["targetRevision"] == "3.12.2"
+    assert server["spec"]["destination"]["namespace"] == "kube-system"
+
+    def wave(name: str) -> int:
+        return int(applications[name]["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
+
+    for environment in ("staging", "production"):
+        assert wave("metrics-server") < wave(f"expense-tracker-{environment}")
+
+
+# The order the root app-of-apps must create its Applications in, written out: CRD owners, then cluster-wide
+# configuration and cluster services, then dashboards and rules, then the environments.
+WAVES = [
+    {"argo-cd", "cert-manager", "cloudnative-pg", "external-secrets", "kube-prometheus-stack"},
+    {"cluster-config", "cluster-autoscaler", "external-dns", "ingress-nginx", "metrics-server"},
+    {"observability"},
+    {"expense-tracker-production", "expense-tracker-staging"},
+]
+
+
+def test_applications_sync_in_waves_crd_owners_config_observability_apps(documents: list[Document]) -> None:
+    by_wave: dict[int, set[str]] = {}
+    for application in of_kind(documents, "Application", "argocd"):
+        if application["metadata"]["name"] == "root":
+            continue
+        annotations = application["metadata"].get("annotations") or {}
+        wave = int(annotations.get("argocd.argoproj.io/sync-wave", "0"))
+        by_wave.setdefault(wave, set()).add(application["metadata"]["name"])
+    assert [by_wave[wave] for wave in sorted(by_wave)] == WAVES
+
+
+def test_every_custom_resource_comes_in_a_later_wave_than_the_chart_that_owns_its_crd(
+    documents: list[Document],
+) -> None:
+    owners = {
+        "cert-manager.io": "cert-manager",
+        "external-secrets.io": "external-secrets",
+        "postgresql.cnpg.io": "cloudnative-pg",
+        "monitoring.coreos.com": "kube-prometheus-stack",
+    }
+    applications = {d["metadata"]["name"]: d for d in of_kind(documents, "Application", "argocd")}
+
+    def wave(name: str) -> int:
+        annotations = applications[name]["metadata"].get("annotations") or {}
+        return int(annotations.get("argocd.argoproj.io/sync-wave", "0"))
+
+    checked = 0
+    for document in documents:
+        group = document["apiVersion"].split("/")[0]
+        if group not in owners or document["metadata"].get("namespace") == "argocd":
+            continue
+        namespace = document["metadata"].get("namespace", "")
+        # Which Application deploys it: the environment's own, the dashboards-and-rules one, or cluster-config.
+        if namespace.startswith("expense-tracker-"):
+            deployed_by = namespace
+        elif document["kind"] == "PrometheusRule":
+            deployed_by = "observability"
+        else:
+            deployed_by = "cluster-config"
+        assert wave(owners[group]) < wave(deployed_by), f"{document['kind']} {namespace}/{document['metadata']['name']}"
+        checked += 1
+    assert checked > 10
