@@ -16,7 +16,7 @@ from manifests_py.components.gitops import (
     WAVE_CRD_OWNERS,
     application,
 )
-from manifests_py.environments import Infrastructure
+from manifests_py.environments import Infrastructure, Ops
 from manifests_py.objects import Manifest
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -160,11 +160,20 @@ def _service_account(name: str, role_arn: str) -> dict[str, Any]:
     return {"create": True, "name": name, "annotations": {IRSA_ANNOTATION: role_arn}}
 
 
-def _tls_ingress(host: str, path: str, secret: str) -> dict[str, Any]:
+def _ops_ingress_annotations(ops: Ops) -> dict[str, str]:
+    # Grafana's only sign-in is a local admin and Argo CD's UI is a way into the cluster: the ops host answers only
+    # the operators' networks (client addresses survive the NLB: externalTrafficPolicy Local).
+    return {
+        "cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION,
+        "nginx.ingress.kubernetes.io/whitelist-source-range": ",".join(ops.allowed_source_ranges),
+    }
+
+
+def _tls_ingress(host: str, path: str, secret: str, ops: Ops) -> dict[str, Any]:
     return {
         "enabled": True,
         "ingressClassName": "nginx",
-        "annotations": {"cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION},
+        "annotations": _ops_ingress_annotations(ops),
         "hosts": [host],
         "path": path,
         "tls": [{"hosts": [host], "secretName": secret}],
@@ -225,7 +234,7 @@ def alertmanager_config() -> dict[str, Any]:
     }
 
 
-def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
+def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
     host = ops_host(infrastructure)
     monitor = {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS}
     if chart is ARGO_CD:
@@ -249,7 +258,7 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                 "ingress": {
                     "enabled": True,
                     "ingressClassName": "nginx",
-                    "annotations": {"cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION},
+                    "annotations": _ops_ingress_annotations(ops),
                     "tls": True,
                 },
                 "metrics": {"enabled": True, "serviceMonitor": monitor},
@@ -300,8 +309,11 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                     "server": {"root_url": f"https://{host}{names.GRAFANA_PATH}", "serve_from_sub_path": True},
                     "auth.anonymous": {"enabled": False},
                 },
-                "ingress": _tls_ingress(host, names.GRAFANA_PATH, "grafana-tls"),
-                "persistence": {"enabled": True, "storageClassName": names.STORAGE_CLASS, "size": "5Gi"},
+                "ingress": _tls_ingress(host, names.GRAFANA_PATH, "grafana-tls", ops),
+                # Stateless: dashboards come from ConfigMaps (the sidecar) and data sources from the chart, so there
+                # is nothing to keep, and an RWO volume would hang every RollingUpdate (the new pod waits for the
+                # old one's volume, possibly in another zone).
+                "persistence": {"enabled": False},
                 "sidecar": {
                     "dashboards": {
                         "enabled": True,
@@ -405,14 +417,14 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
     raise ValueError(f"no values for chart {chart.name}")
 
 
-def build(infrastructure: Infrastructure) -> list[Manifest]:
+def build(infrastructure: Infrastructure, ops: Ops) -> list[Manifest]:
     out = []
     for chart in CHARTS:
         source = crds.ApplicationSource(
             repoURL=chart.repository,
             chart=chart.chart,
             targetRevision=chart.version,
-            helm=crds.HelmSource(releaseName=chart.name, valuesObject=values(chart, infrastructure)),
+            helm=crds.HelmSource(releaseName=chart.name, valuesObject=values(chart, infrastructure, ops)),
         )
         app = application(
             chart.name,

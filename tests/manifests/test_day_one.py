@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from manifests_py.environments import ENVIRONMENTS_DIR, InvalidEnvironmentError
+from manifests_py.render import render
+
 from tests.manifests.conftest import Document, of_kind
+
+
+@pytest.fixture
+def environments(tmp_path: Path) -> Path:
+    copy = tmp_path / "environments"
+    shutil.copytree(ENVIRONMENTS_DIR, copy)
+    return copy
 
 
 def test_single_instance_database_has_no_pdb_so_nodes_can_drain(documents: list[Document]) -> None:
@@ -104,3 +119,55 @@ def test_every_custom_resource_comes_in_a_later_wave_than_the_chart_that_owns_it
         assert wave(owners[group]) < wave(deployed_by), f"{document['kind']} {namespace}/{document['metadata']['name']}"
         checked += 1
     assert checked > 10
+
+
+def test_grafana_keeps_no_read_write_once_volume_under_a_rolling_update(documents: list[Document]) -> None:
+    # A RollingUpdate starts the new pod before the old one stops; with an RWO volume the new pod waits for the volume
+    # (or lands in another zone) and the rollout hangs. Dashboards and data sources are provisioned, so Grafana keeps
+    # no state worth a volume.
+    stack = next(
+        d for d in of_kind(documents, "Application", "argocd") if d["metadata"]["name"] == "kube-prometheus-stack"
+    )
+    grafana = stack["spec"]["source"]["helm"]["valuesObject"]["grafana"]
+    persistent = grafana.get("persistence", {}).get("enabled", False)
+    assert not persistent or grafana.get("deploymentStrategy", {}).get("type") == "Recreate"
+
+
+ALLOW_LIST = "nginx.ingress.kubernetes.io/whitelist-source-range"
+
+
+def _ops_ingress_annotations(documents: list[Document]) -> dict[str, dict[str, str]]:
+    applications = {d["metadata"]["name"]: d for d in of_kind(documents, "Application", "argocd")}
+    argo_cd = applications["argo-cd"]["spec"]["source"]["helm"]["valuesObject"]["server"]["ingress"]
+    stack = applications["kube-prometheus-stack"]["spec"]["source"]["helm"]["valuesObject"]["grafana"]["ingress"]
+    return {"argo-cd": argo_cd["annotations"], "grafana": stack["annotations"]}
+
+
+def test_ops_host_answers_only_the_allowed_source_ranges(documents: list[Document]) -> None:
+    # Argo CD and Grafana share ops.<zone>; Grafana's only sign-in is a local admin. The NLB keeps client addresses
+    # (externalTrafficPolicy Local), so ingress-nginx can refuse everyone outside the operators' networks.
+    for name, ingress_annotations in _ops_ingress_annotations(documents).items():
+        assert ingress_annotations[ALLOW_LIST] == "203.0.113.0/24", name
+
+
+def test_ops_allow_list_comes_from_the_ops_settings(environments: Path) -> None:
+    (environments / "ops.toml").write_text('allowed_source_ranges = ["198.51.100.7/32", "2001:db8::/48"]\n')
+    rendered = [yaml.safe_load(content) for content in render(environments).values()]
+    for name, ingress_annotations in _ops_ingress_annotations(rendered).items():
+        assert ingress_annotations[ALLOW_LIST] == "198.51.100.7/32,2001:db8::/48", name
+
+
+@pytest.mark.parametrize(
+    ("ranges", "message"),
+    [
+        ("[]", "at least one"),
+        ('["0.0.0.0/0"]', "everyone"),
+        ('["::/0"]', "everyone"),
+        ('["10.0.0.300/32"]', "not a network"),
+        ('["10.0.0.1/8"]', "not a network"),
+    ],
+)
+def test_a_bad_or_open_ops_allow_list_is_refused(environments: Path, ranges: str, message: str) -> None:
+    (environments / "ops.toml").write_text(f"allowed_source_ranges = {ranges}\n")
+    with pytest.raises(InvalidEnvironmentError, match=message):
+        render(environments)
