@@ -43,10 +43,19 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
         for name, server in sorted(ACME_SERVERS.items())
     ]
     storage = v1.StorageClass(
-        metadata=meta(names.STORAGE_CLASS, annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+        metadata=meta(
+            names.STORAGE_CLASS,
+            annotations={
+                "storageclass.kubernetes.io/is-default-class": "true",
+                # A StorageClass is immutable; replacing it leaves the volumes already provisioned untouched.
+                "argocd.argoproj.io/sync-options": "Replace=true",
+            },
+        ),
         provisioner="ebs.csi.aws.com",
         parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
-        reclaimPolicy="Retain",  # a deleted claim must not take a database volume with it
+        # Delete: CNPG replaces an instance's claim when it rebuilds the instance, and Retain would leave the old
+        # EBS volume billed forever. Data safety comes from the S3 backups and the standby, not orphaned volumes.
+        reclaimPolicy="Delete",
         volumeBindingMode="WaitForFirstConsumer",  # bind in the zone the pod lands in
         allowVolumeExpansion=True,
     )

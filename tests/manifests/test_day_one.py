@@ -171,3 +171,13 @@ def test_a_bad_or_open_ops_allow_list_is_refused(environments: Path, ranges: str
     (environments / "ops.toml").write_text(f"allowed_source_ranges = {ranges}\n")
     with pytest.raises(InvalidEnvironmentError, match=message):
         render(environments)
+
+
+def test_volumes_of_replaced_claims_are_deleted_not_leaked(documents: list[Document]) -> None:
+    # CNPG replaces an instance's claim when it rebuilds the instance; with Retain the old EBS volume stays, billed and
+    # unused, forever. The database's safety net is the S3 backup, not an orphaned volume.
+    (storage_class,) = of_kind(documents, "StorageClass")
+    assert storage_class["reclaimPolicy"] == "Delete"
+    # reclaimPolicy is immutable: an existing cluster's class is replaced rather than patched (existing volumes keep
+    # the policy they were created with).
+    assert "Replace=true" in storage_class["metadata"]["annotations"]["argocd.argoproj.io/sync-options"]
