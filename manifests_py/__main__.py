@@ -70,8 +70,8 @@ def _infra_sync(args: argparse.Namespace) -> int:
             text=True,
             check=True,
         ).stdout
-    path = cluster.infra_sync(outputs)
-    print(f"wrote {path}; run `python -m manifests_py render` and commit")
+    path = cluster.infra_sync(outputs, out=DEFAULT_OUT)
+    print(f"wrote {path} and re-rendered {DEFAULT_OUT}; commit both")
     return 0
 
 

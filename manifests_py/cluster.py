@@ -18,6 +18,7 @@ from pathlib import Path
 from manifests_py import names
 from manifests_py.components.platform import ARGO_CD
 from manifests_py.environments import ENVIRONMENT_NAMES, ENVIRONMENTS_DIR, INFRASTRUCTURE_FILE, Infrastructure
+from manifests_py.render import render, write_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = "terraform"
@@ -100,7 +101,7 @@ def up_plan(settings: Settings) -> list[Step]:
             _terraform("apply", "-input=false", "-auto-approve", *_var_file(settings)),
         ),
         Step(
-            "Copy Terraform outputs into the manifests' environment data",
+            "Copy Terraform outputs into the manifests' environment data and re-render manifests/",
             ("python", "-m", "manifests_py", "infra-sync"),
         ),
         Step(
@@ -277,8 +278,22 @@ def infrastructure_from_outputs(outputs: dict[str, dict[str, object]]) -> dict[s
     return {key: outputs[key]["value"] for key in sorted(Infrastructure.__dataclass_fields__)}
 
 
-def infra_sync(outputs_json: str, directory: Path = ENVIRONMENTS_DIR) -> Path:
+def infra_sync(outputs_json: str, directory: Path = ENVIRONMENTS_DIR, *, out: Path | None = None) -> Path:
+    """Write the outputs into the environments' data and, with ``out``, re-render the manifests there.
+
+    Outputs the manifests refuse leave both the data and the manifests as they were.
+    """
     data = infrastructure_from_outputs(json.loads(outputs_json))
     path = directory / INFRASTRUCTURE_FILE
+    previous = path.read_text() if path.exists() else None
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    if out is not None:
+        try:
+            write_tree(render(directory), out)
+        except Exception:
+            if previous is None:
+                path.unlink()
+            else:
+                path.write_text(previous)
+            raise
     return path

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from manifests_py import cluster
 from manifests_py.environments import ENVIRONMENTS_DIR, InvalidEnvironmentError
 from manifests_py.render import render
 
@@ -181,3 +183,31 @@ def test_volumes_of_replaced_claims_are_deleted_not_leaked(documents: list[Docum
     # reclaimPolicy is immutable: an existing cluster's class is replaced rather than patched (existing volumes keep
     # the policy they were created with).
     assert "Replace=true" in storage_class["metadata"]["annotations"]["argocd.argoproj.io/sync-options"]
+
+
+def _outputs(environments: Path) -> dict[str, dict[str, object]]:
+    current = json.loads((environments / "infrastructure.json").read_text())
+    return {key: {"value": value, "type": "string", "sensitive": False} for key, value in current.items()}
+
+
+def test_infra_sync_re_renders_the_manifests(environments: Path, tmp_path: Path) -> None:
+    # Terraform outputs are useless to Argo CD until they are in manifests/: sync writes both, so `check` then shows
+    # exactly the diff to commit.
+    out = tmp_path / "manifests"
+    outputs = _outputs(environments)
+    outputs["backup_bucket"]["value"] = "new-backup-bucket"
+    cluster.infra_sync(json.dumps(outputs), environments, out=out)
+    database = yaml.safe_load((out / "apps/staging/cluster-expense-tracker-db.yaml").read_text())
+    path = database["spec"]["backup"]["barmanObjectStore"]["destinationPath"]
+    assert path == "s3://new-backup-bucket/staging"
+
+
+def test_infra_sync_with_outputs_the_manifests_refuse_changes_nothing(environments: Path, tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    before = (environments / "infrastructure.json").read_text()
+    outputs = _outputs(environments)
+    outputs["cert_manager_role_arn"]["value"] = "not-an-arn"
+    with pytest.raises(InvalidEnvironmentError, match="not-an-arn"):
+        cluster.infra_sync(json.dumps(outputs), environments, out=out)
+    assert (environments / "infrastructure.json").read_text() == before
+    assert not out.exists()
