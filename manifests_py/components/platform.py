@@ -156,6 +156,12 @@ def ops_host(infrastructure: Infrastructure) -> str:
     return f"ops.{infrastructure.domain_zone}"
 
 
+def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    """Requests so the cluster autoscaler sees the demand; a memory cap so one leak cannot starve a node; no CPU
+    limit (throttling a controller under load only makes it slower to catch up)."""
+    return {"resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}}
+
+
 def _service_account(name: str, role_arn: str) -> dict[str, Any]:
     return {"create": True, "name": name, "annotations": {IRSA_ANNOTATION: role_arn}}
 
@@ -262,9 +268,20 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
                     "tls": True,
                 },
                 "metrics": {"enabled": True, "serviceMonitor": monitor},
+                **_resources("50m", "128Mi", "256Mi"),
             },
-            "controller": {"metrics": {"enabled": True, "serviceMonitor": monitor}},
-            "repoServer": {"metrics": {"enabled": True, "serviceMonitor": monitor}},
+            "controller": {
+                "metrics": {"enabled": True, "serviceMonitor": monitor},
+                **_resources("250m", "512Mi", "1Gi"),
+            },
+            "repoServer": {
+                "metrics": {"enabled": True, "serviceMonitor": monitor},
+                **_resources("100m", "256Mi", "512Mi"),
+            },
+            "applicationSet": _resources("25m", "64Mi", "128Mi"),
+            "redis": _resources("50m", "64Mi", "128Mi"),
+            "dex": _resources("25m", "64Mi", "128Mi"),
+            "notifications": _resources("25m", "64Mi", "128Mi"),
         }
     if chart is INGRESS_NGINX:
         return {
@@ -280,7 +297,7 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
                 },
                 "config": {"use-forwarded-headers": "false", "hsts": "true"},
                 "metrics": {"enabled": True, "serviceMonitor": monitor},
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+                **_resources("100m", "128Mi", "512Mi"),
             }
         }
     if chart is CERT_MANAGER:
@@ -291,6 +308,9 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
             ),
             # The projected IRSA token must be readable by cert-manager's non-root user.
             "securityContext": {"fsGroup": 1001},
+            **_resources("25m", "64Mi", "128Mi"),
+            "webhook": _resources("10m", "32Mi", "64Mi"),
+            "cainjector": _resources("25m", "128Mi", "256Mi"),
             "prometheus": {
                 "enabled": True,
                 "servicemonitor": {"enabled": True, "labels": names.PROMETHEUS_SELECTOR_LABELS},
@@ -314,6 +334,7 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
                 # is nothing to keep, and an RWO volume would hang every RollingUpdate (the new pod waits for the
                 # old one's volume, possibly in another zone).
                 "persistence": {"enabled": False},
+                **_resources("50m", "192Mi", "384Mi"),
                 "sidecar": {
                     "dashboards": {
                         "enabled": True,
@@ -331,6 +352,7 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
                     "retentionSize": "45GB",
                     # CloudNativePG creates its own PodMonitors without our release label.
                     "podMonitorSelectorNilUsesHelmValues": False,
+                    **_resources("200m", "1Gi", "2Gi"),
                     "storageSpec": {
                         "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "50Gi"}}}}
                     },
@@ -338,6 +360,9 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
             },
             # EKS runs the controller manager, scheduler and etcd out of reach and kube-proxy serves metrics on
             # 127.0.0.1 only: their scrapes can only fail and their "Down" alerts would fire forever.
+            "prometheusOperator": _resources("50m", "128Mi", "256Mi"),
+            "kube-state-metrics": _resources("25m", "64Mi", "128Mi"),
+            "prometheus-node-exporter": _resources("25m", "32Mi", "64Mi"),
             "kubeControllerManager": {"enabled": False},
             "kubeScheduler": {"enabled": False},
             "kubeEtcd": {"enabled": False},
@@ -356,6 +381,7 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
                 "alertmanagerSpec": {
                     # Webhook URLs are credentials: an ExternalSecret fills this Secret from Secrets Manager.
                     "secrets": [ALERTMANAGER_SECRET],
+                    **_resources("25m", "64Mi", "128Mi"),
                     "storage": {
                         "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "2Gi"}}}}
                     },
@@ -366,6 +392,7 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
         return {
             "autoDiscovery": {"clusterName": infrastructure.cluster_name},
             "awsRegion": infrastructure.aws_region,
+            **_resources("50m", "128Mi", "256Mi"),
             "rbac": {
                 "serviceAccount": _service_account(
                     names.AUTOSCALER_SERVICE_ACCOUNT[1], infrastructure.cluster_autoscaler_role_arn
@@ -385,16 +412,24 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
     if chart is EXTERNAL_SECRETS:
         return {
             "installCRDs": True,
+            **_resources("25m", "64Mi", "128Mi"),
+            "webhook": _resources("25m", "64Mi", "128Mi"),
+            "certController": _resources("25m", "64Mi", "128Mi"),
             "serviceAccount": _service_account(
                 names.EXTERNAL_SECRETS_SERVICE_ACCOUNT[1], infrastructure.external_secrets_role_arn
             ),
             "serviceMonitor": {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS},
         }
     if chart is CLOUDNATIVE_PG:
-        return {"crds": {"create": True}, "monitoring": {"podMonitorEnabled": True}}
+        return {
+            "crds": {"create": True},
+            "monitoring": {"podMonitorEnabled": True},
+            **_resources("50m", "128Mi", "256Mi"),
+        }
     if chart is EXTERNAL_DNS:
         return {
             "provider": {"name": "aws"},
+            **_resources("10m", "64Mi", "128Mi"),
             "env": [{"name": "AWS_DEFAULT_REGION", "value": infrastructure.aws_region}],
             "serviceAccount": _service_account(
                 names.EXTERNAL_DNS_SERVICE_ACCOUNT[1], infrastructure.external_dns_role_arn
@@ -412,7 +447,7 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
             # Two replicas and a PDB: the HPAs go blind (and Degraded) whenever the only replica is drained.
             "replicas": 2,
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            **_resources("50m", "64Mi", "128Mi"),
         }
     raise ValueError(f"no values for chart {chart.name}")
 

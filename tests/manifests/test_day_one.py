@@ -211,3 +211,50 @@ def test_infra_sync_with_outputs_the_manifests_refuse_changes_nothing(environmen
         cluster.infra_sync(json.dumps(outputs), environments, out=out)
     assert (environments / "infrastructure.json").read_text() == before
     assert not out.exists()
+
+
+# Every platform workload and where its chart takes its resources (read from each pinned chart's values.yaml). The
+# cluster autoscaler sees only requested demand: a pod without requests is packed onto a full node.
+PLATFORM_WORKLOADS = {
+    "argo-cd": [
+        "controller",
+        "server",
+        "repoServer",
+        "applicationSet",
+        "redis",
+        "dex",
+        "notifications",
+    ],
+    "cert-manager": ["", "webhook", "cainjector"],
+    "kube-prometheus-stack": [
+        "prometheus.prometheusSpec",
+        "alertmanager.alertmanagerSpec",
+        "grafana",
+        "prometheusOperator",
+        "kube-state-metrics",
+        "prometheus-node-exporter",
+    ],
+    "cluster-autoscaler": [""],
+    "external-secrets": ["", "webhook", "certController"],
+    "cloudnative-pg": [""],
+    "external-dns": [""],
+    "ingress-nginx": ["controller"],
+    "metrics-server": [""],
+}
+
+
+def test_every_platform_workload_requests_cpu_and_memory_and_caps_memory(documents: list[Document]) -> None:
+    applications = {d["metadata"]["name"]: d for d in of_kind(documents, "Application", "argocd")}
+    for chart, paths in PLATFORM_WORKLOADS.items():
+        values = applications[chart]["spec"]["source"]["helm"]["valuesObject"]
+        for path in paths:
+            node = values
+            for key in filter(None, path.split(".")):
+                node = node[key]
+            resources = node.get("resources", {})
+            where = f"{chart}: {path or '(top level)'}.resources"
+            assert set(resources.get("requests", {})) == {"cpu", "memory"}, where
+            # A memory limit stops one leaking component from taking a node's system pods down with it; no CPU limit
+            # (throttling a controller under load only makes it slower to catch up).
+            assert "memory" in resources.get("limits", {}), where
+            assert "cpu" not in resources.get("limits", {}), where
