@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from manifests_py import names
 from manifests_py.components.platform import ARGO_CD
 from manifests_py.environments import ENVIRONMENT_NAMES, ENVIRONMENTS_DIR, INFRASTRUCTURE_FILE, Infrastructure
@@ -24,6 +26,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = "terraform"
 STATE_KEY = f"{names.CLUSTER_NAME}/terraform.tfstate"
 WAIT_TIMEOUT_SECONDS = 1800
+ARGOCD_VALUES_FILE = "build/argocd-values.yaml"  # relative to the repository root; build/ is git-ignored
+ARGOCD_APPLICATION_FILE = f"{names.MANIFESTS_DIR}/argocd/application-{ARGO_CD.name}.yaml"
+
+
+def write_argocd_values(path: Path) -> Path:
+    """Write the Helm values of the committed Argo CD Application, so `up` installs exactly what Argo CD then keeps."""
+    application = yaml.safe_load((REPO_ROOT / ARGOCD_APPLICATION_FILE).read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(application["spec"]["source"]["helm"]["valuesObject"], sort_keys=True))
+    return path
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,10 @@ def up_plan(settings: Settings) -> list[Step]:
         ),
         kubeconfig_step(settings),
         Step(
+            "Write Argo CD's Helm values from its committed Application (health checks, RBAC)",
+            ("python", "-m", "manifests_py", "argocd-values", ARGOCD_VALUES_FILE),
+        ),
+        Step(
             f"Install ArgoCD once, chart {ARGO_CD.version} (the {ARGO_CD.name} Application then manages it from git)",
             (
                 "helm",
@@ -124,6 +140,8 @@ def up_plan(settings: Settings) -> list[Step]:
                 "--namespace",
                 names.ARGOCD_NAMESPACE,
                 "--create-namespace",
+                "--values",
+                ARGOCD_VALUES_FILE,
                 "--wait",
             ),
         ),

@@ -258,3 +258,26 @@ def test_every_platform_workload_requests_cpu_and_memory_and_caps_memory(documen
             # (throttling a controller under load only makes it slower to catch up).
             assert "memory" in resources.get("limits", {}), where
             assert "cpu" not in resources.get("limits", {}), where
+
+
+def test_cluster_up_installs_argo_cd_with_the_values_its_own_application_carries(tmp_path: Path) -> None:
+    # Installed bare, Argo CD's first sync runs without the CNPG health check (the migration hook would start before
+    # PostgreSQL accepts connections) and without the RBAC policy; the Application only fixes that later.
+    steps = cluster.up_plan(cluster.Settings(region="eu-west-1", state_bucket="state"))
+    rendered = [" ".join(step.argv) for step in steps]
+    write = next(i for i, text in enumerate(rendered) if "manifests_py argocd-values" in text)
+    helm = next(i for i, text in enumerate(rendered) if text.startswith("helm upgrade --install"))
+    assert write < helm
+    values_file = steps[write].argv[-1]
+    helm_argv = steps[helm].argv
+    assert helm_argv[helm_argv.index("--values") + 1] == values_file
+
+    written = tmp_path / "values.yaml"
+    cluster.write_argocd_values(written)
+    committed = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "manifests/argocd/application-argo-cd.yaml").read_text()
+    )
+    values = yaml.safe_load(written.read_text())
+    assert values == committed["spec"]["source"]["helm"]["valuesObject"]
+    assert "resource.customizations.health.postgresql.cnpg.io_Cluster" in values["configs"]["cm"]
+    assert values["configs"]["rbac"]["policy.default"] == "role:readonly"
