@@ -93,6 +93,7 @@ KUBE_PROMETHEUS_STACK = Chart(
     # Its CRDs exceed the 256 KiB client-side-apply annotation limit.
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
+CLUSTER_AUTOSCALER_IMAGE_TAG = f"v{names.EKS_VERSION}.0"
 CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler",
     "https://kubernetes.github.io/autoscaler",
@@ -392,6 +393,9 @@ def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, 
         return {
             "autoDiscovery": {"clusterName": infrastructure.cluster_name},
             "awsRegion": infrastructure.aws_region,
+            # The autoscaler supports only the Kubernetes minor it was built for; the chart's default image follows
+            # the chart. Bump together with names.EKS_VERSION.
+            "image": {"tag": CLUSTER_AUTOSCALER_IMAGE_TAG},
             **_resources("50m", "128Mi", "256Mi"),
             "rbac": {
                 "serviceAccount": _service_account(

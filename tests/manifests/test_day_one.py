@@ -281,3 +281,13 @@ def test_cluster_up_installs_argo_cd_with_the_values_its_own_application_carries
     assert values == committed["spec"]["source"]["helm"]["valuesObject"]
     assert "resource.customizations.health.postgresql.cnpg.io_Cluster" in values["configs"]["cm"]
     assert values["configs"]["rbac"]["policy.default"] == "role:readonly"
+
+
+def test_cluster_autoscaler_matches_the_eks_minor_version(documents: list[Document]) -> None:
+    # cluster-autoscaler supports exactly the Kubernetes minor it is built for; the chart's default image follows the
+    # chart, not our cluster (EKS 1.35, terraform's cluster_version).
+    (autoscaler,) = [
+        d for d in of_kind(documents, "Application", "argocd") if d["metadata"]["name"] == "cluster-autoscaler"
+    ]
+    tag = autoscaler["spec"]["source"]["helm"]["valuesObject"]["image"]["tag"]
+    assert tag.startswith("v1.35."), tag
