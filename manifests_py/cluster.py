@@ -205,7 +205,8 @@ def down_plan(settings: Settings) -> list[Step]:
             allow_failure=True,
         ),
         Step(
-            "Volumes are Retain by default: switch every PV to Delete so removing claims removes the EBS volumes",
+            "Switch any PV still on Retain (made before the class became Delete) to Delete so removing claims "
+            "removes the EBS volumes",
             (
                 "sh",
                 "-c",
