@@ -70,8 +70,14 @@ def _infra_sync(args: argparse.Namespace) -> int:
             text=True,
             check=True,
         ).stdout
-    path = cluster.infra_sync(outputs)
-    print(f"wrote {path}; run `python -m manifests_py render` and commit")
+    path = cluster.infra_sync(outputs, out=DEFAULT_OUT)
+    print(f"wrote {path} and re-rendered {DEFAULT_OUT}; commit both")
+    return 0
+
+
+def _argocd_values(args: argparse.Namespace) -> int:
+    path = cluster.write_argocd_values(REPO_ROOT / args.path)
+    print(f"wrote {path}")
     return 0
 
 
@@ -119,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd.add_argument("--outputs", type=Path, default=None, help="a saved `terraform output -json` file")
     sync_cmd.add_argument("--dry-run", action="store_true")
     sync_cmd.set_defaults(run=_infra_sync)
+    values_cmd = commands.add_parser("argocd-values", help="write the Argo CD Application's Helm values to PATH")
+    values_cmd.add_argument("path", type=Path)
+    values_cmd.set_defaults(run=_argocd_values)
     release_cmd = commands.add_parser("release", help="image bumps: set-image ENV IMAGE, promote SOURCE TARGET")
     release_actions = release_cmd.add_subparsers(dest="action", required=True)
     set_image = release_actions.add_parser("set-image", help="point an environment at an image by digest")

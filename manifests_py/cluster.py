@@ -16,9 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from manifests_py import names
 from manifests_py.components.platform import ARGO_CD
 from manifests_py.environments import ENVIRONMENT_NAMES, ENVIRONMENTS_DIR, INFRASTRUCTURE_FILE, Infrastructure
+from manifests_py.render import render, write_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = "terraform"
@@ -28,6 +31,16 @@ STATE_KEY = f"{names.CLUSTER_NAME}/terraform.tfstate"
 BACKUPS_DIR = f"{TERRAFORM_DIR}/backups"
 BACKUPS_STATE_KEY = f"{names.CLUSTER_NAME}/backups.tfstate"
 WAIT_TIMEOUT_SECONDS = 1800
+ARGOCD_VALUES_FILE = "build/argocd-values.yaml"  # relative to the repository root; build/ is git-ignored
+ARGOCD_APPLICATION_FILE = f"{names.MANIFESTS_DIR}/argocd/application-{ARGO_CD.name}.yaml"
+
+
+def write_argocd_values(path: Path) -> Path:
+    """Write the Helm values of the committed Argo CD Application, so `up` installs exactly what Argo CD then keeps."""
+    application = yaml.safe_load((REPO_ROOT / ARGOCD_APPLICATION_FILE).read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(application["spec"]["source"]["helm"]["valuesObject"], sort_keys=True))
+    return path
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ def up_plan(settings: Settings) -> list[Step]:
             _terraform("apply", "-input=false", "-auto-approve", *_var_file(settings)),
         ),
         Step(
-            "Copy Terraform outputs into the manifests' environment data",
+            "Copy Terraform outputs into the manifests' environment data and re-render manifests/",
             ("python", "-m", "manifests_py", "infra-sync"),
         ),
         Step(
@@ -130,6 +143,10 @@ def up_plan(settings: Settings) -> list[Step]:
             ("python", "-m", "manifests_py", "check"),
         ),
         kubeconfig_step(settings),
+        Step(
+            "Write Argo CD's Helm values from its committed Application (health checks, RBAC)",
+            ("python", "-m", "manifests_py", "argocd-values", ARGOCD_VALUES_FILE),
+        ),
         Step(
             f"Install ArgoCD once, chart {ARGO_CD.version} (the {ARGO_CD.name} Application then manages it from git)",
             (
@@ -145,6 +162,8 @@ def up_plan(settings: Settings) -> list[Step]:
                 "--namespace",
                 names.ARGOCD_NAMESPACE,
                 "--create-namespace",
+                "--values",
+                ARGOCD_VALUES_FILE,
                 "--wait",
             ),
         ),
@@ -208,7 +227,8 @@ def down_plan(settings: Settings) -> list[Step]:
             allow_failure=True,
         ),
         Step(
-            "Volumes are Retain by default: switch every PV to Delete so removing claims removes the EBS volumes",
+            "Switch any PV still on Retain (made before the class became Delete) to Delete so removing claims "
+            "removes the EBS volumes",
             (
                 "sh",
                 "-c",
@@ -299,8 +319,22 @@ def infrastructure_from_outputs(outputs: dict[str, dict[str, object]]) -> dict[s
     return {key: outputs[key]["value"] for key in sorted(Infrastructure.__dataclass_fields__)}
 
 
-def infra_sync(outputs_json: str, directory: Path = ENVIRONMENTS_DIR) -> Path:
+def infra_sync(outputs_json: str, directory: Path = ENVIRONMENTS_DIR, *, out: Path | None = None) -> Path:
+    """Write the outputs into the environments' data and, with ``out``, re-render the manifests there.
+
+    Outputs the manifests refuse leave both the data and the manifests as they were.
+    """
     data = infrastructure_from_outputs(json.loads(outputs_json))
     path = directory / INFRASTRUCTURE_FILE
+    previous = path.read_text() if path.exists() else None
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    if out is not None:
+        try:
+            write_tree(render(directory), out)
+        except Exception:
+            if previous is None:
+                path.unlink()
+            else:
+                path.write_text(previous)
+            raise
     return path

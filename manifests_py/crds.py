@@ -319,6 +319,7 @@ class ClusterSpec(HikaruBase):
     postgresql: PostgresConfiguration | None = None
     monitoring: ClusterMonitoring | None = None
     enableSuperuserAccess: bool | None = None
+    enablePDB: bool | None = None
 
 
 @dataclass

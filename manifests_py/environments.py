@@ -7,6 +7,7 @@ Terraform outputs the manifests need). Loading validates everything so a typo fa
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import tomllib
@@ -19,6 +20,7 @@ ENVIRONMENT_NAMES = ("staging", "production")
 IMAGE_FILE = "image.txt"
 SETTINGS_FILE = "settings.toml"
 INFRASTRUCTURE_FILE = "infrastructure.json"
+OPS_FILE = "ops.toml"
 
 _IMAGE_BY_DIGEST = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
 _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:m|Mi|Gi|Ti)?$")
@@ -42,7 +44,6 @@ class Autoscaling:
     min_replicas: int
     max_replicas: int
     cpu_utilization: int
-    memory_utilization: int
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,13 @@ class Infrastructure:
     cert_manager_role_arn: str
     external_dns_role_arn: str
     database_backup_role_arns: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Ops:
+    """Settings of the operators' host (Argo CD and Grafana), edited by people in ``environments/ops.toml``."""
+
+    allowed_source_ranges: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,22 @@ def load_infrastructure(directory: Path = ENVIRONMENTS_DIR) -> Infrastructure:
         if not _ARN.match(arn):
             raise InvalidEnvironmentError(f"{where}: {arn!r} is not an IAM role ARN")
     return infrastructure
+
+
+def load_ops(directory: Path = ENVIRONMENTS_DIR) -> Ops:
+    where = OPS_FILE
+    data = tomllib.loads((directory / OPS_FILE).read_text())
+    ranges = _require(data, "allowed_source_ranges", list, where)
+    if not ranges:
+        raise InvalidEnvironmentError(f"{where}: allowed_source_ranges needs at least one network")
+    for cidr in ranges:
+        try:
+            network = ipaddress.ip_network(cidr)  # strict: host bits set is a typo, refused
+        except (TypeError, ValueError) as error:
+            raise InvalidEnvironmentError(f"{where}: {cidr!r} is not a network in CIDR form ({error})") from None
+        if network.prefixlen == 0:
+            raise InvalidEnvironmentError(f"{where}: {cidr!r} lets everyone in; list the operators' networks")
+    return Ops(allowed_source_ranges=tuple(ranges))
 
 
 def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environment:

@@ -79,3 +79,8 @@ def app_secret_id(environment: str) -> str:
 
 GRAFANA_ADMIN_SECRET_ID: Final = f"{APP_NAME}/grafana-admin"
 """Secrets Manager secret with Grafana's admin credentials (Terraform creates it without a value)."""
+
+ALERTMANAGER_SECRET_ID: Final = f"{APP_NAME}/alertmanager"
+"""Secrets Manager secret with the Alertmanager receivers' Slack incoming-webhook URLs (JSON keys below)."""
+ALERTMANAGER_SECRET_KEYS: Final = ("slack-critical-url", "slack-warning-url")
+METRICS_SERVER_NAMESPACE: Final = "kube-system"

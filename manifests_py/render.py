@@ -9,7 +9,7 @@ from pathlib import Path
 from hikaru import get_clean_dict
 
 from manifests_py.components import app, cluster, gitops, observability, platform
-from manifests_py.environments import ENVIRONMENTS_DIR, load_all, load_infrastructure
+from manifests_py.environments import ENVIRONMENTS_DIR, load_all, load_infrastructure, load_ops
 from manifests_py.objects import Manifest
 from manifests_py.yaml_emit import dump
 
@@ -23,7 +23,7 @@ def build_all(environments_dir: Path = ENVIRONMENTS_DIR) -> list[Manifest]:
     manifests = [
         *gitops.bootstrap(),
         *gitops.projects(environments, sorted({chart.repository for chart in platform.CHARTS})),
-        *platform.build(infrastructure),
+        *platform.build(infrastructure, load_ops(environments_dir)),
         *gitops.app_applications(environments),
         *cluster.build(infrastructure),
         *observability.build(),

@@ -116,11 +116,15 @@ def platform_alerts() -> list[Alert]:
         ),
         Alert(
             "ExpenseTrackerDatabaseDown",
-            f"max by (namespace) (cnpg_collector_up{in_app}) == 0",
+            # The second half fires when no instance exports metrics at all (pods evicted, deleted or unschedulable)
+            # while the environment's namespace exists: `== 0` alone is silent exactly then.
+            f"(max by (namespace) (cnpg_collector_up{in_app}) == 0) or "
+            f'(max by (namespace) (kube_namespace_status_phase{{phase="Active", {APP}}}) == 1 '
+            f"unless on (namespace) max by (namespace) (cnpg_collector_up{in_app}))",
             "5m",
             "critical",
             "{{ $labels.namespace }}: PostgreSQL is down",
-            "No CloudNativePG instance of the app's cluster reports PostgreSQL up.",
+            "No CloudNativePG instance of the app's cluster reports PostgreSQL up, or none exports metrics at all.",
         ),
         Alert(
             "ExpenseTrackerDatabaseReplicationLag",

@@ -210,6 +210,8 @@ def build(environment: Environment) -> list[Manifest]:
                     parameters={"max_connections": "200", "log_min_duration_statement": "1000"}
                 ),
                 monitoring=crds.ClusterMonitoring(enablePodMonitor=True),
+                # CNPG's primary PDB on a single instance blocks every node drain (there is no standby to promote).
+                enablePDB=False if database.instances == 1 else None,
                 serviceAccountTemplate=crds.ServiceAccountTemplate(
                     metadata=v1.ObjectMeta(
                         annotations={"eks.amazonaws.com/role-arn": environment.database_backup_role_arn}
@@ -391,10 +393,9 @@ def build(environment: Environment) -> list[Manifest]:
                     v1.IngressRule(
                         host=environment.host,
                         http=v1.HTTPIngressRuleValue(
-                            paths=[
-                                v1.HTTPIngressPath(path=path, pathType="Prefix", backend=backend)
-                                for path in ("/", "/api")
-                            ]
+                            # One Prefix "/" covers the API too: a second "/api" path to the same backend only
+                            # duplicated the route.
+                            paths=[v1.HTTPIngressPath(path="/", pathType="Prefix", backend=backend)]
                         ),
                     )
                 ],
@@ -409,14 +410,16 @@ def build(environment: Environment) -> list[Manifest]:
                 scaleTargetRef=v2.CrossVersionObjectReference(apiVersion="apps/v1", kind="Deployment", name=APP_NAME),
                 minReplicas=scaling.min_replicas,
                 maxReplicas=scaling.max_replicas,
+                # CPU only: a Python worker keeps the memory it once used (allocator arenas), so a memory target
+                # scales out under load and never scales back in.
                 metrics=[
                     v2.MetricSpec(
                         type="Resource",
                         resource=v2.ResourceMetricSource(
-                            name=resource, target=v2.MetricTarget(type="Utilization", averageUtilization=target)
+                            name="cpu",
+                            target=v2.MetricTarget(type="Utilization", averageUtilization=scaling.cpu_utilization),
                         ),
                     )
-                    for resource, target in (("cpu", scaling.cpu_utilization), ("memory", scaling.memory_utilization))
                 ],
             ),
         )

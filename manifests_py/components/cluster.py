@@ -6,7 +6,7 @@ from hikaru.model.rel_1_28 import v1
 
 from manifests_py import crds, names
 from manifests_py.components.gitops import CLUSTER_AREA
-from manifests_py.components.platform import GRAFANA_ADMIN_SECRET
+from manifests_py.components.platform import ALERTMANAGER_SECRET, GRAFANA_ADMIN_SECRET
 from manifests_py.environments import Infrastructure
 from manifests_py.objects import Manifest, external_secret, meta
 
@@ -43,10 +43,19 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
         for name, server in sorted(ACME_SERVERS.items())
     ]
     storage = v1.StorageClass(
-        metadata=meta(names.STORAGE_CLASS, annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+        metadata=meta(
+            names.STORAGE_CLASS,
+            annotations={
+                "storageclass.kubernetes.io/is-default-class": "true",
+                # A StorageClass is immutable; replacing it leaves the volumes already provisioned untouched.
+                "argocd.argoproj.io/sync-options": "Replace=true",
+            },
+        ),
         provisioner="ebs.csi.aws.com",
         parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
-        reclaimPolicy="Retain",  # a deleted claim must not take a database volume with it
+        # Delete: CNPG replaces an instance's claim when it rebuilds the instance, and Retain would leave the old
+        # EBS volume billed forever. Data safety comes from the S3 backups and the standby, not orphaned volumes.
+        reclaimPolicy="Delete",
         volumeBindingMode="WaitForFirstConsumer",  # bind in the zone the pod lands in
         allowVolumeExpansion=True,
     )
@@ -64,4 +73,9 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
         names.GRAFANA_ADMIN_SECRET_ID,
         ["admin-user", "admin-password"],
     )
-    return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin)]
+    alertmanager_receivers = external_secret(
+        meta(ALERTMANAGER_SECRET, names.MONITORING_NAMESPACE),
+        names.ALERTMANAGER_SECRET_ID,
+        list(names.ALERTMANAGER_SECRET_KEYS),
+    )
+    return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin, alertmanager_receivers)]

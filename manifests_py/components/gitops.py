@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from manifests_py import crds, names
 from manifests_py.environments import Environment
-from manifests_py.objects import Manifest, meta
+from manifests_py.objects import Manifest, meta, sync_wave
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -14,6 +14,16 @@ BOOTSTRAP_AREA = "bootstrap"
 APPLICATIONS_AREA = "argocd"
 CLUSTER_AREA = "cluster"
 OBSERVABILITY = "observability"
+
+# Sync waves of the Applications the root app-of-apps creates: the charts that own CRDs first (the issuers, stores,
+# clusters and ServiceMonitors of later waves are their custom resources), then cluster-wide configuration and the
+# cluster's services (metrics-server before any HPA), then the dashboards and rules, then the app's environments.
+# Argo CD does not assess an Application's health by default, so a wave orders creation; CRs created before their
+# CRD is served converge through the retry policy below.
+WAVE_CRD_OWNERS = -3
+WAVE_CLUSTER_CONFIG = -2
+WAVE_OBSERVABILITY = -1
+WAVE_APPS = 0
 
 
 def retry() -> crds.SyncRetry:
@@ -34,8 +44,9 @@ def application(
     namespace: str,
     *options: str,
     cascade_delete: bool = True,
+    wave: int | None = None,
 ) -> crds.Application:
-    metadata = meta(name, names.ARGOCD_NAMESPACE)
+    metadata = meta(name, names.ARGOCD_NAMESPACE, annotations=None if wave is None else sync_wave(wave))
     if cascade_delete:
         # Deleting the Application deletes what it deployed (what `cluster down` relies on).
         metadata.finalizers = [FINALIZER]
@@ -99,6 +110,7 @@ def projects(environments: tuple[Environment, ...], chart_repositories: list[str
                         names.CNPG_NAMESPACE,
                         names.EXTERNAL_DNS_NAMESPACE,
                         names.AUTOSCALER_NAMESPACE,
+                        names.METRICS_SERVER_NAMESPACE,
                     }
                 )
             ],
@@ -148,6 +160,7 @@ def app_applications(environments: tuple[Environment, ...]) -> list[Manifest]:
                 names.ARGOCD_NAMESPACE,
                 "SkipDryRunOnMissingResource=true",
                 "ServerSideApply=true",
+                wave=WAVE_CLUSTER_CONFIG,
             ),
         )
     ]
@@ -163,6 +176,7 @@ def app_applications(environments: tuple[Environment, ...]) -> list[Manifest]:
                 # PrometheusRule CRD comes with kube-prometheus-stack.
                 "ServerSideApply=true",
                 "SkipDryRunOnMissingResource=true",
+                wave=WAVE_OBSERVABILITY,
             ),
         )
     )
@@ -178,6 +192,7 @@ def app_applications(environments: tuple[Environment, ...]) -> list[Manifest]:
                     namespace,
                     "SkipDryRunOnMissingResource=true",
                     "PruneLast=true",
+                    wave=WAVE_APPS,
                 ),
             )
         )

@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from manifests_py import crds, names
-from manifests_py.components.gitops import APPLICATIONS_AREA, application
-from manifests_py.environments import Infrastructure
+from manifests_py.components.gitops import (
+    APPLICATIONS_AREA,
+    WAVE_CLUSTER_CONFIG,
+    WAVE_CRD_OWNERS,
+    application,
+)
+from manifests_py.environments import Infrastructure, Ops
 from manifests_py.objects import Manifest
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret name, not a value
+ALERTMANAGER_SECRET = "alertmanager-receivers"  # noqa: S105 - a Secret name, not a value
+# kube-prometheus-stack mounts each Secret in alertmanagerSpec.secrets here (prometheus-operator's convention).
+ALERTMANAGER_SECRETS_DIR = f"/etc/alertmanager/secrets/{ALERTMANAGER_SECRET}"
 ARGOCD_ADMINS_POLICY = f"g, {names.ADMIN_GROUP}, role:admin"
 
 # ArgoCD has no built-in health check for CloudNativePG clusters; without one a Cluster is "Healthy" the moment it
@@ -42,6 +50,7 @@ class Chart:
     chart: str
     version: str
     namespace: str
+    wave: int
     sync_options: tuple[str, ...] = ("CreateNamespace=true",)
     cascade_delete: bool = True
 
@@ -52,12 +61,18 @@ ARGO_CD = Chart(
     "argo-cd",
     "8.1.2",
     names.ARGOCD_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
     # Deleting ArgoCD's own Application must never uninstall ArgoCD from under itself.
     cascade_delete=False,
 )
 INGRESS_NGINX = Chart(
-    "ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.12.3", names.INGRESS_NAMESPACE
+    "ingress-nginx",
+    "https://kubernetes.github.io/ingress-nginx",
+    "ingress-nginx",
+    "4.12.3",
+    names.INGRESS_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
 )
 CERT_MANAGER = Chart(
     "cert-manager",
@@ -65,6 +80,7 @@ CERT_MANAGER = Chart(
     "cert-manager",
     "v1.18.1",
     names.CERT_MANAGER_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
 KUBE_PROMETHEUS_STACK = Chart(
@@ -73,15 +89,18 @@ KUBE_PROMETHEUS_STACK = Chart(
     "kube-prometheus-stack",
     "75.6.1",
     names.MONITORING_NAMESPACE,
+    WAVE_CRD_OWNERS,  # ServiceMonitor, PodMonitor, PrometheusRule: every other chart creates some
     # Its CRDs exceed the 256 KiB client-side-apply annotation limit.
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
+CLUSTER_AUTOSCALER_IMAGE_TAG = f"v{names.EKS_VERSION}.0"
 CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler",
     "https://kubernetes.github.io/autoscaler",
     "cluster-autoscaler",
     "9.47.0",
     names.AUTOSCALER_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
 )
 EXTERNAL_SECRETS = Chart(
     "external-secrets",
@@ -89,6 +108,7 @@ EXTERNAL_SECRETS = Chart(
     "external-secrets",
     "0.18.1",
     names.EXTERNAL_SECRETS_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
 CLOUDNATIVE_PG = Chart(
@@ -97,6 +117,7 @@ CLOUDNATIVE_PG = Chart(
     "cloudnative-pg",
     "0.24.0",
     names.CNPG_NAMESPACE,
+    WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
 EXTERNAL_DNS = Chart(
@@ -105,6 +126,17 @@ EXTERNAL_DNS = Chart(
     "external-dns",
     "1.17.0",
     names.EXTERNAL_DNS_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
+)
+# Serves the resource metrics API the HPAs scale on; without it they report FailedGetResourceMetric and Argo CD marks
+# them Degraded. A chart (not the EKS add-on) so its version and requests are reviewed here with the others.
+METRICS_SERVER = Chart(
+    "metrics-server",
+    "https://kubernetes-sigs.github.io/metrics-server/",
+    "metrics-server",
+    "3.12.2",
+    names.METRICS_SERVER_NAMESPACE,
+    WAVE_CLUSTER_CONFIG,
 )
 
 CHARTS = (
@@ -116,6 +148,7 @@ CHARTS = (
     EXTERNAL_SECRETS,
     CLOUDNATIVE_PG,
     EXTERNAL_DNS,
+    METRICS_SERVER,
 )
 
 
@@ -124,22 +157,91 @@ def ops_host(infrastructure: Infrastructure) -> str:
     return f"ops.{infrastructure.domain_zone}"
 
 
+def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    """Requests so the cluster autoscaler sees the demand; a memory cap so one leak cannot starve a node; no CPU
+    limit (throttling a controller under load only makes it slower to catch up)."""
+    return {"resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}}
+
+
 def _service_account(name: str, role_arn: str) -> dict[str, Any]:
     return {"create": True, "name": name, "annotations": {IRSA_ANNOTATION: role_arn}}
 
 
-def _tls_ingress(host: str, path: str, secret: str) -> dict[str, Any]:
+def _ops_ingress_annotations(ops: Ops) -> dict[str, str]:
+    # Grafana's only sign-in is a local admin and Argo CD's UI is a way into the cluster: the ops host answers only
+    # the operators' networks (client addresses survive the NLB: externalTrafficPolicy Local).
+    return {
+        "cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION,
+        "nginx.ingress.kubernetes.io/whitelist-source-range": ",".join(ops.allowed_source_ranges),
+    }
+
+
+def _tls_ingress(host: str, path: str, secret: str, ops: Ops) -> dict[str, Any]:
     return {
         "enabled": True,
         "ingressClassName": "nginx",
-        "annotations": {"cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION},
+        "annotations": _ops_ingress_annotations(ops),
         "hosts": [host],
         "path": path,
         "tls": [{"hosts": [host], "secretName": secret}],
     }
 
 
-def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
+def _slack(key: str) -> dict[str, Any]:
+    return {
+        "api_url_file": f"{ALERTMANAGER_SECRETS_DIR}/{key}",
+        "send_resolved": True,
+        "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.namespace }}",
+        "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.runbook_url }}\n{{ end }}",
+    }
+
+
+def alertmanager_config() -> dict[str, Any]:
+    """Critical alerts to one channel, everything else that has news in it to another; nothing is dropped.
+
+    The chart's default sends everything to a "null" receiver. Here the root receiver is the warning channel so an
+    alert with a missing or unexpected severity still reaches a person; only the chart's plumbing alerts (Watchdog,
+    which always fires by design, and InfoInhibitor) go to "null".
+    """
+    critical_key, warning_key = names.ALERTMANAGER_SECRET_KEYS
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": "warning",
+            "group_by": ["namespace", "alertname"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "12h",
+            "routes": [
+                {"receiver": "null", "matchers": ['alertname =~ "Watchdog|InfoInhibitor"']},
+                {"receiver": "critical", "matchers": ['severity = "critical"'], "repeat_interval": "1h"},
+                {"receiver": "warning", "matchers": ['severity =~ "warning|info"']},
+            ],
+        },
+        "inhibit_rules": [
+            # A critical alert mutes the warning of the same alert in the same namespace (e.g. a volume 95% full
+            # mutes "80% full"): one problem, one message.
+            {
+                "source_matchers": ['severity = "critical"'],
+                "target_matchers": ['severity =~ "warning|info"'],
+                "equal": ["namespace", "alertname"],
+            },
+            {
+                "source_matchers": ['severity = "warning"'],
+                "target_matchers": ['severity = "info"'],
+                "equal": ["namespace", "alertname"],
+            },
+        ],
+        "receivers": [
+            {"name": "null"},
+            {"name": "critical", "slack_configs": [_slack(critical_key)]},
+            {"name": "warning", "slack_configs": [_slack(warning_key)]},
+        ],
+        "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
+
+
+def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
     host = ops_host(infrastructure)
     monitor = {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS}
     if chart is ARGO_CD:
@@ -163,13 +265,24 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                 "ingress": {
                     "enabled": True,
                     "ingressClassName": "nginx",
-                    "annotations": {"cert-manager.io/cluster-issuer": names.LETSENCRYPT_PRODUCTION},
+                    "annotations": _ops_ingress_annotations(ops),
                     "tls": True,
                 },
                 "metrics": {"enabled": True, "serviceMonitor": monitor},
+                **_resources("50m", "128Mi", "256Mi"),
             },
-            "controller": {"metrics": {"enabled": True, "serviceMonitor": monitor}},
-            "repoServer": {"metrics": {"enabled": True, "serviceMonitor": monitor}},
+            "controller": {
+                "metrics": {"enabled": True, "serviceMonitor": monitor},
+                **_resources("250m", "512Mi", "1Gi"),
+            },
+            "repoServer": {
+                "metrics": {"enabled": True, "serviceMonitor": monitor},
+                **_resources("100m", "256Mi", "512Mi"),
+            },
+            "applicationSet": _resources("25m", "64Mi", "128Mi"),
+            "redis": _resources("50m", "64Mi", "128Mi"),
+            "dex": _resources("25m", "64Mi", "128Mi"),
+            "notifications": _resources("25m", "64Mi", "128Mi"),
         }
     if chart is INGRESS_NGINX:
         return {
@@ -185,7 +298,7 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                 },
                 "config": {"use-forwarded-headers": "false", "hsts": "true"},
                 "metrics": {"enabled": True, "serviceMonitor": monitor},
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+                **_resources("100m", "128Mi", "512Mi"),
             }
         }
     if chart is CERT_MANAGER:
@@ -196,6 +309,9 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
             ),
             # The projected IRSA token must be readable by cert-manager's non-root user.
             "securityContext": {"fsGroup": 1001},
+            **_resources("25m", "64Mi", "128Mi"),
+            "webhook": _resources("10m", "32Mi", "64Mi"),
+            "cainjector": _resources("25m", "128Mi", "256Mi"),
             "prometheus": {
                 "enabled": True,
                 "servicemonitor": {"enabled": True, "labels": names.PROMETHEUS_SELECTOR_LABELS},
@@ -214,8 +330,12 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                     "server": {"root_url": f"https://{host}{names.GRAFANA_PATH}", "serve_from_sub_path": True},
                     "auth.anonymous": {"enabled": False},
                 },
-                "ingress": _tls_ingress(host, names.GRAFANA_PATH, "grafana-tls"),
-                "persistence": {"enabled": True, "storageClassName": names.STORAGE_CLASS, "size": "5Gi"},
+                "ingress": _tls_ingress(host, names.GRAFANA_PATH, "grafana-tls", ops),
+                # Stateless: dashboards come from ConfigMaps (the sidecar) and data sources from the chart, so there
+                # is nothing to keep, and an RWO volume would hang every RollingUpdate (the new pod waits for the
+                # old one's volume, possibly in another zone).
+                "persistence": {"enabled": False},
+                **_resources("50m", "192Mi", "384Mi"),
                 "sidecar": {
                     "dashboards": {
                         "enabled": True,
@@ -233,23 +353,50 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
                     "retentionSize": "45GB",
                     # CloudNativePG creates its own PodMonitors without our release label.
                     "podMonitorSelectorNilUsesHelmValues": False,
+                    **_resources("200m", "1Gi", "2Gi"),
                     "storageSpec": {
                         "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "50Gi"}}}}
                     },
                 }
             },
+            # EKS runs the controller manager, scheduler and etcd out of reach and kube-proxy serves metrics on
+            # 127.0.0.1 only: their scrapes can only fail and their "Down" alerts would fire forever.
+            "prometheusOperator": _resources("50m", "128Mi", "256Mi"),
+            "kube-state-metrics": _resources("25m", "64Mi", "128Mi"),
+            "prometheus-node-exporter": _resources("25m", "32Mi", "64Mi"),
+            "kubeControllerManager": {"enabled": False},
+            "kubeScheduler": {"enabled": False},
+            "kubeEtcd": {"enabled": False},
+            "kubeProxy": {"enabled": False},
+            "defaultRules": {
+                "rules": {
+                    "etcd": False,
+                    "kubeControllerManager": False,
+                    "kubeProxy": False,
+                    "kubeSchedulerAlerting": False,
+                    "kubeSchedulerRecording": False,
+                }
+            },
             "alertmanager": {
+                "config": alertmanager_config(),
                 "alertmanagerSpec": {
+                    # Webhook URLs are credentials: an ExternalSecret fills this Secret from Secrets Manager.
+                    "secrets": [ALERTMANAGER_SECRET],
+                    **_resources("25m", "64Mi", "128Mi"),
                     "storage": {
                         "volumeClaimTemplate": {"spec": {**storage, "resources": {"requests": {"storage": "2Gi"}}}}
-                    }
-                }
+                    },
+                },
             },
         }
     if chart is CLUSTER_AUTOSCALER:
         return {
             "autoDiscovery": {"clusterName": infrastructure.cluster_name},
             "awsRegion": infrastructure.aws_region,
+            # The autoscaler supports only the Kubernetes minor it was built for; the chart's default image follows
+            # the chart. Bump together with names.EKS_VERSION.
+            "image": {"tag": CLUSTER_AUTOSCALER_IMAGE_TAG},
+            **_resources("50m", "128Mi", "256Mi"),
             "rbac": {
                 "serviceAccount": _service_account(
                     names.AUTOSCALER_SERVICE_ACCOUNT[1], infrastructure.cluster_autoscaler_role_arn
@@ -269,16 +416,24 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
     if chart is EXTERNAL_SECRETS:
         return {
             "installCRDs": True,
+            **_resources("25m", "64Mi", "128Mi"),
+            "webhook": _resources("25m", "64Mi", "128Mi"),
+            "certController": _resources("25m", "64Mi", "128Mi"),
             "serviceAccount": _service_account(
                 names.EXTERNAL_SECRETS_SERVICE_ACCOUNT[1], infrastructure.external_secrets_role_arn
             ),
             "serviceMonitor": {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS},
         }
     if chart is CLOUDNATIVE_PG:
-        return {"crds": {"create": True}, "monitoring": {"podMonitorEnabled": True}}
+        return {
+            "crds": {"create": True},
+            "monitoring": {"podMonitorEnabled": True},
+            **_resources("50m", "128Mi", "256Mi"),
+        }
     if chart is EXTERNAL_DNS:
         return {
             "provider": {"name": "aws"},
+            **_resources("10m", "64Mi", "128Mi"),
             "env": [{"name": "AWS_DEFAULT_REGION", "value": infrastructure.aws_region}],
             "serviceAccount": _service_account(
                 names.EXTERNAL_DNS_SERVICE_ACCOUNT[1], infrastructure.external_dns_role_arn
@@ -291,17 +446,24 @@ def values(chart: Chart, infrastructure: Infrastructure) -> dict[str, Any]:  # n
             "sources": ["ingress", "service"],
             "serviceMonitor": {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS},
         }
+    if chart is METRICS_SERVER:
+        return {
+            # Two replicas and a PDB: the HPAs go blind (and Degraded) whenever the only replica is drained.
+            "replicas": 2,
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            **_resources("50m", "64Mi", "128Mi"),
+        }
     raise ValueError(f"no values for chart {chart.name}")
 
 
-def build(infrastructure: Infrastructure) -> list[Manifest]:
+def build(infrastructure: Infrastructure, ops: Ops) -> list[Manifest]:
     out = []
     for chart in CHARTS:
         source = crds.ApplicationSource(
             repoURL=chart.repository,
             chart=chart.chart,
             targetRevision=chart.version,
-            helm=crds.HelmSource(releaseName=chart.name, valuesObject=values(chart, infrastructure)),
+            helm=crds.HelmSource(releaseName=chart.name, valuesObject=values(chart, infrastructure, ops)),
         )
         app = application(
             chart.name,
@@ -310,6 +472,7 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
             chart.namespace,
             *chart.sync_options,
             cascade_delete=chart.cascade_delete,
+            wave=chart.wave,
         )
         out.append(Manifest(APPLICATIONS_AREA, app))
     return out

@@ -46,7 +46,7 @@ def test_every_ingress_backend_names_an_existing_service_and_port(documents: lis
     for ingress in of_kind(documents, "Ingress"):
         namespace = ingress["metadata"]["namespace"]
         paths = [path for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]]
-        assert {path["path"] for path in paths} == {"/", "/api"}
+        assert {path["path"] for path in paths} == {"/"}
         for path in paths:
             backend = path["backend"]["service"]
             service = one(documents, "Service", namespace, backend["name"])
@@ -93,7 +93,7 @@ def test_hpa_and_pdb_targets_exist(documents: list[Document]) -> None:
     for hpa in of_kind(documents, "HorizontalPodAutoscaler"):
         target = hpa["spec"]["scaleTargetRef"]
         one(documents, target["kind"], hpa["metadata"]["namespace"], target["name"])
-        assert {metric["resource"]["name"] for metric in hpa["spec"]["metrics"]} == {"cpu", "memory"}
+        assert {metric["resource"]["name"] for metric in hpa["spec"]["metrics"]} == {"cpu"}
     for pdb in of_kind(documents, "PodDisruptionBudget"):
         namespace = pdb["metadata"]["namespace"]
         selected = [

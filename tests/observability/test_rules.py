@@ -265,3 +265,43 @@ def test_alert_fires_and_stays_quiet(name: str, rules_file: Path, tmp_path: Path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
+
+
+def test_database_down_fires_when_the_database_pods_are_gone(rules_file: Path, tmp_path: Path) -> None:
+    # Evicted, deleted or unschedulable instances export nothing: `cnpg_collector_up == 0` alone stays silent exactly
+    # when the database is most down. The environment's namespace still exists (kube-state-metrics reports it).
+    namespace_active = _one(f'kube_namespace_status_phase{{{APP}, phase="Active"}}', "1x20")
+    other_namespace = _one('kube_namespace_status_phase{namespace="kube-system", phase="Active"}', "1x20")
+    alert = ALERTS["ExpenseTrackerDatabaseDown"]
+    expected = [
+        {
+            "exp_labels": {"namespace": NS, "severity": "critical"},
+            "exp_annotations": {
+                "summary": f"{NS}: PostgreSQL is down",
+                "description": _render(alert.description, {"namespace": NS}),
+                "runbook_url": alert.runbook_url,
+            },
+        }
+    ]
+    tests = [
+        {
+            "name": "no instance exports metrics",
+            "interval": "1m",
+            "input_series": namespace_active + other_namespace,
+            "alert_rule_test": [{"alertname": alert.name, "eval_time": "10m", "exp_alerts": expected}],
+        },
+        {
+            "name": "the instance is up",
+            "interval": "1m",
+            "input_series": namespace_active + other_namespace + _one(f"cnpg_collector_up{{{DB}}}", "1x20"),
+            "alert_rule_test": [{"alertname": alert.name, "eval_time": "10m", "exp_alerts": []}],
+        },
+    ]
+    test_file = tmp_path / "tests.yml"
+    test_file.write_text(
+        yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": tests}, sort_keys=False)
+    )
+    result = subprocess.run(
+        [binary("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
