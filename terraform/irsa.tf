@@ -13,10 +13,13 @@ module "irsa" {
   attach_ebs_csi_policy = each.key == "ebs_csi"
   ebs_csi_kms_cmk_ids   = [aws_kms_key.main.arn]
 
-  attach_external_secrets_policy        = each.key == "external_secrets"
-  external_secrets_secrets_manager_arns = concat([for secret in aws_secretsmanager_secret.app : secret.arn], [aws_secretsmanager_secret.grafana_admin.arn])
-  external_secrets_kms_key_arns         = [aws_kms_key.main.arn]
-  external_secrets_ssm_parameter_arns   = []
+  attach_external_secrets_policy = each.key == "external_secrets"
+  external_secrets_secrets_manager_arns = concat(
+    [for secret in aws_secretsmanager_secret.app : secret.arn],
+    [aws_secretsmanager_secret.grafana_admin.arn, aws_secretsmanager_secret.alertmanager.arn],
+  )
+  external_secrets_kms_key_arns       = [aws_kms_key.main.arn]
+  external_secrets_ssm_parameter_arns = []
 
   attach_cert_manager_policy    = each.key == "cert_manager"
   cert_manager_hosted_zone_arns = [local.zone_arn]

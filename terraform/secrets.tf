@@ -23,3 +23,12 @@ resource "aws_secretsmanager_secret" "grafana_admin" {
 
   recovery_window_in_days = 0
 }
+
+resource "aws_secretsmanager_secret" "alertmanager" {
+  # checkov:skip=CKV2_AWS_57:Slack webhook URLs are rotated by operators in Slack; Alertmanager reads them from files
+  name        = "expense-tracker/alertmanager"
+  description = "Alertmanager receivers (JSON: slack-critical-url, slack-warning-url); see docs/runbooks/alert-delivery.md."
+  kms_key_id  = aws_kms_key.main.arn
+
+  recovery_window_in_days = 0
+}

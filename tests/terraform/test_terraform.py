@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from manifests_py import names
 from manifests_py.environments import ENVIRONMENT_NAMES, Infrastructure
 from manifests_py.render import REPO_ROOT
@@ -215,6 +216,24 @@ def test_secrets_are_created_without_values_under_the_names_the_manifests_read()
     for environment in ENVIRONMENT_NAMES:
         assert secrets["app"]["name"].replace("${each.key}", environment) == names.app_secret_id(environment)
     assert secrets["grafana_admin"]["name"] == names.GRAFANA_ADMIN_SECRET_ID
+
+
+def test_every_secret_an_external_secret_reads_exists_and_external_secrets_may_read_it() -> None:
+    """An ExternalSecret whose Secrets Manager entry is missing, or not granted to external-secrets, stays Degraded."""
+    read: set[str] = set()
+    for path in sorted((REPO_ROOT / "manifests").rglob("externalsecret-*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            read |= {item["remoteRef"]["key"] for item in document["spec"].get("data", [])}
+    secrets = _all("resource")["aws_secretsmanager_secret"]
+    created: dict[str, str] = {}  # Secrets Manager name -> resource address
+    for resource, body in secrets.items():
+        for environment in ENVIRONMENT_NAMES if "for_each" in body else [""]:
+            created[body["name"].replace("${each.key}", environment)] = resource
+    assert read, "no ExternalSecret found: the test reads the wrong tree"
+    assert read <= set(created), f"secrets read but never created: {sorted(read - set(created))}"
+    granted = str(_all("module")["irsa"]["external_secrets_secrets_manager_arns"])
+    for name in sorted(read):
+        assert f"aws_secretsmanager_secret.{created[name]}" in granted, f"external-secrets may not read {name}"
 
 
 def test_github_role_is_scoped_to_this_repository_and_has_no_cluster_access() -> None:
