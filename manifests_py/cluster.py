@@ -20,7 +20,13 @@ import yaml
 
 from manifests_py import names
 from manifests_py.components.platform import ARGO_CD
-from manifests_py.environments import ENVIRONMENT_NAMES, ENVIRONMENTS_DIR, INFRASTRUCTURE_FILE, Infrastructure
+from manifests_py.environments import (
+    ENVIRONMENT_NAMES,
+    ENVIRONMENTS_DIR,
+    INFRASTRUCTURE_FILE,
+    Infrastructure,
+    load_infrastructure,
+)
 from manifests_py.render import render, write_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -203,6 +209,9 @@ APP_APPLICATIONS = tuple(names.app_namespace(environment) for environment in ENV
 
 def down_plan(settings: Settings) -> list[Step]:
     argocd = names.ARGOCD_NAMESPACE
+    zone = load_infrastructure().hosted_zone_id
+    # Every deletion that waits gives up after this, so a stuck finalizer ends `down` with kubectl naming the object.
+    timeout = f"--timeout={WAIT_TIMEOUT_SECONDS}s"
     load_balancers = _kubectl(
         "get",
         "services",
@@ -213,16 +222,13 @@ def down_plan(settings: Settings) -> list[Step]:
     return [
         kubeconfig_step(settings),
         Step(
-            "Stop the root app from re-creating what is deleted next",
-            _kubectl(
-                "-n",
-                argocd,
-                "patch",
-                "application",
-                names.ROOT_APPLICATION,
-                "--type=merge",
-                "-p",
-                '{"spec":{"syncPolicy":null}}',
+            "Stop every Application's auto-sync (the root app, and Argo CD managing itself), so nothing deleted next "
+            "is re-created",
+            (
+                "sh",
+                "-c",
+                f"kubectl -n {argocd} get applications -o name | xargs -r -I{{}} kubectl -n {argocd} patch {{}} "
+                """--type=merge -p '{"spec":{"syncPolicy":null}}'""",
             ),
             allow_failure=True,
         ),
@@ -238,7 +244,27 @@ def down_plan(settings: Settings) -> list[Step]:
         ),
         Step(
             "Delete the app environments through ArgoCD (their finalizer deletes databases and claims)",
-            _kubectl("-n", argocd, "delete", "application", *APP_APPLICATIONS, "--ignore-not-found", "--wait"),
+            _kubectl("-n", argocd, "delete", "application", *APP_APPLICATIONS, "--ignore-not-found", "--wait", timeout),
+        ),
+        Step(
+            "Delete every remaining Ingress (Argo CD's and Grafana's on the ops host): external-dns, still running, "
+            "deletes their DNS records",
+            _kubectl("delete", "ingress", "--all", "--all-namespaces", "--wait", timeout),
+        ),
+        Step(
+            f"Wait until the zone {zone} holds only its NS and SOA records (the zone itself stays)",
+            (
+                "aws",
+                "route53",
+                "list-resource-record-sets",
+                "--hosted-zone-id",
+                zone,
+                "--query",
+                "ResourceRecordSets[?Type!='NS' && Type!='SOA'].[Type,Name]",
+                "--output",
+                "text",
+            ),
+            until_empty=True,
         ),
         Step(
             "Delete the platform and cluster config (ingress-nginx's LoadBalancer Service goes with it)",
@@ -246,12 +272,12 @@ def down_plan(settings: Settings) -> list[Step]:
                 "sh",
                 "-c",
                 f"kubectl -n {argocd} get applications -o name | grep -v '/{ARGO_CD.name}$' | "
-                f"xargs -r kubectl -n {argocd} delete --wait",
+                f"xargs -r kubectl -n {argocd} delete --wait {timeout}",
             ),
         ),
         Step(
-            "Delete claims that outlive their StatefulSets (Prometheus, Alertmanager, Grafana)",
-            _kubectl("delete", "persistentvolumeclaims", "--all", "--all-namespaces", "--wait"),
+            "Delete claims that outlive their StatefulSets (Prometheus, Alertmanager)",
+            _kubectl("delete", "persistentvolumeclaims", "--all", "--all-namespaces", "--wait", timeout),
         ),
         Step("Wait until no LoadBalancer Service is left (AWS deletes the NLB)", load_balancers, until_empty=True),
         Step(
@@ -300,12 +326,12 @@ def run_plan(
         while True:
             result = execute(step.argv)
             if result.returncode != 0 and not step.allow_failure:
-                print(result.stdout + result.stderr, flush=True)
+                print(f"FAILED: {step.description}\n{result.stdout}{result.stderr}", flush=True)
                 return result.returncode
             if not step.until_empty or not result.stdout.strip():
                 break
             if time.monotonic() > deadline:
-                print(f"still waiting after {WAIT_TIMEOUT_SECONDS}s:\n{result.stdout}", flush=True)
+                print(f"STUCK after {WAIT_TIMEOUT_SECONDS}s: {step.description}; still there:\n{result.stdout}")
                 return 1
             time.sleep(poll_seconds)
     return 0

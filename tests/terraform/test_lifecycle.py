@@ -62,7 +62,7 @@ def test_down_waits_for_load_balancers_and_volumes_before_terraform_destroy() ->
     steps = cluster.down_plan(SETTINGS)
     reclaim = _index(steps, "persistentVolumeReclaimPolicy")
     apps = _index(steps, "delete application expense-tracker-staging")
-    platform = _index(steps, "get applications -o name")
+    platform = _index(steps, "grep -v")
     claims = _index(steps, "delete persistentvolumeclaims")
     load_balancers = _index(steps, "LoadBalancer")
     volumes = [step.argv for step in steps].index(("kubectl", "get", "pv", "-o", "name"))
@@ -122,3 +122,44 @@ def test_infra_sync_writes_terraform_outputs_the_manifests_can_load(tmp_path: Pa
     del outputs["cert_manager_role_arn"]
     with pytest.raises(KeyError, match="cert_manager_role_arn"):
         cluster.infra_sync(json.dumps(outputs), tmp_path)
+
+
+def test_down_removes_every_ingress_and_waits_for_the_dns_records_before_external_dns_goes() -> None:
+    """external-dns deletes the records of Ingresses it sees go: removed first, it would leave them."""
+    steps = cluster.down_plan(SETTINGS)
+    freeze = _index(steps, '{"spec":{"syncPolicy":null}}')
+    ingresses = _index(steps, "delete ingress --all --all-namespaces")
+    records = _index(steps, "list-resource-record-sets")
+    platform = _index(steps, "grep -v")
+    assert freeze < ingresses < records < platform
+    # Every Application stops syncing first, so the self-managed Argo CD cannot put its own Ingress back.
+    assert "applications --all" in " ".join(steps[freeze].argv) or "get applications" in " ".join(steps[freeze].argv)
+    wait = steps[records]
+    assert wait.until_empty
+    assert load_infrastructure().hosted_zone_id in wait.argv
+    assert "Type!='NS' && Type!='SOA'" in " ".join(wait.argv)  # the zone itself stays (force_destroy is off)
+
+
+def test_every_deleting_wait_in_down_has_a_timeout() -> None:
+    for step in cluster.down_plan(SETTINGS):
+        command = " ".join(step.argv)
+        if "delete" in command and "--wait" in command:
+            assert "--timeout=" in command, step.description
+
+
+def test_a_stuck_deletion_stops_down_and_names_what_is_stuck(capsys: pytest.CaptureFixture[str]) -> None:
+    """A finalizer that never completes: kubectl's --timeout ends the step; the plan stops before terraform destroy."""
+    ran: list[tuple[str, ...]] = []
+
+    def execute(argv: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        ran.append(argv)
+        if "delete" in argv and "application" in argv:
+            stuck = "error: timed out waiting for the condition on applications/expense-tracker-staging\n"
+            return subprocess.CompletedProcess(argv, 1, "", stuck)
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    assert cluster.run_plan(cluster.down_plan(SETTINGS), dry_run=False, execute=execute, poll_seconds=0) == 1
+    printed = capsys.readouterr().out
+    assert "applications/expense-tracker-staging" in printed
+    assert "FAILED: Delete the app environments" in printed
+    assert not any("destroy" in argv for argv in ran)
