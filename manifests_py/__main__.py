@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from manifests_py import cluster, release
+from manifests_py import cluster, release, secrets
 from manifests_py.environments import InvalidEnvironmentError, load_infrastructure
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, tree_diff, write_tree
 from manifests_py.semantic_diff import semantic_diff, tree_at_revision
@@ -75,6 +75,22 @@ def _infra_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secrets(args: argparse.Namespace) -> int:
+    if args.action == "set":
+        if not args.secret:
+            print("usage: python -m manifests_py secrets set SECRET_ID [--region R]")
+            return 2
+        secrets.set_secret(args.secret, args.region)
+        print(f"stored a new value of {args.secret}")
+        return 0
+    problems = secrets.check(args.region)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print("every secret the cluster reads has a value with its keys")
+    return 1 if problems else 0
+
+
 def _argocd_values(args: argparse.Namespace) -> int:
     path = cluster.write_argocd_values(REPO_ROOT / args.path)
     print(f"wrote {path}")
@@ -128,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     values_cmd = commands.add_parser("argocd-values", help="write the Argo CD Application's Helm values to PATH")
     values_cmd.add_argument("path", type=Path)
     values_cmd.set_defaults(run=_argocd_values)
+    secrets_cmd = commands.add_parser("secrets", help="check or set the Secrets Manager values the cluster reads")
+    secrets_cmd.add_argument("action", choices=["check", "set"])
+    secrets_cmd.add_argument(
+        "secret", nargs="?", help="with `set`: the Secrets Manager id, e.g. expense-tracker/alertmanager"
+    )
+    secrets_cmd.add_argument("--region", default=None, help="AWS region (default: infrastructure.json aws_region)")
+    secrets_cmd.set_defaults(run=_secrets)
     release_cmd = commands.add_parser("release", help="image bumps: set-image ENV IMAGE, promote SOURCE TARGET")
     release_actions = release_cmd.add_subparsers(dest="action", required=True)
     set_image = release_actions.add_parser("set-image", help="point an environment at an image by digest")
@@ -138,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("target")
     release_cmd.set_defaults(run=_release)
     args = parser.parse_args(argv)
-    if args.command == "cluster" and args.region is None:
+    if args.command in {"cluster", "secrets"} and args.region is None:
         args.region = load_infrastructure().aws_region
     return int(args.run(args))
 

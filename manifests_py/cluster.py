@@ -148,6 +148,11 @@ def up_plan(settings: Settings) -> list[Step]:
             "Stop if the manifests changed: ArgoCD syncs from git, so commit and push them, then run `up` again",
             ("python", "-m", "manifests_py", "check"),
         ),
+        Step(
+            "Stop unless every secret the cluster reads has a value with its keys (an empty one leaves its "
+            "ExternalSecret Degraded and the sync stuck); the output says how to set each",
+            ("python", "-m", "manifests_py", "secrets", "check", "--region", settings.region),
+        ),
         kubeconfig_step(settings),
         Step(
             "Write Argo CD's Helm values from its committed Application (health checks, RBAC)",
