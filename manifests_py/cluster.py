@@ -25,11 +25,13 @@ from manifests_py.environments import (
     ENVIRONMENTS_DIR,
     INFRASTRUCTURE_FILE,
     Infrastructure,
+    load_environment,
     load_infrastructure,
 )
 from manifests_py.render import render, write_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+UNRELEASED_DIGEST = "@sha256:" + "0" * 64
 TERRAFORM_DIR = "terraform"
 STATE_KEY = f"{names.CLUSTER_NAME}/terraform.tfstate"
 # Long-lived root (issue #11): the backup bucket and its key. `up` applies it first (the main root looks both up by
@@ -121,7 +123,25 @@ def kubeconfig_step(settings: Settings) -> Step:
     )
 
 
+def unreleased_environments(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
+    """Environments whose image.txt still holds the all-zero placeholder digest (nothing published yet)."""
+    return [name for name in ENVIRONMENT_NAMES if load_environment(name, directory).image.endswith(UNRELEASED_DIGEST)]
+
+
+def application_names(tree: Path = REPO_ROOT / "manifests") -> list[str]:
+    """Every Argo CD Application the bootstrap brings, by name, from the committed tree."""
+    return sorted(
+        document["metadata"]["name"]
+        for path in sorted(tree.rglob("application-*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document["kind"] == "Application"
+    )
+
+
 def up_plan(settings: Settings) -> list[Step]:
+    unreleased = unreleased_environments()
+    waiting_for = {names.app_namespace(environment) for environment in unreleased}
+    expected = [name for name in application_names() if name not in waiting_for]
     return [
         *state_bucket_steps(settings),
         Step(
@@ -182,30 +202,31 @@ def up_plan(settings: Settings) -> list[Step]:
             "Apply the bootstrap: project and root app-of-apps",
             _kubectl("apply", "--server-side", "-f", "manifests/bootstrap/"),
         ),
-        Step(
-            "Wait for every Application to be synced",
-            _kubectl(
-                "wait",
-                "--for=jsonpath={.status.sync.status}=Synced",
-                "applications",
-                "--all",
-                "-n",
-                names.ARGOCD_NAMESPACE,
-                f"--timeout={WAIT_TIMEOUT_SECONDS}s",
-            ),
-        ),
-        Step(
-            "Wait for every Application to be healthy",
-            _kubectl(
-                "wait",
-                "--for=jsonpath={.status.health.status}=Healthy",
-                "applications",
-                "--all",
-                "-n",
-                names.ARGOCD_NAMESPACE,
-                f"--timeout={WAIT_TIMEOUT_SECONDS}s",
-            ),
-        ),
+        *[
+            Step(
+                f"Wait for every Application to be {state.lower()}"
+                + (f" (not {', '.join(unreleased)}: no image yet)" if unreleased else ""),
+                _kubectl(
+                    "wait",
+                    f"--for=jsonpath={{.status.{field}.status}}={state}",
+                    *(f"application/{name}" for name in expected),
+                    "-n",
+                    names.ARGOCD_NAMESPACE,
+                    f"--timeout={WAIT_TIMEOUT_SECONDS}s",
+                ),
+            )
+            for field, state in (("sync", "Synced"), ("health", "Healthy"))
+        ],
+        *[
+            Step(
+                f"Next for {environment}: it has no image yet (all-zero digest), so its migration hook can only fail. "
+                "Publish one (the release workflow), make the GHCR package public or add an imagePullSecret from "
+                f"the secret store, then `nox -s release -- promote staging {environment}` (or set-image), commit, "
+                "push; Argo CD syncs it.",
+                ("true",),
+            )
+            for environment in unreleased
+        ],
     ]
 
 

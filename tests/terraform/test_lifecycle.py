@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -163,3 +164,25 @@ def test_a_stuck_deletion_stops_down_and_names_what_is_stuck(capsys: pytest.Capt
     assert "applications/expense-tracker-staging" in printed
     assert "FAILED: Delete the app environments" in printed
     assert not any("destroy" in argv for argv in ran)
+
+
+def test_up_waits_only_for_environments_that_have_an_image_and_says_what_to_do_next(tmp_path: Path) -> None:
+    unreleased = cluster.unreleased_environments()
+    assert sorted(unreleased) == ["production", "staging"]  # the committed placeholders (until the first release)
+    steps = cluster.up_plan(SETTINGS)
+    for state in ("Synced", "Healthy"):
+        wait = steps[_index(steps, f"status}}={state}")].argv
+        waited = {arg.removeprefix("application/") for arg in wait if arg.startswith("application/")}
+        assert "--all" not in wait
+        assert {"root", "argo-cd", "metrics-server", "observability"} <= waited
+        assert not waited & {"expense-tracker-production", "expense-tracker-staging"}
+    advice = [step.description for step in steps if step.description.startswith("Next for ")]
+    assert sorted(line.split(":")[0] for line in advice) == ["Next for production", "Next for staging"]
+    assert all("promote staging" in line and "imagePullSecret" in line for line in advice)
+
+    # With a published image, an environment is waited for like everything else.
+    environments = tmp_path / "environments"
+    shutil.copytree(ENVIRONMENTS_DIR, environments)
+    released = "ghcr.io/expense-tracker/expense-tracker@sha256:" + "ab" * 32
+    (environments / "staging" / "image.txt").write_text(released + "\n")
+    assert cluster.unreleased_environments(environments) == ["production"]
