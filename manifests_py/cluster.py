@@ -32,6 +32,8 @@ from manifests_py.render import render, write_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 UNRELEASED_DIGEST = "@sha256:" + "0" * 64
+# The environment the release workflow bumps on every push to main; the others get its image by promotion.
+RELEASED_FIRST = "staging"
 TERRAFORM_DIR = "terraform"
 STATE_KEY = f"{names.CLUSTER_NAME}/terraform.tfstate"
 # Long-lived root (issue #11): the backup bucket and its key. `up` applies it first (the main root looks both up by
@@ -217,17 +219,24 @@ def up_plan(settings: Settings) -> list[Step]:
             )
             for field, state in (("sync", "Synced"), ("health", "Healthy"))
         ],
-        *[
-            Step(
-                f"Next for {environment}: it has no image yet (all-zero digest), so its migration hook can only fail. "
-                "Publish one (the release workflow), make the GHCR package public or add an imagePullSecret from "
-                f"the secret store, then `nox -s release -- promote staging {environment}` (or set-image), commit, "
-                "push; Argo CD syncs it.",
-                ("true",),
-            )
-            for environment in unreleased
-        ],
+        *[Step(_next_for_unreleased(environment), ("true",)) for environment in unreleased],
     ]
+
+
+def _next_for_unreleased(environment: str) -> str:
+    """What to do for an environment that has no image yet (docs/operations.md, "First release and promotion")."""
+    if environment == RELEASED_FIRST:
+        how = (
+            "push to main: the release workflow publishes the image and commits its digest for "
+            f"{environment} (or `nox -s release -- set-image {environment} IMAGE@sha256:…`, commit, push)"
+        )
+    else:
+        how = f"once {RELEASED_FIRST} runs it, `nox -s release -- promote {RELEASED_FIRST} {environment}`, commit, push"
+    return (
+        f"Next for {environment}: it has no image yet (all-zero digest), so its migration hook can only fail. "
+        "Make the GHCR package public once it exists (the cluster has no imagePullSecret), then "
+        f"{how}; Argo CD syncs it."
+    )
 
 
 APP_APPLICATIONS = tuple(names.app_namespace(environment) for environment in ENVIRONMENT_NAMES)

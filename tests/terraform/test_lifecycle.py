@@ -176,9 +176,17 @@ def test_up_waits_only_for_environments_that_have_an_image_and_says_what_to_do_n
         assert "--all" not in wait
         assert {"root", "argo-cd", "metrics-server", "observability"} <= waited
         assert not waited & {"expense-tracker-production", "expense-tracker-staging"}
-    advice = [step.description for step in steps if step.description.startswith("Next for ")]
-    assert sorted(line.split(":")[0] for line in advice) == ["Next for production", "Next for staging"]
-    assert all("promote staging" in line and "imagePullSecret" in line for line in advice)
+    advice = {
+        step.description.split(":")[0].removeprefix("Next for "): step.description
+        for step in steps
+        if step.description.startswith("Next for ")
+    }
+    assert sorted(advice) == ["production", "staging"]
+    # Staging is released by the release workflow on a push to main; only the others are promoted from staging.
+    assert "the release workflow publishes the image and commits its digest for staging" in advice["staging"]
+    assert "promote" not in advice["staging"]
+    assert "`nox -s release -- promote staging production`" in advice["production"]
+    assert all("GHCR package public" in line for line in advice.values())
 
     # With a published image, an environment is waited for like everything else.
     environments = tmp_path / "environments"
