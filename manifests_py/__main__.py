@@ -111,7 +111,8 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and its arguments (docs/operations.md's commands are checked against this parser)."""
     parser = argparse.ArgumentParser(prog="python -m manifests_py", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     render_cmd = commands.add_parser("render", help="write every object to manifests/ (one file each)")
@@ -160,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("source")
     promote.add_argument("target")
     release_cmd.set_defaults(run=_release)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command in {"cluster", "secrets"} and args.region is None:
         args.region = load_infrastructure().aws_region
     return int(args.run(args))
