@@ -55,11 +55,17 @@ class Chart:
     cascade_delete: bool = True
 
 
+# Chart 10.1.1 = Argo CD v3.4.4 (appVersion), the newest argo-cd chart in argoproj/argo-helm (tag argo-cd-10.1.1,
+# af0a9310bacbaa4636018dfe22c801a6d33a5c43, charts/argo-cd/Chart.yaml). Argo CD supports its three newest minors
+# (3.5, 3.4, 3.3 at argoproj/argo-cd 37ee0097, docs/operator-manual/upgrading/); 3.0 (chart 8.1.2) no longer is.
+# Chart 9.0.0 dropped the configs.params defaults but still renders what we set; 10.0.0 turns
+# global.networkPolicy.create on (ingress-only policies: the server takes any source, metrics any namespace) - both
+# from charts/argo-cd/README.md "Changelog". The 3.2 -> 3.3 upgrade needs ServerSideApply (set below).
 ARGO_CD = Chart(
     "argo-cd",
     "https://argoproj.github.io/argo-helm",
     "argo-cd",
-    "8.1.2",
+    "10.1.1",
     names.ARGOCD_NAMESPACE,
     WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
@@ -93,12 +99,18 @@ KUBE_PROMETHEUS_STACK = Chart(
     # Its CRDs exceed the 256 KiB client-side-apply annotation limit.
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
-CLUSTER_AUTOSCALER_IMAGE_TAG = f"v{names.EKS_VERSION}.0"
+# The newest cluster-autoscaler release for Kubernetes 1.35 (names.EKS_VERSION): tag cluster-autoscaler-1.35.2
+# (2d42588803c71fe9b35dcd9e3669ac6bb550ca22, 2026-07-22) in kubernetes/autoscaler; 1.36.1 is for Kubernetes 1.36.
+# A literal, not derived from EKS_VERSION: a bump of the cluster must look up the newest patch of the new minor.
+CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.2"
+# Chart 9.59.0 (tag cluster-autoscaler-chart-9.59.0, 5a0b98e45f896e98132737240ac131a519d3b33d; the chart moved to
+# cluster-autoscaler/charts/cluster-autoscaler/ after 9.51.0) is built for 1.35 (appVersion 1.35.0) and grants the
+# RBAC the 1.34+ autoscaler needs (resource.k8s.io resourceslices/deviceclasses/resourceclaims); 9.47.0 was for 1.33.
 CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler",
     "https://kubernetes.github.io/autoscaler",
     "cluster-autoscaler",
-    "9.47.0",
+    "9.59.0",
     names.AUTOSCALER_NAMESPACE,
     WAVE_CLUSTER_CONFIG,
 )
@@ -111,11 +123,16 @@ EXTERNAL_SECRETS = Chart(
     WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
+# Chart 0.29.0 = CloudNativePG 1.30.0 (cloudnative-pg/charts tag cloudnative-pg-v0.29.0,
+# d1b5ad60cee2d9432a9cc05627b42a8d8dc7bbae), the newest chart; 1.30.x is the only supported minor on 2026-12
+# (1.29 EOL 29 Sep 2026, 1.30 supports Kubernetes 1.34-1.36: cloudnative-pg/cloudnative-pg a95a534d,
+# docs/src/supported_releases.md). 1.30 still has the in-tree barmanObjectStore; 1.31 removes it
+# (docs/src/release_notes/v1.30.md "Important changes").
 CLOUDNATIVE_PG = Chart(
     "cloudnative-pg",
     "https://cloudnative-pg.github.io/charts",
     "cloudnative-pg",
-    "0.24.0",
+    "0.29.0",
     names.CNPG_NAMESPACE,
     WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
