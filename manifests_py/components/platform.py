@@ -1,7 +1,8 @@
 """Platform charts as ArgoCD Helm Applications: exact chart versions, values inline, nothing installed by hand.
 
 Chart versions are exact so an upgrade is a reviewed one-line diff here; the CRD schemas the tests validate custom
-resources against (tests/data/crd-schemas) are those of these charts' CRDs.
+resources against (tests/data/crd-schemas, recorded in its SOURCES.toml) are those of these charts' CRDs, and a test
+fails when a pin here and that record disagree.
 """
 
 from __future__ import annotations
