@@ -259,6 +259,25 @@ def alertmanager_config() -> dict[str, Any]:
     }
 
 
+# Every key path values() sets was checked (2026-12-02) against the chart's values.yaml at the pinned tag (and, where
+# the chart ships one, against values.schema.json with the chart defaults merged in: no errors):
+#   argo-cd                argoproj/argo-helm               argo-cd-10.1.1                    charts/argo-cd
+#   ingress-nginx          kubernetes/ingress-nginx         helm-chart-4.12.3 (af6352cbe46e)  charts/ingress-nginx
+#   cert-manager           cert-manager/cert-manager        v1.18.1 (d5382c8e024d)            deploy/charts/cert-manager
+#   kube-prometheus-stack  prometheus-community/helm-charts kube-prometheus-stack-75.6.1 (6e04778b433b), with its
+#                          subcharts grafana 9.2.9 (grafana/helm-charts 0fae436adc92), kube-state-metrics 6.1.0
+#                          (e1cfa8a63350), prometheus-node-exporter 4.47.0 (aae25dc9b830)
+#   cluster-autoscaler     kubernetes/autoscaler            cluster-autoscaler-chart-9.59.0
+#   external-secrets       external-secrets/external-secrets helm-chart-0.18.1 (fa6f59cbde20)
+#   cloudnative-pg         cloudnative-pg/charts            cloudnative-pg-v0.29.0
+#   external-dns           kubernetes-sigs/external-dns     external-dns-helm-chart-1.17.0 (675cc7c03f05)
+#   metrics-server         kubernetes-sigs/metrics-server   metrics-server-helm-chart-3.12.2 (65945d221ff1)
+# Keys absent from values.yaml are entries of free-form maps the templates pass through whole (argo-cd configs.cm and
+# configs.params, grafana.ini, autoscaler extraArgs, resources.limits, pod securityContext.fsGroup) or keys the
+# values.yaml documents commented out (cert-manager serviceAccount.name/annotations, grafana ingress.ingressClassName).
+# external-dns extraArgs defaults to a map but its template and values.schema.json take a list too. Re-check on a bump.
+
+
 def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart
     host = ops_host(infrastructure)
     monitor = {"enabled": True, "additionalLabels": names.PROMETHEUS_SELECTOR_LABELS}
