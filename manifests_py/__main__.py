@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from manifests_py import cluster, release, secrets
+from manifests_py import cluster, crd_schemas, release, secrets
 from manifests_py.environments import InvalidEnvironmentError, load_infrastructure
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, tree_diff, write_tree
 from manifests_py.semantic_diff import semantic_diff, tree_at_revision
@@ -97,6 +97,17 @@ def _argocd_values(args: argparse.Namespace) -> int:
     return 0
 
 
+def _crd_schemas(args: argparse.Namespace) -> int:
+    written = crd_schemas.refresh(args.files)
+    for path in written:
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+    if not written:
+        print("error: none of the schemas in tests/data/crd-schemas is defined in those files", file=sys.stderr)
+        return 1
+    print("now record the chart version, tag, commit and file in tests/data/crd-schemas/SOURCES.toml")
+    return 0
+
+
 def _release(args: argparse.Namespace) -> int:
     try:
         if args.action == "set-image":
@@ -161,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("source")
     promote.add_argument("target")
     release_cmd.set_defaults(run=_release)
+    schemas_cmd = commands.add_parser(
+        "crd-schemas", help="rewrite tests/data/crd-schemas from the CRD YAML of a pinned chart version"
+    )
+    schemas_cmd.add_argument("files", nargs="+", type=Path, help="CRD YAML files (a chart's CRD templates)")
+    schemas_cmd.set_defaults(run=_crd_schemas)
     return parser
 
 

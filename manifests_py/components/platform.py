@@ -1,7 +1,8 @@
 """Platform charts as ArgoCD Helm Applications: exact chart versions, values inline, nothing installed by hand.
 
 Chart versions are exact so an upgrade is a reviewed one-line diff here; the CRD schemas the tests validate custom
-resources against (tests/data/crd-schemas) are those of these charts' CRDs.
+resources against (tests/data/crd-schemas, recorded in its SOURCES.toml) are those of these charts' CRDs, and a test
+fails when a pin here and that record disagree.
 """
 
 from __future__ import annotations
@@ -55,11 +56,17 @@ class Chart:
     cascade_delete: bool = True
 
 
+# Chart 10.1.1 = Argo CD v3.4.4 (appVersion), the newest argo-cd chart in argoproj/argo-helm (tag argo-cd-10.1.1,
+# af0a9310bacbaa4636018dfe22c801a6d33a5c43, charts/argo-cd/Chart.yaml). Argo CD supports its three newest minors
+# (3.5, 3.4, 3.3 at argoproj/argo-cd 37ee0097, docs/operator-manual/upgrading/); 3.0 (chart 8.1.2) no longer is.
+# Chart 9.0.0 dropped the configs.params defaults but still renders what we set; 10.0.0 turns
+# global.networkPolicy.create on (ingress-only policies: the server takes any source, metrics any namespace) - both
+# from charts/argo-cd/README.md "Changelog". The 3.2 -> 3.3 upgrade needs ServerSideApply (set below).
 ARGO_CD = Chart(
     "argo-cd",
     "https://argoproj.github.io/argo-helm",
     "argo-cd",
-    "8.1.2",
+    "10.1.1",
     names.ARGOCD_NAMESPACE,
     WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
@@ -93,12 +100,18 @@ KUBE_PROMETHEUS_STACK = Chart(
     # Its CRDs exceed the 256 KiB client-side-apply annotation limit.
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
-CLUSTER_AUTOSCALER_IMAGE_TAG = f"v{names.EKS_VERSION}.0"
+# The newest cluster-autoscaler release for Kubernetes 1.35 (names.EKS_VERSION): tag cluster-autoscaler-1.35.2
+# (2d42588803c71fe9b35dcd9e3669ac6bb550ca22, 2026-07-22) in kubernetes/autoscaler; 1.36.1 is for Kubernetes 1.36.
+# A literal, not derived from EKS_VERSION: a bump of the cluster must look up the newest patch of the new minor.
+CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.2"
+# Chart 9.59.0 (tag cluster-autoscaler-chart-9.59.0, 5a0b98e45f896e98132737240ac131a519d3b33d; the chart moved to
+# cluster-autoscaler/charts/cluster-autoscaler/ after 9.51.0) is built for 1.35 (appVersion 1.35.0) and grants the
+# RBAC the 1.34+ autoscaler needs (resource.k8s.io resourceslices/deviceclasses/resourceclaims); 9.47.0 was for 1.33.
 CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler",
     "https://kubernetes.github.io/autoscaler",
     "cluster-autoscaler",
-    "9.47.0",
+    "9.59.0",
     names.AUTOSCALER_NAMESPACE,
     WAVE_CLUSTER_CONFIG,
 )
@@ -111,11 +124,16 @@ EXTERNAL_SECRETS = Chart(
     WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
 )
+# Chart 0.29.0 = CloudNativePG 1.30.0 (cloudnative-pg/charts tag cloudnative-pg-v0.29.0,
+# d1b5ad60cee2d9432a9cc05627b42a8d8dc7bbae), the newest chart; 1.30.x is the only supported minor on 2026-12
+# (1.29 EOL 29 Sep 2026, 1.30 supports Kubernetes 1.34-1.36: cloudnative-pg/cloudnative-pg a95a534d,
+# docs/src/supported_releases.md). 1.30 still has the in-tree barmanObjectStore; 1.31 removes it
+# (docs/src/release_notes/v1.30.md "Important changes").
 CLOUDNATIVE_PG = Chart(
     "cloudnative-pg",
     "https://cloudnative-pg.github.io/charts",
     "cloudnative-pg",
-    "0.24.0",
+    "0.29.0",
     names.CNPG_NAMESPACE,
     WAVE_CRD_OWNERS,
     ("CreateNamespace=true", "ServerSideApply=true"),
@@ -239,6 +257,25 @@ def alertmanager_config() -> dict[str, Any]:
         ],
         "templates": ["/etc/alertmanager/config/*.tmpl"],
     }
+
+
+# Every key path values() sets was checked (2026-12-02) against the chart's values.yaml at the pinned tag (and, where
+# the chart ships one, against values.schema.json with the chart defaults merged in: no errors):
+#   argo-cd                argoproj/argo-helm               argo-cd-10.1.1                    charts/argo-cd
+#   ingress-nginx          kubernetes/ingress-nginx         helm-chart-4.12.3 (af6352cbe46e)  charts/ingress-nginx
+#   cert-manager           cert-manager/cert-manager        v1.18.1 (d5382c8e024d)            deploy/charts/cert-manager
+#   kube-prometheus-stack  prometheus-community/helm-charts kube-prometheus-stack-75.6.1 (6e04778b433b), with its
+#                          subcharts grafana 9.2.9 (grafana/helm-charts 0fae436adc92), kube-state-metrics 6.1.0
+#                          (e1cfa8a63350), prometheus-node-exporter 4.47.0 (aae25dc9b830)
+#   cluster-autoscaler     kubernetes/autoscaler            cluster-autoscaler-chart-9.59.0
+#   external-secrets       external-secrets/external-secrets helm-chart-0.18.1 (fa6f59cbde20)
+#   cloudnative-pg         cloudnative-pg/charts            cloudnative-pg-v0.29.0
+#   external-dns           kubernetes-sigs/external-dns     external-dns-helm-chart-1.17.0 (675cc7c03f05)
+#   metrics-server         kubernetes-sigs/metrics-server   metrics-server-helm-chart-3.12.2 (65945d221ff1)
+# Keys absent from values.yaml are entries of free-form maps the templates pass through whole (argo-cd configs.cm and
+# configs.params, grafana.ini, autoscaler extraArgs, resources.limits, pod securityContext.fsGroup) or keys the
+# values.yaml documents commented out (cert-manager serviceAccount.name/annotations, grafana ingress.ingressClassName).
+# external-dns extraArgs defaults to a map but its template and values.schema.json take a list too. Re-check on a bump.
 
 
 def values(chart: Chart, infrastructure: Infrastructure, ops: Ops) -> dict[str, Any]:  # noqa: PLR0911 - one branch per chart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -283,11 +284,24 @@ def test_cluster_up_installs_argo_cd_with_the_values_its_own_application_carries
     assert values["configs"]["rbac"]["policy.default"] == "role:readonly"
 
 
+# Release tags cluster-autoscaler-1.<minor>.<patch> in kubernetes/autoscaler (stored snapshot 55c37cd5, 2026-08-22), per
+# Kubernetes minor; the image registry.k8s.io/autoscaling/cluster-autoscaler carries them as v1.<minor>.<patch>.
+CLUSTER_AUTOSCALER_RELEASES = {
+    "1.34": ["v1.34.0", "v1.34.1", "v1.34.2", "v1.34.3", "v1.34.4", "v1.34.5"],
+    "1.35": ["v1.35.0", "v1.35.1", "v1.35.2"],
+    "1.36": ["v1.36.0", "v1.36.1"],
+}
+
+
 def test_cluster_autoscaler_matches_the_eks_minor_version(documents: list[Document]) -> None:
     # cluster-autoscaler supports exactly the Kubernetes minor it is built for; the chart's default image follows the
-    # chart, not our cluster (EKS 1.35, terraform's cluster_version).
+    # chart, not our cluster. The cluster's minor comes from Terraform (variables.tf cluster_version), which deploys it.
+    variables = (Path(__file__).resolve().parents[2] / "terraform" / "variables.tf").read_text()
+    cluster_minor = re.search(r'variable "cluster_version" \{[^}]*?default\s*=\s*"([0-9.]+)"', variables, re.S)
+    assert cluster_minor is not None
     (autoscaler,) = [
         d for d in of_kind(documents, "Application", "argocd") if d["metadata"]["name"] == "cluster-autoscaler"
     ]
     tag = autoscaler["spec"]["source"]["helm"]["valuesObject"]["image"]["tag"]
-    assert tag.startswith("v1.35."), tag
+    # A released build of that minor, and its newest patch known here.
+    assert tag == CLUSTER_AUTOSCALER_RELEASES[cluster_minor.group(1)][-1], tag
