@@ -290,6 +290,7 @@ class ServiceAccountTemplate(HikaruBase):
 @dataclass
 class ClusterAffinity(HikaruBase):
     enablePodAntiAffinity: bool | None = None
+    nodeSelector: dict[str, str] | None = None
     podAntiAffinityType: str | None = None
     topologyKey: str | None = None
 
@@ -320,6 +321,7 @@ class ClusterSpec(HikaruBase):
     monitoring: ClusterMonitoring | None = None
     enableSuperuserAccess: bool | None = None
     enablePDB: bool | None = None
+    priorityClassName: str | None = None
 
 
 @dataclass

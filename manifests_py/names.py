@@ -52,6 +52,15 @@ GRAFANA_PATH: Final = "/grafana"
 
 CLUSTER_SECRET_STORE: Final = "aws-secrets-manager"  # noqa: S105 - a name
 STORAGE_CLASS: Final = "gp3-encrypted"
+
+# Terraform labels every managed node group with its size (terraform/modules/network_plan); the on-demand `system`
+# size is where Spot cannot take a database instance away. The capacity test applies the module and checks pods that
+# select this label have somewhere to go.
+NODE_SIZE_LABEL: Final = "node-size"
+ON_DEMAND_NODES: Final = {NODE_SIZE_LABEL: "system"}
+# Database instances outrank everything else: when an on-demand node is full of pods that could run anywhere, the
+# scheduler evicts those (the autoscaler then adds Spot nodes for them) instead of leaving a primary Pending.
+DATABASE_PRIORITY_CLASS: Final = "database"
 LETSENCRYPT_STAGING: Final = "letsencrypt-staging"
 LETSENCRYPT_PRODUCTION: Final = "letsencrypt-production"
 

@@ -205,7 +205,11 @@ def build(environment: Environment) -> list[Manifest]:
                     topologyKey="topology.kubernetes.io/zone",
                     # Production spreads primary and standby over zones or does not schedule; one instance can't.
                     podAntiAffinityType="required" if database.instances > 1 else "preferred",
+                    # A Spot reclaim gives two minutes' notice: too little for a primary. Instances run on the
+                    # on-demand nodes, one per zone (issue #11, defect 9).
+                    nodeSelector=dict(names.ON_DEMAND_NODES),
                 ),
+                priorityClassName=names.DATABASE_PRIORITY_CLASS,
                 postgresql=crds.PostgresConfiguration(
                     parameters={"max_connections": "200", "log_min_duration_statement": "1000"}
                 ),

@@ -59,6 +59,13 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
         volumeBindingMode="WaitForFirstConsumer",  # bind in the zone the pod lands in
         allowVolumeExpansion=True,
     )
+    database_priority = v1.PriorityClass(
+        metadata=meta(names.DATABASE_PRIORITY_CLASS),
+        value=1_000_000,  # above the default 0, below system-cluster-critical (2,000,000,000)
+        preemptionPolicy="PreemptLowerPriority",
+        globalDefault=False,
+        description="Database instances: may evict ordinary pods from the on-demand nodes they are pinned to.",
+    )
     store = crds.ClusterSecretStore(
         metadata=meta(names.CLUSTER_SECRET_STORE),
         # No auth block: the controller's own service account assumes the external-secrets IRSA role.
@@ -78,4 +85,7 @@ def build(infrastructure: Infrastructure) -> list[Manifest]:
         names.ALERTMANAGER_SECRET_ID,
         list(names.ALERTMANAGER_SECRET_KEYS),
     )
-    return [Manifest(CLUSTER_AREA, obj) for obj in (*issuers, storage, store, grafana_admin, alertmanager_receivers)]
+    return [
+        Manifest(CLUSTER_AREA, obj)
+        for obj in (*issuers, storage, database_priority, store, grafana_admin, alertmanager_receivers)
+    ]

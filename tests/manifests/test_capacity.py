@@ -143,6 +143,7 @@ class Pod:
     memory: int
     node_selector: tuple[tuple[str, str], ...] = ()
     anti_affinity_zone: str | None = None  # pods sharing this key need different zones (required anti-affinity)
+    priority: int = 0  # from the pod's PriorityClass; higher goes first (the scheduler preempts lower pods for it)
 
 
 def _pod_requests(spec: Document) -> tuple[int, int]:
@@ -174,8 +175,11 @@ def app_pods(documents: list[Document], replicas: str) -> list[Pod]:
         spec = job["spec"]["template"]["spec"]
         cpu, memory = _pod_requests(spec)
         pods.append(Pod(f"{job['metadata']['namespace']}/{job['metadata']['name']}", cpu, memory))
+    priorities = {c["metadata"]["name"]: c["value"] for c in of_kind(documents, "PriorityClass")}
     for database in of_kind(documents, "Cluster"):
         spec = database["spec"]
+        # A name without its PriorityClass object: the API server refuses the pod, so it fits nowhere.
+        priority = priorities.get(spec["priorityClassName"], -1) if "priorityClassName" in spec else 0
         requests = spec["resources"]["requests"]
         affinity = spec.get("affinity") or {}
         selector = tuple(sorted((affinity.get("nodeSelector") or {}).items()))
@@ -191,6 +195,7 @@ def app_pods(documents: list[Document], replicas: str) -> list[Pod]:
                 memory_mi(requests["memory"]),
                 selector,
                 name if zonal else None,
+                priority,
             )
             for i in range(spec["instances"])
         ]
@@ -258,7 +263,11 @@ def pack(
     nodes = [_new_node(g, groups[g], ds) for g in names for _ in range(groups[g][f"{start}_size"])]
     placed: dict[str, Node] = {}
     unplaced = []
-    for pod in sorted(pods, key=lambda p: (p.memory, p.cpu), reverse=True):
+    # Higher priority first models preemption: the scheduler evicts lower pods to place it, which ends the same.
+    for pod in sorted(pods, key=lambda p: (p.priority, p.memory, p.cpu), reverse=True):
+        if pod.priority < 0:
+            unplaced.append(pod)
+            continue
         target = next((n for n in nodes if _fits(n, pod, placed)), None)
         if target is None and grow:
             for g in names:
@@ -317,3 +326,20 @@ def test_the_packing_fails_when_a_request_outgrows_the_nodes(node_groups: dict[s
         pair, {k: v for k, v in node_groups.items() if v["zone_index"] == 0}, ds, start="max", grow=False
     )
     assert [p.name for p in unplaced] == ["db-2"], "required zone anti-affinity must keep two instances apart"
+
+
+def test_database_instances_can_only_land_on_on_demand_nodes_one_zone_each(
+    documents: list[Document], node_groups: dict[str, dict[str, Any]]
+) -> None:
+    """Spot gives two minutes' notice before it takes a node: a primary must not be there. The groups a Cluster's
+    instances may use (its nodeSelector against the groups' labels, as the scheduler matches them) must all be on
+    demand, and span as many zones as the instances when they must be in different zones."""
+    for database in of_kind(documents, "Cluster"):
+        affinity = database["spec"].get("affinity") or {}
+        selector = affinity.get("nodeSelector") or {}
+        usable = [g for g in node_groups.values() if all(g["labels"].get(k) == v for k, v in selector.items())]
+        name = database["metadata"]["namespace"]
+        assert usable, f"{name}: no node group has the labels {selector}"
+        assert {g["capacity_type"] for g in usable} == {"ON_DEMAND"}, f"{name}: instances may land on Spot"
+        if affinity.get("podAntiAffinityType") == "required":
+            assert len({g["zone_index"] for g in usable}) >= database["spec"]["instances"], name
