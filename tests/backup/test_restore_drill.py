@@ -372,11 +372,34 @@ def _run_drill(drill: Drill, bucket: str, key_arn: str) -> Outcome:
     drill.timings["restore and replay"] = time.monotonic() - begin
     restored_rows = {int(i): phase for i, phase in (line.split("|", 1) for line in rows.splitlines())}
 
+    # Two backups from long ago (copies of this one, made with the set-up identity): a 30-day window keeps the newer one
+    # (the first backup before the point of recoverability) and deletes the older, so the deletion calls are real.
+    for backup_id_then, then in AGED_BACKUPS.items():
+        _copy_backup_as_of(drill.s3, bucket, f"{ENVIRONMENT}/{server}/base", backup_id, backup_id_then, then)
     policy = drill.cluster["spec"]["backup"]["retentionPolicy"]
     drill.barman(port, "barman-cloud-backup-delete", *backup_delete_args(store, server, policy))
     after = json.loads(drill.barman(port, "barman-cloud-backup-list", *backup_list_args(store, server)))["backups_list"]
     drill.timings["whole drill"] = time.monotonic() - started
     return Outcome(drill, bucket, key_arn, listed, after, restored_rows, drill.s3.recorder.since(0), archive_command)
+
+
+AGED_BACKUPS = {"20200101T000000": "2020-01-01 00:00:00+00:00", "20200201T000000": "2020-02-01 00:00:00+00:00"}
+
+
+def _copy_backup_as_of(s3: LocalS3, bucket: str, base: str, source: str, target: str, then: str) -> None:
+    """Copy base/<source>/ to base/<target>/ with backup.info dated `then` (barman reads begin/end_time from it)."""
+    import boto3
+
+    client = boto3.Session(aws_access_key_id=SETUP_KEY, aws_secret_access_key=SECRET, region_name=REGION).client(
+        "s3", endpoint_url=s3.endpoint_url
+    )
+    for item in client.list_objects_v2(Bucket=bucket, Prefix=f"{base}/{source}/")["Contents"]:
+        body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        if item["Key"].endswith("/backup.info"):
+            fields = {"backup_id": target, "begin_time": then, "end_time": then, "backup_name": "None"}
+            lines = [line.split("=", 1) for line in body.decode().splitlines() if "=" in line]
+            body = "".join(f"{k}={fields.get(k, v)}\n" for k, v in lines).encode()
+        client.put_object(Bucket=bucket, Key=item["Key"].replace(f"/{source}/", f"/{target}/"), Body=body)
 
 
 def _insert(first: int, last: int) -> str:
@@ -416,8 +439,9 @@ def test_commands_are_cnpgs_for_the_generated_cluster(outcome: Outcome) -> None:
 def test_backup_list_and_retention(outcome: Outcome) -> None:
     assert [b["status"] for b in outcome.backups_listed] == ["DONE"]
     assert outcome.backups_listed[0]["backup_name"] == "drill-base"
-    # A 30-day recovery window keeps the only (fresh) backup.
-    assert [b["backup_id"] for b in outcome.backups_after_retention] == [outcome.backups_listed[0]["backup_id"]]
+    # A 30-day recovery window keeps the fresh backup and the newest one older than 30 days, and deletes the rest.
+    kept = [b["backup_id"] for b in outcome.backups_after_retention]
+    assert kept == ["20200201T000000", outcome.backups_listed[0]["backup_id"]]
 
 
 def _role_environment(cluster: dict[str, Any]) -> str:
@@ -446,7 +470,9 @@ def test_every_s3_call_barman_cloud_made_is_allowed_by_the_generated_role(outcom
     assert outcome.requests, "nothing was recorded"
     operations = summarise(outcome.requests)
     print("S3 operations barman-cloud performed:", operations)
-    failed = [r for r in outcome.requests if r.status >= 400 and r.operation != "HeadObject"]
+    # 404 is barman looking for what is not there (e.g. a just-deleted backup.info, a timeline history file);
+    # anything else means a call failed. The authorization of every call, 404s included, is checked below.
+    failed = [r for r in outcome.requests if r.status >= 400 and r.status != 404]
     assert not failed, [(r.operation, r.path, r.status) for r in failed]
     environment = _role_environment(outcome.drill.cluster)
     bindings = database_backup_bindings(environment, f"arn:aws:s3:::{outcome.bucket}", outcome.key_arn)
@@ -463,3 +489,4 @@ def test_every_s3_call_barman_cloud_made_is_allowed_by_the_generated_role(outcom
     # The drill did exercise the calls the policy exists for.
     assert {"HeadBucket", "ListObjectsV2", "GetObject"} <= set(operations)
     assert {"PutObject", "CompleteMultipartUpload"} & set(operations)
+    assert {"DeleteObjects", "DeleteObject"} & set(operations), "the retention run deleted nothing"
