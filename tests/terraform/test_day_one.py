@@ -3,7 +3,6 @@ at our pinned versions, so that `terraform apply` on a fresh account succeeds an
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import shutil
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 from manifests_py import names
 
+from tests.terraform.iam import allowed, database_backup_bindings, database_backup_statements
 from tests.terraform.test_terraform import TERRAFORM, _all, _locals, _terraform, _unquote, _variable_default
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is part of the test extras")
@@ -189,34 +189,7 @@ KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/backups"
 
 
 def _allowed(statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> bool:
-    """IAM's evaluation for the statements we generate (Allow only; no Deny, no NotAction): some statement must match
-    the action, the resource and every condition. A condition on a key the request does not carry fails, except for
-    the `…IfExists` operators: that is why HeadBucket, which carries no s3:prefix, was denied."""
-    for statement in statements:
-        if statement.get("effect", "Allow") != "Allow":
-            continue
-        if not any(fnmatch.fnmatchcase(action, pattern) for pattern in statement["actions"]):
-            continue
-        resources = [
-            r.replace("${data.aws_s3_bucket.backups.arn}", BUCKET_ARN)
-            .replace("${data.aws_kms_alias.backups.target_key_arn}", KEY_ARN)
-            .replace("${each.key}", "staging")
-            for r in statement["resources"]
-        ]
-        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in resources):
-            continue
-        matched = True
-        for condition in statement.get("condition", []):
-            operator, key = condition["test"], condition["variable"]
-            assert operator in {"StringLike", "StringLikeIfExists"}, f"the evaluator does not model {operator}"
-            values = [v.replace("${each.key}", "staging") for v in condition["values"]]
-            if key not in context:
-                matched = matched and operator.endswith("IfExists")
-            else:
-                matched = matched and any(fnmatch.fnmatchcase(context[key], v) for v in values)
-        if matched:
-            return True
-    return False
+    return allowed(statements, database_backup_bindings("staging", BUCKET_ARN, KEY_ARN), action, resource, context)
 
 
 # What barman-cloud (barman 3.x, boto3) calls against S3 for staging's cluster: the bucket check before every archive
@@ -242,7 +215,7 @@ BARMAN_CLOUD_CALLS = [
 def test_database_backup_role_allows_every_call_barman_cloud_makes(
     call: str, action: str, resource: str, context: dict[str, str]
 ) -> None:
-    statements = _all("data")["aws_iam_policy_document"]["database_backup"]["statement"]
+    statements = database_backup_statements()
     assert _allowed(statements, action, resource, context), f"barman-cloud's {call} would get 403"
 
 
@@ -262,5 +235,5 @@ def test_database_backup_role_allows_every_call_barman_cloud_makes(
 def test_database_backup_role_denies_other_environments_and_the_bucket_itself(
     action: str, resource: str, context: dict[str, str]
 ) -> None:
-    statements = _all("data")["aws_iam_policy_document"]["database_backup"]["statement"]
+    statements = database_backup_statements()
     assert not _allowed(statements, action, resource, context)
