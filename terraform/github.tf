@@ -82,7 +82,7 @@ data "aws_iam_policy_document" "github_actions" {
     resources = [data.aws_s3_bucket.backups.arn]
   }
 
-  # EC2 Describe* calls support no resource-level permissions.
+  # These EC2 Describe* calls support no resource-level permissions (DescribeVpcAttribute does: below).
   statement {
     sid = "RefreshNetwork"
     actions = [
@@ -99,10 +99,15 @@ data "aws_iam_policy_document" "github_actions" {
       "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
-      "ec2:DescribeVpcAttribute",
       "ec2:DescribeVpcs",
     ]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "RefreshVpcAttributes"
+    actions   = ["ec2:DescribeVpcAttribute"]
+    resources = ["${local.plan_arn_prefix}:ec2:${local.plan_regional}:vpc/*"]
   }
 
   statement {

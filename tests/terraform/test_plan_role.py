@@ -126,7 +126,7 @@ READS: dict[str, list[Call]] = {
     # ---- terraform-aws-modules/vpc v5.21
     "aws_vpc": [
         ("ec2:DescribeVpcs", "*"),
-        ("ec2:DescribeVpcAttribute", "*"),
+        ("ec2:DescribeVpcAttribute", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0123456789abcdef0"),
         ("ec2:DescribeNetworkAcls", "*"),
         ("ec2:DescribeRouteTables", "*"),
         ("ec2:DescribeSecurityGroups", "*"),
