@@ -133,6 +133,18 @@ def manifests_diff(session: nox.Session) -> None:
 
 
 @nox.session
+def review(session: nox.Session) -> None:
+    """PR review markdown on stdout: `nox -s review -- BASE [--plan-summary FILE]` (.github/workflows/review.yml)."""
+    _manifests_py(session, "review", *session.posargs)
+
+
+@nox.session
+def plan_summary(session: nox.Session) -> None:
+    """Markdown summary of `terraform show -json PLANFILE` on stdout: `nox -s plan_summary -- plan.json`."""
+    _manifests_py(session, "plan-summary", *session.posargs)
+
+
+@nox.session
 def infra_sync(session: nox.Session) -> None:
     """Copy `terraform output -json` into manifests_py/environments/infrastructure.json and re-render manifests/."""
     _manifests_py(session, "infra-sync", *session.posargs)

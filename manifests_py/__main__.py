@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from manifests_py import cluster, crd_schemas, release, secrets
+from manifests_py import cluster, crd_schemas, release, review, secrets
 from manifests_py.environments import InvalidEnvironmentError, load_infrastructure
 from manifests_py.render import DEFAULT_OUT, REPO_ROOT, read_tree, render, tree_diff, write_tree
 from manifests_py.semantic_diff import semantic_diff, tree_at_revision
@@ -47,6 +49,20 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     report = semantic_diff(tree_at_revision(args.revision, REPO_ROOT), read_tree(args.out))
     print("\n".join(report) if report else f"no changes since {args.revision}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    plan = args.plan_summary.read_text() if args.plan_summary and args.plan_summary.exists() else None
+    markdown = review.review_markdown(
+        tree_at_revision(args.base, REPO_ROOT), read_tree(args.out), args.base, plan=plan, footer=args.footer
+    )
+    print(markdown)
+    return 0
+
+
+def _plan_summary(args: argparse.Namespace) -> int:
+    print(review.plan_summary(json.loads(args.plan_json.read_text())))
     return 0
 
 
@@ -122,6 +138,18 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_review_commands(commands: Any) -> None:
+    review_cmd = commands.add_parser("review", help="PR review markdown: per-environment object changes since BASE")
+    review_cmd.add_argument("base", help="git revision the pull request merges into")
+    review_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the tree to compare (default manifests/)")
+    review_cmd.add_argument("--plan-summary", type=Path, default=None, help="markdown from `plan-summary` (optional)")
+    review_cmd.add_argument("--footer", default="", help="a last line (e.g. the link to the run)")
+    review_cmd.set_defaults(run=_review)
+    plan_cmd = commands.add_parser("plan-summary", help="markdown summary of `terraform show -json PLANFILE` output")
+    plan_cmd.add_argument("plan_json", type=Path)
+    plan_cmd.set_defaults(run=_plan_summary)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand and its arguments (docs/operations.md's commands are checked against this parser)."""
     parser = argparse.ArgumentParser(prog="python -m manifests_py", description=__doc__)
@@ -136,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD")
     diff_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the tree to compare (default manifests/)")
     diff_cmd.set_defaults(run=_diff)
+    _add_review_commands(commands)
     cluster_cmd = commands.add_parser("cluster", help="bring the AWS cluster up, down, or show its status")
     cluster_cmd.add_argument("action", choices=["up", "down", "status"])
     cluster_cmd.add_argument(

@@ -84,6 +84,11 @@ class Settings:
             f"-backend-config=region={self.region}",
         )
 
+    @property
+    def state_bucket_var(self) -> tuple[str, ...]:
+        """The main root's `state_bucket` variable (the CI plan role may read that bucket's state object)."""
+        return (f"-var=state_bucket={self.state_bucket}",)
+
 
 def _terraform(*args: str, root: str = TERRAFORM_DIR) -> tuple[str, ...]:
     return ("terraform", f"-chdir={root}", *args)
@@ -160,7 +165,7 @@ def up_plan(settings: Settings) -> list[Step]:
         ),
         Step(
             "Create or update the AWS infrastructure",
-            _terraform("apply", "-input=false", "-auto-approve", *_var_file(settings)),
+            _terraform("apply", "-input=false", "-auto-approve", *_var_file(settings), *settings.state_bucket_var),
         ),
         Step(
             "Copy Terraform outputs into the manifests' environment data and re-render manifests/",
@@ -323,7 +328,7 @@ def down_plan(settings: Settings) -> list[Step]:
         Step("Initialise Terraform with the S3 backend", _terraform("init", "-input=false", *settings.backend_args)),
         Step(
             "Destroy the AWS infrastructure",
-            _terraform("destroy", "-input=false", "-auto-approve", *_var_file(settings)),
+            _terraform("destroy", "-input=false", "-auto-approve", *_var_file(settings), *settings.state_bucket_var),
         ),
     ]
 

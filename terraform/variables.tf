@@ -67,3 +67,15 @@ variable "log_retention_days" {
   type        = number
   default     = 365
 }
+
+variable "state_bucket" {
+  # The only place the bucket's name reaches Terraform: `cluster up|down` pass their --state-bucket here
+  # (manifests_py/cluster.py) and CI its TF_STATE_BUCKET repository variable, never a literal.
+  description = "S3 bucket holding this root's state (the backend's bucket); the CI plan role may read its state object."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket))
+    error_message = "An S3 bucket name."
+  }
+}

@@ -25,8 +25,8 @@ def _load(path: Path) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=yaml.BaseLoader)
 
 
-def test_the_three_workflows_exist() -> None:
-    assert {path.name for path in WORKFLOWS} == {"ci.yml", "release.yml", "promote.yml"}
+def test_the_workflows_exist() -> None:
+    assert {path.name for path in WORKFLOWS} == {"ci.yml", "release.yml", "promote.yml", "review.yml"}
 
 
 def test_actionlint_is_clean() -> None:
@@ -85,3 +85,87 @@ def test_release_cannot_trigger_itself_and_secrets_are_never_echoed() -> None:
         for line in path.read_text().splitlines():
             if "secrets." in line:
                 assert not re.search(r"\b(echo|printf|cat)\b", line), line
+
+
+# --- review.yml: the terraform plan job and the PR review diff (issue #11, defects 18 and 19) ---
+
+REVIEW = REPO_ROOT / ".github" / "workflows" / "review.yml"
+
+
+def _steps_text(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job["steps"])
+
+
+def test_review_runs_on_pull_requests_touching_what_operators_review_never_pull_request_target() -> None:
+    workflow = _load(REVIEW)
+    assert set(workflow["on"]) == {"pull_request", "push"}
+    paths = set(workflow["on"]["pull_request"]["paths"])
+    assert {"manifests_py/**", "dashboards/**", "terraform/**", "manifests/**"} <= paths
+    assert workflow["on"]["push"] == {"branches": ["main"], "paths": ["terraform/**"]}
+    for path in WORKFLOWS:
+        assert "pull_request_target" not in _load(path)["on"], path.name
+
+
+def test_plan_job_assumes_the_role_from_variables_and_only_for_this_repository() -> None:
+    plan = _load(REVIEW)["jobs"]["plan"]
+    assert plan["permissions"] == {"contents": "read", "id-token": "write"}
+    condition = " ".join(plan["if"].split())
+    for variable in ("AWS_PLAN_ROLE_ARN", "TF_STATE_BUCKET", "AWS_REGION", "TF_VARS"):
+        assert f"vars.{variable} != ''" in condition, variable  # unset: the job is skipped, not failed
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    credentials = next(
+        s for s in plan["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    )
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+    assert credentials["with"]["aws-region"] == "${{ vars.AWS_REGION }}"
+    assert plan["env"]["TF_STATE_BUCKET"] == "${{ vars.TF_STATE_BUCKET }}"
+
+
+def test_plan_job_reads_and_never_writes_the_state() -> None:
+    from manifests_py import cluster
+
+    text = _steps_text(_load(REVIEW)["jobs"]["plan"])
+    assert "terraform init -input=false -lockfile=readonly" in text
+    assert '-backend-config="bucket=${TF_STATE_BUCKET}"' in text
+    assert f'-backend-config="key={cluster.STATE_KEY}"' in text
+    assert "terraform plan -lock=false -refresh=true -input=false -no-color" in text
+    assert '-var="state_bucket=${TF_STATE_BUCKET}"' in text
+    assert "terraform show -json" in text
+    for verb in ("apply", "destroy", "import", "state rm", "state push", "force-unlock"):
+        assert f"terraform {verb}" not in text, verb
+
+
+def test_no_state_bucket_name_is_written_into_any_workflow() -> None:
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert not re.search(r"bucket=(?!\$\{)", text), path.name
+        assert "terraform-state" not in text, path.name
+        assert not re.search(r"arn:aws:iam::\d{12}", text), path.name
+
+
+def test_review_job_comments_only_with_a_writable_token_and_one_marker() -> None:
+    review = _load(REVIEW)["jobs"]["review"]
+    assert review["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert review["needs"] == "plan"
+    assert "!cancelled()" in review["if"]  # runs when the plan job is skipped
+    comment = next(step for step in review["steps"] if "gh api" in step.get("run", ""))
+    assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert comment["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert "<!-- expense-tracker-review -->" in comment["run"]
+    assert "--method PATCH" in comment["run"]
+    from manifests_py.review import MARKER
+
+    assert MARKER == "<!-- expense-tracker-review -->"
+    render = _steps_text(review)
+    assert "nox -s review" in render
+    assert "GITHUB_STEP_SUMMARY" in render
+
+
+def test_only_the_plan_job_holds_an_oidc_token_and_only_the_review_job_writes_comments() -> None:
+    for path in WORKFLOWS:
+        for name, job in _load(path)["jobs"].items():
+            permissions = job["permissions"]
+            if permissions.get("id-token") == "write":
+                assert (path.name, name) in {("review.yml", "plan"), ("release.yml", "image")}, (path.name, name)
+            if permissions.get("pull-requests") == "write":
+                assert (path.name, name) in {("review.yml", "review"), ("promote.yml", "promote")}, (path.name, name)
