@@ -14,17 +14,11 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
 from manifests_py.__main__ import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "operations.md"
 NOXFILE = ROOT / "noxfile.py"
-
-# Written by other branches of issue #11 that are merged separately. Once one exists, the test below fails until its
-# entry is removed here, so an exemption never outlives its reason.
-PENDING_SESSIONS: set[str] = set()
-PENDING_FILES = {"docs/ci-review.md"}
 
 ELLIPSIS = "…"  # an inline mention such as `nox -s cluster -- up …` names the command; its arguments are elsewhere
 
@@ -114,8 +108,6 @@ def test_every_nox_session_in_the_guide_exists_and_its_arguments_parse() -> None
     problems = []
     for words in _commands(("nox", "-s")):
         session, rest = words[0], words[1:]
-        if session in PENDING_SESSIONS:
-            continue
         if session not in sessions:
             problems.append(f"nox -s {session}: no such session in noxfile.py")
             continue
@@ -145,16 +137,6 @@ def test_every_link_in_the_guide_leads_somewhere() -> None:
                 problems.append(f"#{anchor}: no such heading")
             continue
         relative = (GUIDE.parent / path).resolve().relative_to(ROOT).as_posix()
-        if relative not in PENDING_FILES and not (ROOT / relative).exists():
+        if not (ROOT / relative).exists():
             problems.append(f"{target}: no such file")
     assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize("session", sorted(PENDING_SESSIONS))
-def test_pending_sessions_are_still_pending(session: str) -> None:
-    assert session not in _sessions(), f"noxfile.py now has {session}: remove it from PENDING_SESSIONS"
-
-
-@pytest.mark.parametrize("path", sorted(PENDING_FILES))
-def test_pending_files_are_still_pending(path: str) -> None:
-    assert not (ROOT / path).exists(), f"{path} exists now: remove it from PENDING_FILES"
