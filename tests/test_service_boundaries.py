@@ -53,35 +53,40 @@ def annotation_nodes(tree: ast.AST) -> set[int]:
     return {id(n) for root in roots for n in ast.walk(root)}
 
 
+def import_violations(node: ast.ImportFrom | ast.Import, own_domain: str) -> Iterator[str]:
+    modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+    names = {a.asname or a.name for a in node.names}
+    for module in modules:
+        if module == "sqlalchemy" or module.startswith("sqlalchemy."):
+            yield f"line {node.lineno}: imports {module} ({', '.join(sorted(names))})"
+        if module == "expense_tracker.lib.metrics" or (module == "expense_tracker.lib" and "metrics" in names):
+            yield f"line {node.lineno}: imports the metrics (side effects belong in services)"
+        parts = module.split(".")
+        if parts[:2] == ["expense_tracker", "domain"] and parts[-1] == "controllers" and parts[2] != own_domain:
+            yield f"line {node.lineno}: imports from another domain's controllers ({module})"
+
+
+def call_violations(node: ast.Call) -> Iterator[str]:
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in SQL_CALLS:
+        yield f"line {node.lineno}: calls .{func.attr}() (SQL or session work)"
+    if isinstance(func, ast.Name) and func.id.endswith("Service"):
+        yield f"line {node.lineno}: builds {func.id}(...) by hand instead of having it injected"
+
+
 def violations(path: Path) -> Iterator[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
-    own_domain = path.parent.name
-    in_annotation = annotation_nodes(tree)
     models: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            module, names = node.module, {a.asname or a.name for a in node.names}
-            if module == "sqlalchemy" or module.startswith("sqlalchemy."):
-                yield f"line {node.lineno}: imports {module} ({', '.join(sorted(names))})"
-            if module == "expense_tracker.lib.metrics" or (module == "expense_tracker.lib" and "metrics" in names):
-                yield f"line {node.lineno}: imports the metrics (side effects belong in services)"
-            if module == "expense_tracker.db.models":
-                models |= names
-            parts = module.split(".")
-            if parts[:2] == ["expense_tracker", "domain"] and parts[-1] == "controllers" and parts[2] != own_domain:
-                yield f"line {node.lineno}: imports from another domain's controllers ({module})"
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "sqlalchemy" or alias.name.startswith("sqlalchemy."):
-                    yield f"line {node.lineno}: imports {alias.name}"
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            yield from import_violations(node, path.parent.name)
+            if isinstance(node, ast.ImportFrom) and node.module == "expense_tracker.db.models":
+                models |= {a.asname or a.name for a in node.names}
         elif isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in SQL_CALLS:
-                yield f"line {node.lineno}: calls .{func.attr}() (SQL or session work)"
-            if isinstance(func, ast.Name) and func.id.endswith("Service"):
-                yield f"line {node.lineno}: builds {func.id}(...) by hand instead of having it injected"
+            yield from call_violations(node)
         elif isinstance(node, ast.arg) and node.arg == "db_session":
             yield f"line {node.lineno}: takes the database session"
+    in_annotation = annotation_nodes(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in models and id(node) not in in_annotation:
             yield f"line {node.lineno}: uses the model {node.id} outside a type annotation"

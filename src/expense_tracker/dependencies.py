@@ -10,7 +10,6 @@ from __future__ import annotations
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.domain.accounts.oauth import IdentityProviders
 from expense_tracker.domain.accounts.services import UserService
@@ -26,7 +25,6 @@ Expenses = NamedDependency[ExpenseService]
 Reports = NamedDependency[ReportService]
 AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
-DbSession = NamedDependency[AsyncSession]
 
 
 def provide_settings(state: State) -> Settings:
