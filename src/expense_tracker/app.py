@@ -110,8 +110,8 @@ def start_metrics(alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> asyncio
     metrics.initialise(settings.build_commit)
 
     async def count() -> int:
-        async with alchemy.get_session() as session:
-            return await UserService(session=session).count_active(ACTIVE_USERS_WINDOW)
+        async with UserService.new(config=alchemy) as users:
+            return await users.count_active(ACTIVE_USERS_WINDOW)
 
     def log_failure(exc: BaseException) -> None:
         structlog.get_logger("expense_tracker.metrics").warning("active users count failed", error=type(exc).__name__)

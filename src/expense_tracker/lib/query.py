@@ -32,3 +32,17 @@ def optional(field: str, raw: str | None, parse: Callable[[str], T], message: st
         return parse(raw.strip())
     except ValueError:
         raise FieldValidationError([{"field": field, "message": message}]) from None
+
+
+def parse_range(
+    raw_from: str | None, raw_to: str | None, default_from: dt.date | None = None, default_to: dt.date | None = None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The ``from``/``to`` query pair (blank means the default), refused when ``from`` is after ``to``.
+
+    The one place this rule lives: the expense filters and the report period, in the API and the pages, all come here.
+    """
+    start = optional("from", raw_from, parse_date, DATE_MESSAGE) or default_from
+    end = optional("to", raw_to, parse_date, DATE_MESSAGE) or default_to
+    if start is not None and end is not None and start > end:
+        raise FieldValidationError([{"field": "from", "message": "must not be after 'to'"}])
+    return start, end

@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, State
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTCookieAuth, Token
 
@@ -64,6 +65,40 @@ async def session_user(connection: ASGIConnection[Any, Any, Any, Any], users: Us
     return await _token_user(token, users)
 
 
+CLEAR_SESSION_COOKIE = Cookie(
+    key=SESSION_COOKIE,
+    value="",
+    path="/",
+    max_age=0,
+    httponly=True,
+    samesite="lax",
+    description="The session cookie, cleared.",
+)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site absolute paths: ``//evil.example`` and ``https://...`` become ``/`` (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def issue_session(state: State, user: User) -> tuple[str, Cookie]:
+    """A new session token for ``user`` and the cookie carrying it; the ``jti`` makes it individually revocable."""
+    auth: JWTCookieAuth[User, Token] = state.jwt_auth
+    token = auth.create_token(identifier=str(user.id), token_unique_jwt_id=uuid.uuid4().hex)
+    cookie = Cookie(
+        key=auth.key,
+        value=token,
+        path="/",
+        httponly=True,
+        secure=auth.secure,
+        samesite=auth.samesite,
+        max_age=int(auth.default_token_expiration.total_seconds()),
+    )
+    return token, cookie
+
+
 def build_jwt_auth(settings: Settings) -> JWTCookieAuth[User, Token]:
     return JWTCookieAuth[User, Token](
         retrieve_user_handler=retrieve_user,
@@ -85,4 +120,14 @@ def csrf_exempt_paths() -> list[str]:
     return [f"^{p}$" for p in (HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, "/auth/dev-login")]
 
 
-__all__ = ["CSRF_COOKIE", "PUBLIC_OPT_KEY", "build_jwt_auth", "csrf_exempt_paths", "retrieve_user", "session_user"]
+__all__ = [
+    "CLEAR_SESSION_COOKIE",
+    "CSRF_COOKIE",
+    "PUBLIC_OPT_KEY",
+    "build_jwt_auth",
+    "csrf_exempt_paths",
+    "issue_session",
+    "retrieve_user",
+    "safe_next",
+    "session_user",
+]

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import secrets
-import uuid
 from typing import Annotated, Any
 
 import jwt
@@ -12,68 +10,35 @@ from litestar.datastructures import Cookie, State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
-from litestar.security.jwt import JWTCookieAuth, Token
+from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from expense_tracker.constants import OAUTH_STATE_COOKIE, SESSION_COOKIE
+from expense_tracker.constants import OAUTH_STATE_COOKIE
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import AppSettings, Providers, Users
-from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY, SESSION_SECURITY, session_user
+from expense_tracker.domain.accounts.auth import (
+    CLEAR_SESSION_COOKIE,
+    PUBLIC_OPT_KEY,
+    SESSION_SECURITY,
+    issue_session,
+    safe_next,
+    session_user,
+)
 from expense_tracker.domain.accounts.oauth import SignInError, pkce_pair
 from expense_tracker.domain.accounts.schemas import AccessToken, DevLogin, UserRead, UserSettings
-from expense_tracker.domain.accounts.services import DEV_PROVIDER, AccountDisabledError, EmailInUseError
-from expense_tracker.lib import metrics
+from expense_tracker.domain.accounts.services import DEACTIVATED, AccountDisabledError
 
 STATE_TTL = dt.timedelta(minutes=10)
 # Refusals the user can act on are 4xx; anything else a provider gets wrong stays a 502.
-SIGN_IN_ERROR_STATUS = {"unverified_email": 403, "missing_claims": 502, "provider_refused": 400}
-CLEAR_SESSION_COOKIE = Cookie(
-    key=SESSION_COOKIE,
-    value="",
-    path="/",
-    max_age=0,
-    httponly=True,
-    samesite="lax",
-    description="The session cookie, cleared.",
-)
-EMAIL_IN_USE = (
-    "This e-mail already has an account; sign in with the provider you used before, then link this one from Settings."
-)
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site absolute paths: ``//evil.example`` and ``https://...`` become ``/`` (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
-
-
-def user_read(user: User) -> UserRead:
-    return UserRead(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        currency=user.currency,
-        theme=user.theme,
-        timezone=user.timezone,
-        created_at=user.created_at,
-    )
-
-
-def issue_session(state: State, user: User) -> tuple[str, Cookie]:
-    """A new session token for ``user`` and the cookie carrying it; the ``jti`` makes it individually revocable."""
-    auth: JWTCookieAuth[User, Token] = state.jwt_auth
-    token = auth.create_token(identifier=str(user.id), token_unique_jwt_id=uuid.uuid4().hex)
-    cookie = Cookie(
-        key=auth.key,
-        value=token,
-        path="/",
-        httponly=True,
-        secure=auth.secure,
-        samesite=auth.samesite,
-        max_age=int(auth.default_token_expiration.total_seconds()),
-    )
-    return token, cookie
+SIGN_IN_ERROR_STATUS = {
+    "bad_state": 400,
+    "cancelled": 400,
+    "provider_refused": 400,
+    "disabled": 403,
+    "unverified_email": 403,
+    "email_in_use": 409,
+    "missing_claims": 502,
+}
 
 
 class AuthController(Controller):
@@ -89,12 +54,9 @@ class AuthController(Controller):
         if not settings.dev_login:
             raise NotFoundException()
         try:
-            user = await users.sign_in(
-                provider=DEV_PROVIDER, subject=data.email.lower(), email=data.email, name=data.name
-            )
+            user = await users.dev_sign_in(data.email, data.name)
         except AccountDisabledError:
-            raise HTTPException(status_code=403, detail="This account is deactivated.") from None
-        metrics.SIGN_INS.labels(provider=DEV_PROVIDER).inc()
+            raise HTTPException(status_code=403, detail=DEACTIVATED) from None
         token, cookie = issue_session(state, user)
         body = AccessToken(access_token=token, expires_in=settings.session_ttl_minutes * 60)
         return Response(body, cookies=[cookie])
@@ -159,38 +121,18 @@ class AuthController(Controller):
             )
         except jwt.PyJWTError:
             stored = {}
-        expected, verifier = str(stored.get("s", "")), str(stored.get("v", ""))
-        # Without the verifier the exchange would go out with PKCE silently off, so a cookie lacking it is as bad as
-        # a missing one.
-        matches = bool(expected) and hmac.compare_digest(expected, state_param or "")
-        if not matches or not verifier or stored.get("p") != provider:
-            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="bad_state").inc()
-            raise HTTPException(status_code=400, detail="Sign-in state is missing or does not match; start again.")
-        if not await users.consume_once(expected, dt.datetime.fromtimestamp(int(stored["exp"]), dt.UTC)):
-            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="bad_state").inc()
-            raise HTTPException(status_code=400, detail="This sign-in was already used; start again.")
-        if error or not code:
-            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="cancelled").inc()
-            raise HTTPException(status_code=400, detail="Sign-in was cancelled at the provider.")
         try:
-            identity = await providers.exchange(idp, code, verifier)
-            user = await users.sign_in(
-                provider=provider,
-                subject=identity.subject,
-                email=identity.email,
-                name=identity.name,
-                signed_in=await linking_user(request, users, stored.get("u")),
+            user = await users.oauth_sign_in(
+                idp,
+                providers,
+                stored=stored,
+                state_param=state_param,
+                code=code,
+                error=error,
+                linking_user=lambda: linking_user(request, users, stored.get("u")),
             )
         except SignInError as exc:
-            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason=exc.reason).inc()
             raise HTTPException(status_code=SIGN_IN_ERROR_STATUS.get(exc.reason, 502), detail=exc.message) from None
-        except EmailInUseError:
-            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="email_in_use").inc()
-            raise HTTPException(status_code=409, detail=EMAIL_IN_USE) from None
-        except AccountDisabledError:
-            metrics.SIGN_IN_FAILURES.labels(provider=provider, reason="disabled").inc()
-            raise HTTPException(status_code=403, detail="This account is deactivated.") from None
-        metrics.SIGN_INS.labels(provider=provider).inc()
         _, cookie = issue_session(state, user)
         clear_state = Cookie(key=OAUTH_STATE_COOKIE, value="", path="/auth", max_age=0, httponly=True)
         return Redirect(safe_next(str(stored.get("n", "/"))), cookies=[cookie, clear_state], status_code=302)
@@ -235,9 +177,9 @@ class AccountController(Controller):
     security = SESSION_SECURITY
 
     @get("/me", operation_id="getMe")
-    async def me(self, request: Request[User, Token, Any]) -> UserRead:
+    async def me(self, request: Request[User, Token, Any], users: Users) -> UserRead:
         """The signed-in user."""
-        return user_read(request.user)
+        return users.to_schema(request.user, schema_type=UserRead)
 
     @get("/settings", operation_id="getSettings")
     async def get_settings(self, request: Request[User, Token, Any]) -> UserSettings:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
@@ -14,9 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from expense_tracker.constants import DEFAULT_CATEGORIES, LAST_SEEN_RESOLUTION
 from expense_tracker.db.models import Category, OAuthIdentity, RevokedToken, User
 from expense_tracker.db.statements import insert_unless_present
+from expense_tracker.domain.accounts.oauth import IdentityProvider, IdentityProviders, SignInError
+from expense_tracker.lib import metrics
 
 DEV_PROVIDER = "dev"
 """The development login's provider key: its subject is the e-mail itself."""
+
+
+EMAIL_IN_USE = (
+    "This e-mail already has an account; sign in with the provider you used before, then link this one from Settings."
+)
+DEACTIVATED = "This account is deactivated."
 
 
 class AccountDisabledError(Exception):
@@ -96,7 +107,69 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         if identity is None:
             session.add(OAuthIdentity(provider=provider, subject=subject, user_id=user.id))
         await session.flush()
+        metrics.SIGN_INS.labels(provider=provider).inc()
         return user
+
+    async def dev_sign_in(self, email: str, name: str) -> User:
+        """The development login (API and page alike): the e-mail is the identity. Raises ``AccountDisabledError``."""
+        return await self.sign_in(provider=DEV_PROVIDER, subject=email.lower(), email=email, name=name)
+
+    async def oauth_sign_in(
+        self,
+        idp: IdentityProvider,
+        providers: IdentityProviders,
+        *,
+        stored: Mapping[str, Any],
+        state_param: str | None,
+        code: str | None,
+        error: str | None,
+        linking_user: Callable[[], Awaitable[User | None]],
+    ) -> User:
+        """Finish an OAuth sign-in at the callback: check the ``state`` remembered at login (``stored``, its signed
+        claims) and use it once, exchange the code with the PKCE verifier, then sign in (or link) the identity.
+
+        Every refusal is a :class:`SignInError` whose ``reason`` is counted once in the failures metric; a success is
+        counted by :meth:`sign_in`. ``linking_user`` is asked only after the provider confirmed the identity.
+        """
+        try:
+            return await self._oauth_sign_in(idp, providers, stored, state_param, code, error, linking_user)
+        except SignInError as exc:
+            metrics.SIGN_IN_FAILURES.labels(provider=idp.key, reason=exc.reason).inc()
+            raise
+
+    async def _oauth_sign_in(
+        self,
+        idp: IdentityProvider,
+        providers: IdentityProviders,
+        stored: Mapping[str, Any],
+        state_param: str | None,
+        code: str | None,
+        error: str | None,
+        linking_user: Callable[[], Awaitable[User | None]],
+    ) -> User:
+        expected, verifier = str(stored.get("s", "")), str(stored.get("v", ""))
+        # Without the verifier the exchange would go out with PKCE silently off, so a cookie lacking it is as bad as
+        # a missing one.
+        matches = bool(expected) and hmac.compare_digest(expected, state_param or "")
+        if not matches or not verifier or stored.get("p") != idp.key:
+            raise SignInError("bad_state", "Sign-in state is missing or does not match; start again.")
+        if not await self.consume_once(expected, dt.datetime.fromtimestamp(int(stored["exp"]), dt.UTC)):
+            raise SignInError("bad_state", "This sign-in was already used; start again.")
+        if error or not code:
+            raise SignInError("cancelled", "Sign-in was cancelled at the provider.")
+        identity = await providers.exchange(idp, code, verifier)
+        try:
+            return await self.sign_in(
+                provider=idp.key,
+                subject=identity.subject,
+                email=identity.email,
+                name=identity.name,
+                signed_in=await linking_user(),
+            )
+        except EmailInUseError:
+            raise SignInError("email_in_use", EMAIL_IN_USE) from None
+        except AccountDisabledError:
+            raise SignInError("disabled", DEACTIVATED) from None
 
     async def linked_providers(self, user_id: uuid.UUID) -> set[str]:
         statement = select(OAuthIdentity.provider).where(OAuthIdentity.user_id == user_id)

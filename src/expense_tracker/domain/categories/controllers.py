@@ -6,17 +6,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from expense_tracker.db.models import Category, User
+from expense_tracker.db.models import User
 from expense_tracker.dependencies import Categories
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
 from expense_tracker.lib.structs import provided_fields
-
-
-def category_read(category: Category) -> CategoryRead:
-    return CategoryRead(
-        id=category.id, name=category.name, color=category.color, monthly_budget=category.monthly_budget
-    )
 
 
 class CategoryController(Controller):
@@ -26,20 +20,20 @@ class CategoryController(Controller):
 
     @get("/", operation_id="listCategories")
     async def list_categories(self, request: Request[User, Any, Any], categories: Categories) -> list[CategoryRead]:
-        return [category_read(c) for c in await categories.list_for(request.user.id)]
+        return [categories.to_schema(c, schema_type=CategoryRead) for c in await categories.list_for(request.user.id)]
 
     @post("/", operation_id="createCategory")
     async def create_category(
         self, request: Request[User, Any, Any], data: JSONBody[CategoryCreate], categories: Categories
     ) -> CategoryRead:
         values = {"name": data.name, "color": data.color, "monthly_budget": data.monthly_budget}
-        return category_read(await categories.create_for(request.user.id, values))
+        return categories.to_schema(await categories.create_for(request.user.id, values), schema_type=CategoryRead)
 
     @get("/{category_id:uuid}", operation_id="getCategory")
     async def get_category(
         self, request: Request[User, Any, Any], category_id: FromPath[uuid.UUID], categories: Categories
     ) -> CategoryRead:
-        return category_read(await categories.get_owned(request.user.id, category_id))
+        return categories.to_schema(await categories.get_owned(request.user.id, category_id), schema_type=CategoryRead)
 
     @patch("/{category_id:uuid}", operation_id="updateCategory")
     async def update_category(
@@ -49,7 +43,8 @@ class CategoryController(Controller):
         data: JSONBody[CategoryUpdate],
         categories: Categories,
     ) -> CategoryRead:
-        return category_read(await categories.update_for(request.user.id, category_id, provided_fields(data)))
+        category = await categories.update_for(request.user.id, category_id, provided_fields(data))
+        return categories.to_schema(category, schema_type=CategoryRead)
 
     @delete("/{category_id:uuid}", operation_id="deleteCategory")
     async def delete_category(

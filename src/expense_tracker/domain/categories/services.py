@@ -30,6 +30,21 @@ class CategoryService(OwnedRowService[Category]):
         found: bool = await self.repository.exists(Category.id == category_id, Category.user_id == user_id)
         return found
 
+    async def usage_counts(self, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        """How many of the user's expenses use each of their categories (unused ones are absent)."""
+        statement = (
+            select(Expense.category_id, func.count())
+            .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
+            .group_by(Expense.category_id)
+        )
+        rows = (await self.repository.session.execute(statement)).all()
+        return {category_id: count for category_id, count in rows if category_id is not None}
+
+    async def usage_count(self, user_id: uuid.UUID, category_id: uuid.UUID) -> int:
+        """How many of the user's expenses use this category."""
+        statement = select(func.count()).where(Expense.user_id == user_id, Expense.category_id == category_id)
+        return int(await self.repository.session.scalar(statement) or 0)
+
     async def _ensure_unique(self, user_id: uuid.UUID, name: str, exclude: uuid.UUID | None = None) -> None:
         statement = select(Category.id).where(Category.user_id == user_id, func.lower(Category.name) == name.lower())
         if exclude is not None:
@@ -52,7 +67,7 @@ class CategoryService(OwnedRowService[Category]):
         """Delete a category; if expenses use it, they must be moved to ``reassign_to`` (else 409)."""
         category = await self.get_owned(user_id, category_id)
         session = self.repository.session
-        in_use = await session.scalar(select(func.count()).where(Expense.category_id == category_id)) or 0
+        in_use = await self.usage_count(user_id, category_id)
         if in_use and reassign_to is None:
             raise ConflictError(
                 detail=f"{in_use} expense(s) use this category; pass ?reassign_to=<category id> to move them."

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from functools import cached_property
+from typing import Any, Literal
 
 import anyio.to_thread
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.datastructures import UploadFile
 from sqlalchemy import ColumnElement, Select, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES
 from expense_tracker.db.models import Category, Expense, User
@@ -34,6 +34,10 @@ EXPORT_BATCH = 500
 IMPORT_BATCH = 500
 """Rows per INSERT round trip: big enough to be fast, small enough that building one batch never holds the event loop
 for more than a few milliseconds."""
+
+
+ExpenseSource = Literal["api", "ui"]
+"""Where a single expense was entered (imports count as ``import``): the ``source`` label of the metric."""
 
 
 class ImportTooLargeError(Exception):
@@ -71,6 +75,11 @@ class ExpenseService(OwnedRowService[Expense]):
 
     repository_type = Repo
 
+    @cached_property
+    def categories(self) -> CategoryService:
+        """The categories, on this service's session: checks and imports see (and join) the same transaction."""
+        return CategoryService(session=self.repository.session)
+
     async def page(
         self, user_id: uuid.UUID, filters: ExpenseFilters, limit: int, offset: int
     ) -> tuple[Sequence[Expense], int]:
@@ -80,17 +89,28 @@ class ExpenseService(OwnedRowService[Expense]):
         return rows.all(), total or 0
 
     async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
-        if category_id is not None and not await CategoryService(session=self.repository.session).owns(
-            user_id, category_id
-        ):
+        if category_id is not None and not await self.categories.owns(user_id, category_id):
             raise FieldValidationError([{"field": "category_id", "message": "is not one of your categories"}])
 
-    async def create_for(self, user: User, values: dict[str, Any]) -> Expense:
+    async def create_for(self, user: User, values: dict[str, Any], source: ExpenseSource) -> Expense:
+        """Store one expense entered through ``source`` (counted in the ``expenses_created`` metric)."""
         await self._check_category(user.id, values.get("category_id"))
         values["currency"] = values.get("currency") or user.currency
         values["spent_on"] = values.get("spent_on") or today_in(user.timezone)
         created: Expense = await self.create(Expense(user_id=user.id, **values))
+        metrics.EXPENSES_CREATED.labels(source=source).inc()
         return created
+
+    async def last_used_category(self, user_id: uuid.UUID) -> uuid.UUID | None:
+        """The category of the user's most recently entered expense that has one: the new-expense form's default."""
+        statement = (
+            select(Expense.category_id)
+            .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
+            .order_by(Expense.created_at.desc())
+            .limit(1)
+        )
+        category_id: uuid.UUID | None = await self.repository.session.scalar(statement)
+        return category_id
 
     async def update_for(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> Expense:
         expense = await self.get_owned(user_id, expense_id)
@@ -131,9 +151,8 @@ class ExpenseService(OwnedRowService[Expense]):
         trip, and no identity map of 50,000 objects is built.
         """
         session = self.repository.session
-        categories = CategoryService(session=session)
         names = dict.fromkeys(r.category for r in rows if r.category)
-        ids, created = await categories.ensure_named(user.id, names)
+        ids, created = await self.categories.ensure_named(user.id, names)
         for start in range(0, len(rows), IMPORT_BATCH):
             values = [
                 {
@@ -150,17 +169,16 @@ class ExpenseService(OwnedRowService[Expense]):
             await session.execute(insert(Expense), values)
         return created
 
-
-async def stream_export(
-    session: AsyncSession, user_id: uuid.UUID, filters: ExpenseFilters
-) -> AsyncIterator[list[tuple[Expense, str | None]]]:
-    """Yield batches of (expense, category name) for the filtered view, without loading it all into memory."""
-    statement = (
-        filtered_select(user_id, filters)
-        .outerjoin(Category, Category.id == Expense.category_id)
-        .add_columns(Category.name)
-        .execution_options(yield_per=EXPORT_BATCH)
-    )
-    result = await session.stream(statement)
-    async for batch in result.partitions(EXPORT_BATCH):
-        yield [(row[0], row[1]) for row in batch]
+    async def export_batches(
+        self, user_id: uuid.UUID, filters: ExpenseFilters
+    ) -> AsyncIterator[list[tuple[Expense, str | None]]]:
+        """Yield batches of (expense, category name) for the filtered view, without loading it all into memory."""
+        statement = (
+            filtered_select(user_id, filters)
+            .outerjoin(Category, Category.id == Expense.category_id)
+            .add_columns(Category.name)
+            .execution_options(yield_per=EXPORT_BATCH)
+        )
+        result = await self.repository.session.stream(statement)
+        async for batch in result.partitions(EXPORT_BATCH):
+            yield [(row[0], row[1]) for row in batch]

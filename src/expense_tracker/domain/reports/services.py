@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Integer, extract, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from expense_tracker.db.models import Category, Expense
 from expense_tracker.domain.reports.schemas import (
@@ -26,6 +28,9 @@ from expense_tracker.domain.reports.schemas import (
 )
 from expense_tracker.lib.money import quantize
 from expense_tracker.lib.timezones import month_start, next_month_start
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 ZERO = Decimal("0.00")
 UNCATEGORISED = "Uncategorized"
@@ -42,9 +47,18 @@ def percent(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-class ReportService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
+    """Read-only aggregates over the user's expenses; a repository service so it is provided like the others."""
+
+    class Repo(SQLAlchemyAsyncRepository[Expense]):
+        model_type = Expense
+
+    repository_type = Repo
+
+    @property
+    def session(self) -> AsyncSession:
+        session: AsyncSession = self.repository.session
+        return session
 
     def _in_period(self, user_id: uuid.UUID, start: dt.date, end: dt.date) -> tuple[object, ...]:
         return (Expense.user_id == user_id, Expense.spent_on >= start, Expense.spent_on <= end)

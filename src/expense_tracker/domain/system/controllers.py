@@ -5,10 +5,10 @@ import asyncio
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from sqlalchemy import text
 
 from expense_tracker.constants import HEALTH_LIVE_PATH, HEALTH_READY_PATH, READINESS_TIMEOUT_SECONDS
 from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
+from expense_tracker.domain.system.services import ping_database
 from expense_tracker.lib.problems import PROBLEM_JSON
 
 
@@ -30,8 +30,7 @@ class SystemController(Controller):
         """Ready when the database answers ``SELECT 1`` within a second."""
         try:
             async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-                async with state.alchemy.get_engine().connect() as connection:
-                    await connection.execute(text("SELECT 1"))
+                await ping_database(state.alchemy.get_engine())
         except Exception:  # any failure means "not ready"; the reason goes to the logs, not the client
             import structlog
 

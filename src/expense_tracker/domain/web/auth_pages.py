@@ -11,13 +11,11 @@ from litestar.security.jwt import Token
 
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import AppSettings, Providers, Users
-from expense_tracker.domain.accounts.auth import PUBLIC_OPT_KEY
-from expense_tracker.domain.accounts.controllers import CLEAR_SESSION_COOKIE, issue_session, safe_next
+from expense_tracker.domain.accounts.auth import CLEAR_SESSION_COOKIE, PUBLIC_OPT_KEY, issue_session, safe_next
 from expense_tracker.domain.accounts.schemas import DevLogin
-from expense_tracker.domain.accounts.services import DEV_PROVIDER, AccountDisabledError
+from expense_tracker.domain.accounts.services import AccountDisabledError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
-from expense_tracker.lib import metrics
 
 SIGN_IN_ERRORS = {
     "cancelled": "Sign-in was cancelled. You can try again.",
@@ -77,12 +75,9 @@ class AuthPages(Controller):
                 errors=errors,
             )
         try:
-            user = await users.sign_in(
-                provider=DEV_PROVIDER, subject=login.email.lower(), email=login.email, name=login.name
-            )
+            user = await users.dev_sign_in(login.email, login.name)
         except AccountDisabledError:
             raise NotFoundException() from None
-        metrics.SIGN_INS.labels(provider=DEV_PROVIDER).inc()
         _, cookie = issue_session(state, user)
         return Redirect(next_path, cookies=[cookie], status_code=303)
 

@@ -7,25 +7,15 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
 
-from expense_tracker.db.models import Expense, User
-from expense_tracker.dependencies import Categories, DbSession
+from expense_tracker.db.models import User
+from expense_tracker.dependencies import Categories
 from expense_tracker.domain.categories.schemas import CategoryCreate
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
 from expense_tracker.lib.problems import FieldValidationError
 
 OPTIONAL = frozenset({"monthly_budget"})
-
-
-async def usage_counts(db_session: Any, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    statement = (
-        select(Expense.category_id, func.count())
-        .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
-        .group_by(Expense.category_id)
-    )
-    return dict((await db_session.execute(statement)).all())  # rows unpack as (id, count) pairs
 
 
 class CategoryPages(Controller):
@@ -37,7 +27,6 @@ class CategoryPages(Controller):
         self,
         request: Request[User, Any, Any],
         categories: Categories,
-        db_session: Any,
         status_code: int = 200,
         **context: Any,
     ) -> Template:
@@ -50,15 +39,13 @@ class CategoryPages(Controller):
             "categories.html",
             status_code=status_code,
             categories=await categories.list_for(user.id),
-            usage=await usage_counts(db_session, user.id),
+            usage=await categories.usage_counts(user.id),
             **context,
         )
 
     @get("/")
-    async def list_page(
-        self, request: Request[User, Any, Any], categories: Categories, db_session: DbSession
-    ) -> Template:
-        return await self._page(request, categories, db_session)
+    async def list_page(self, request: Request[User, Any, Any], categories: Categories) -> Template:
+        return await self._page(request, categories)
 
     @post("/")
     async def create(
@@ -66,7 +53,6 @@ class CategoryPages(Controller):
         request: Request[User, Any, Any],
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
-        db_session: DbSession,
     ) -> Template | Redirect:
         body, errors = parse_form(CategoryCreate, data, OPTIONAL)
         if body is not None:
@@ -76,7 +62,7 @@ class CategoryPages(Controller):
                 return see_other("/categories", msg="category-added")
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
-        return await self._page(request, categories, db_session, 400, new_form=data, errors=errors, error_for="new")
+        return await self._page(request, categories, 400, new_form=data, errors=errors, error_for="new")
 
     @post("/{category_id:uuid}")
     async def update(
@@ -85,7 +71,6 @@ class CategoryPages(Controller):
         category_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
-        db_session: DbSession,
     ) -> Template | Redirect:
         await categories.get_owned(request.user.id, category_id)
         body, errors = parse_form(CategoryCreate, data, OPTIONAL)
@@ -96,9 +81,7 @@ class CategoryPages(Controller):
                 return see_other("/categories", msg="category-saved")
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
-        return await self._page(
-            request, categories, db_session, 400, errors=errors, error_for=str(category_id), edit_form=data
-        )
+        return await self._page(request, categories, 400, errors=errors, error_for=str(category_id), edit_form=data)
 
     @get("/{category_id:uuid}/delete")
     async def delete_page(
@@ -106,10 +89,9 @@ class CategoryPages(Controller):
         request: Request[User, Any, Any],
         category_id: FromPath[uuid.UUID],
         categories: Categories,
-        db_session: DbSession,
     ) -> Template:
         category = await categories.get_owned(request.user.id, category_id)
-        in_use = (await usage_counts(db_session, request.user.id)).get(category_id, 0)
+        in_use = await categories.usage_count(request.user.id, category_id)
         others = [c for c in await categories.list_for(request.user.id) if c.id != category_id]
         return render(request, "category_delete.html", category=category, in_use=in_use, others=others, errors={})
 
@@ -120,7 +102,6 @@ class CategoryPages(Controller):
         category_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
-        db_session: DbSession,
     ) -> Template | Redirect:
         target = data.get("reassign_to") or None
         try:
@@ -133,7 +114,7 @@ class CategoryPages(Controller):
                 else ("Choose another of your categories.")
             )
             category = await categories.get_owned(request.user.id, category_id)
-            in_use = (await usage_counts(db_session, request.user.id)).get(category_id, 0)
+            in_use = await categories.usage_count(request.user.id, category_id)
             others = [c for c in await categories.list_for(request.user.id) if c.id != category_id]
             return render(
                 request,

@@ -9,18 +9,15 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from expense_tracker.constants import OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import Categories, DbSession, Expenses
-from expense_tracker.domain.accounts.controllers import safe_next
-from expense_tracker.domain.expenses.controllers import provide_filters
+from expense_tracker.dependencies import Categories, Expenses, Reports
+from expense_tracker.domain.accounts.auth import safe_next
+from expense_tracker.domain.expenses.deps import provide_filters
 from expense_tracker.domain.expenses.schemas import ExpenseCreate, ExpenseFilters
-from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_form
-from expense_tracker.lib import metrics
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
 from expense_tracker.lib.timezones import month_start, today_in
@@ -71,17 +68,6 @@ def expense_form(expense: Expense) -> dict[str, Any]:
     }
 
 
-async def last_used_category(db_session: Any, user_id: uuid.UUID) -> uuid.UUID | None:
-    statement = (
-        select(Expense.category_id)
-        .where(Expense.user_id == user_id, Expense.category_id.is_not(None))
-        .order_by(Expense.created_at.desc())
-        .limit(1)
-    )
-    category_id: uuid.UUID | None = await db_session.scalar(statement)
-    return category_id
-
-
 def names_by_id(categories: Sequence[Category]) -> dict[uuid.UUID, Category]:
     return {c.id: c for c in categories}
 
@@ -92,12 +78,11 @@ class DashboardPage(Controller):
 
     @get("/")
     async def dashboard(
-        self, request: Request[User, Any, Any], db_session: DbSession, categories: Categories, expenses: Expenses
+        self, request: Request[User, Any, Any], reports: Reports, categories: Categories, expenses: Expenses
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
         this_month, last_month = month_start(today), month_start(today, 1)
-        reports = ReportService(db_session)
         current = await reports.summary(user.id, this_month, today)
         previous = await reports.summary(user.id, last_month, this_month - dt.timedelta(days=1))
         budget = await reports.budget(user.id, this_month, user.currency)
@@ -117,7 +102,7 @@ class DashboardPage(Controller):
             latest=latest,
             categories=cats,
             by_id=names_by_id(cats),
-            form=blank_form(user, await last_used_category(db_session, user.id)),
+            form=blank_form(user, await expenses.last_used_category(user.id)),
             errors={},
         )
 
@@ -162,11 +147,9 @@ class ExpensePages(Controller):
         )
 
     @get("/new")
-    async def new_page(
-        self, request: Request[User, Any, Any], categories: Categories, db_session: DbSession
-    ) -> Template:
+    async def new_page(self, request: Request[User, Any, Any], categories: Categories, expenses: Expenses) -> Template:
         user = request.user
-        default = await last_used_category(db_session, user.id)
+        default = await expenses.last_used_category(user.id)
         return render(
             request,
             "expense_form.html",
@@ -190,11 +173,10 @@ class ExpensePages(Controller):
         body, errors = parse_form(ExpenseCreate, data, OPTIONAL_EXPENSE_FIELDS)
         if body is not None:
             try:
-                await expenses.create_for(user, provided_fields(body))
+                await expenses.create_for(user, provided_fields(body), source="ui")
             except FieldValidationError as exc:
                 errors = exc.by_field()
             else:
-                metrics.EXPENSES_CREATED.labels(source="ui").inc()
                 return see_other(next_path, msg="added")
         return render(
             request,

@@ -8,9 +8,8 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import DbSession
-from expense_tracker.domain.reports.controllers import report_period
-from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.dependencies import Reports
+from expense_tracker.domain.reports.deps import report_period
 from expense_tracker.domain.web.common import HTML_OPT, render
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
 from expense_tracker.lib.formatting import money, month_label
@@ -25,14 +24,13 @@ class ReportPages(Controller):
     async def reports(
         self,
         request: Request[User, Any, Any],
-        db_session: DbSession,
+        reports: Reports,
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
         start, end = report_period(user, date_from, date_to)
-        reports = ReportService(db_session)
         monthly = await reports.monthly(user.id, today, 12, user.currency)
         by_category = await reports.by_category(user.id, start, end, user.currency)
         budget = await reports.budget(user.id, month_start(today), user.currency)
