@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,14 +21,14 @@ nox.options.sessions = [
     "workflows",
 ]
 
-DEV_DATABASE = "sqlite+aiosqlite:///expense-tracker.sqlite3"
-
 
 @nox.session
 def dev(session: nox.Session) -> None:
     """Serve the app on http://127.0.0.1:8000 (embedded SQLite, dev login, auto-reload)."""
     session.install("-e", ".")
-    env = {"APP_ENV": "development", "DATABASE_URL": os.environ.get("DATABASE_URL", DEV_DATABASE)}
+    # Development mode; everything else (the SQLite file, the public URL, the log level) is the settings catalogue's
+    # default (src/expense_tracker/settings.py) unless set in the shell.
+    env = {"APP_ENV": "development"}
     session.run("expense-tracker", "database", "upgrade", "--no-prompt", env=env)
     serve = ["expense-tracker", "run", "--host", "127.0.0.1", "--port", "8000", "--reload"]
     session.run(*serve, *session.posargs, env=env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models import units
 
 from dashboards.panels import APP, NAMESPACE, finalise, graph, new_dashboard, single
 from expense_tracker.constants import APP_NAME, METRIC_HTTP_DURATION, METRIC_HTTP_IN_PROGRESS, METRIC_HTTP_REQUESTS
@@ -35,13 +36,19 @@ def build() -> dict[str, Any]:
         new_dashboard(UID, "expense-tracker / API", "Request rate, errors and latency per route; pod saturation.")
         .with_row(Row("Overview"))
         .with_panel(
-            single("Requests/s", "All routes.", "reqps", f"sum(rate({REQUESTS}[$__rate_interval]))", [(None, "blue")])
+            single(
+                "Requests/s",
+                "All routes.",
+                units.RequestsPerSecond,
+                f"sum(rate({REQUESTS}[$__rate_interval]))",
+                [(None, "blue")],
+            )
         )
         .with_panel(
             single(
                 "5xx ratio",
                 "Share of requests answered with a server error.",
-                "percentunit",
+                units.PercentUnit,
                 _ratio(ERRORS),
                 [(None, "green"), (0.001, "orange"), (0.01, "red")],
                 decimals=3,
@@ -51,7 +58,7 @@ def build() -> dict[str, Any]:
             single(
                 "p99 latency",
                 "All routes.",
-                "s",
+                units.Seconds,
                 f"histogram_quantile(0.99, sum by (le) (rate({DURATION_BUCKETS}[$__rate_interval])))",
                 [(None, "green"), (0.5, "orange"), (1, "red")],
             )
@@ -60,7 +67,7 @@ def build() -> dict[str, Any]:
             single(
                 "In flight",
                 "Requests being served right now.",
-                "short",
+                units.Short,
                 f"sum({METRIC_HTTP_IN_PROGRESS}{{{APP}}})",
                 [(None, "green"), (50, "orange")],
                 decimals=0,
@@ -71,7 +78,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Requests/s by route",
                 "Route templates, not raw paths.",
-                "reqps",
+                units.RequestsPerSecond,
                 (f"sum by (method, path) (rate({REQUESTS}[$__rate_interval]))", "{{method}} {{path}}"),
             )
         )
@@ -79,7 +86,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Error ratio by route",
                 "5xx and 4xx shares per route.",
-                "percentunit",
+                units.PercentUnit,
                 (_ratio(ERRORS, "method, path"), "5xx {{method}} {{path}}"),
                 (_ratio(CLIENT_ERRORS, "method, path"), "4xx {{method}} {{path}}"),
                 minimum=0,
@@ -90,7 +97,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Latency by route",
                 "p50, p95 and p99 from the request-duration histogram.",
-                "s",
+                units.Seconds,
                 _quantile(0.5),
                 _quantile(0.95),
                 _quantile(0.99),
@@ -103,7 +110,7 @@ def build() -> dict[str, Any]:
             graph(
                 "CPU per pod",
                 "Usage against the container's request and limit.",
-                "short",
+                units.Short,
                 (f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{CONTAINER}}}[$__rate_interval]))", "{{pod}}"),
                 (f'max(kube_pod_container_resource_requests{{{CONTAINER}, resource="cpu"}})', "request"),
                 (f'max(kube_pod_container_resource_limits{{{CONTAINER}, resource="cpu"}})', "limit"),
@@ -114,7 +121,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Memory per pod",
                 "Working set against the container's request and limit.",
-                "bytes",
+                units.BytesIEC,
                 (f"sum by (pod) (container_memory_working_set_bytes{{{CONTAINER}}})", "{{pod}}"),
                 (f'max(kube_pod_container_resource_requests{{{CONTAINER}, resource="memory"}})', "request"),
                 (f'max(kube_pod_container_resource_limits{{{CONTAINER}, resource="memory"}})', "limit"),
@@ -125,7 +132,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Replicas and restarts",
                 "HPA current/desired/max replicas, and container restarts in the last hour.",
-                "short",
+                units.Short,
                 (f"max(kube_horizontalpodautoscaler_status_current_replicas{{{NAMESPACE}}})", "current"),
                 (f"max(kube_horizontalpodautoscaler_status_desired_replicas{{{NAMESPACE}}})", "desired"),
                 (f"max(kube_horizontalpodautoscaler_spec_max_replicas{{{NAMESPACE}}})", "max"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models import units
 
 from dashboards.panels import APP, NAMESPACE, finalise, graph, new_dashboard, single
 from expense_tracker.constants import (
@@ -30,20 +31,20 @@ def build() -> dict[str, Any]:
             single(
                 "Active users (24 h)",
                 "Users with a signed-in request in the last 24 hours.",
-                "short",
+                units.Short,
                 f"max({METRIC_ACTIVE_USERS}{{{NAMESPACE}}})",
                 [(None, "blue")],
                 decimals=0,
             )
         )
         .with_panel(
-            single("Sign-ins", "All providers.", "short", _total(METRIC_SIGN_INS), [(None, "blue")], decimals=0)
+            single("Sign-ins", "All providers.", units.Short, _total(METRIC_SIGN_INS), [(None, "blue")], decimals=0)
         )
         .with_panel(
             single(
                 "Expenses created",
                 "API, UI and imports.",
-                "short",
+                units.Short,
                 _total(METRIC_EXPENSES_CREATED),
                 [(None, "blue")],
                 decimals=0,
@@ -53,7 +54,7 @@ def build() -> dict[str, Any]:
             single(
                 "Rejected imports",
                 "CSV files refused with per-row errors.",
-                "short",
+                units.Short,
                 _total(METRIC_IMPORTS, ', outcome="rejected"'),
                 [(None, "green"), (10, "orange")],
                 decimals=0,
@@ -64,7 +65,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Sign-ins by provider",
                 "Successful sign-ins per hour, and refusals by reason.",
-                "short",
+                units.Short,
                 (f"sum by (provider) (increase({METRIC_SIGN_INS}{{{APP}}}[1h]))", "{{provider}}"),
                 (
                     f"sum by (provider, reason) (increase({METRIC_SIGN_IN_FAILURES}{{{APP}}}[1h]))",
@@ -76,7 +77,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Expenses created by source",
                 "Per hour.",
-                "short",
+                units.Short,
                 (f"sum by (source) (increase({METRIC_EXPENSES_CREATED}{{{APP}}}[1h]))", "{{source}}"),
             )
         )
@@ -84,7 +85,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Imports by outcome",
                 "CSV imports per hour.",
-                "short",
+                units.Short,
                 (f"sum by (outcome) (increase({METRIC_IMPORTS}{{{APP}}}[1h]))", "{{outcome}}"),
             )
         )
@@ -92,7 +93,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Active users (24 h)",
                 "Users with a signed-in request in the last 24 hours.",
-                "short",
+                units.Short,
                 (f"max({METRIC_ACTIVE_USERS}{{{NAMESPACE}}})", "active users"),
             )
         )

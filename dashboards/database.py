@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models import units
 
 from dashboards.panels import APP, NAMESPACE, finalise, graph, new_dashboard, single
 from expense_tracker.constants import METRIC_DB_POOL_CAPACITY, METRIC_DB_POOL_IN_USE, METRIC_DB_POOL_OPEN
@@ -21,7 +22,7 @@ def build() -> dict[str, Any]:
             single(
                 "Instances up",
                 "PostgreSQL instances reporting up.",
-                "short",
+                units.Short,
                 f"sum(cnpg_collector_up{{{NAMESPACE}}})",
                 [(None, "red"), (1, "green")],
                 decimals=0,
@@ -31,7 +32,7 @@ def build() -> dict[str, Any]:
             single(
                 "Last backup age",
                 "Since the last successful base backup (alert at 26 h).",
-                "s",
+                units.Seconds,
                 f"time() - max(cnpg_collector_last_available_backup_timestamp{{{NAMESPACE}}})",
                 [(None, "green"), (DAY, "orange"), (26 * 3600, "red")],
                 decimals=0,
@@ -41,7 +42,7 @@ def build() -> dict[str, Any]:
             single(
                 "Since last WAL archived",
                 "Seconds since a WAL segment last reached S3.",
-                "s",
+                units.Seconds,
                 f"max(cnpg_pg_stat_archiver_seconds_since_last_archival{{{NAMESPACE}}})",
                 [(None, "green"), (600, "orange"), (3600, "red")],
                 decimals=0,
@@ -51,7 +52,7 @@ def build() -> dict[str, Any]:
             single(
                 "Volume usage",
                 "Fullest database volume (alert at 80 %).",
-                "percentunit",
+                units.PercentUnit,
                 f"max(kubelet_volume_stats_used_bytes{{{NAMESPACE}}}"
                 f" / kubelet_volume_stats_capacity_bytes{{{NAMESPACE}}})",
                 [(None, "green"), (0.7, "orange"), (0.8, "red")],
@@ -62,7 +63,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Connections",
                 "Backends per instance.",
-                "short",
+                units.Short,
                 (f"sum by (pod) (cnpg_backends_total{{{NAMESPACE}}})", "{{pod}}"),
                 width=8,
             )
@@ -71,7 +72,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Transactions/s",
                 "Commits and rollbacks, all databases.",
-                "ops",
+                units.OpsPerSecond,
                 (f"sum(rate(cnpg_pg_stat_database_xact_commit{{{NAMESPACE}}}[$__rate_interval]))", "commits"),
                 (f"sum(rate(cnpg_pg_stat_database_xact_rollback{{{NAMESPACE}}}[$__rate_interval]))", "rollbacks"),
                 width=8,
@@ -81,7 +82,7 @@ def build() -> dict[str, Any]:
             graph(
                 "Replication lag",
                 "Per standby (alert at 30 s).",
-                "s",
+                units.Seconds,
                 (f"max by (pod) (cnpg_pg_replication_lag{{{NAMESPACE}}})", "{{pod}}"),
                 width=8,
                 thresholds=[(None, "green"), (30, "red")],
@@ -92,7 +93,7 @@ def build() -> dict[str, Any]:
             graph(
                 "WAL archiving",
                 "Segments archived and failed per 5 minutes.",
-                "short",
+                units.Short,
                 (f"sum(increase(cnpg_pg_stat_archiver_archived_count{{{NAMESPACE}}}[5m]))", "archived"),
                 (f"sum(increase(cnpg_pg_stat_archiver_failed_count{{{NAMESPACE}}}[5m]))", "failed"),
             )
@@ -101,7 +102,7 @@ def build() -> dict[str, Any]:
             graph(
                 "App connection pools",
                 "Connections checked out and open across the app's workers, against their capacity.",
-                "short",
+                units.Short,
                 (f"sum({METRIC_DB_POOL_IN_USE}{{{APP}}})", "in use"),
                 (f"sum({METRIC_DB_POOL_OPEN}{{{APP}}})", "open"),
                 (f"sum({METRIC_DB_POOL_CAPACITY}{{{APP}}})", "capacity"),

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from manifests_py.names import app_namespace
-
-from expense_tracker.constants import METRIC_HTTP_DURATION, METRIC_HTTP_REQUESTS
+from expense_tracker.constants import METRIC_HTTP_DURATION, METRIC_HTTP_REQUESTS, app_namespace
 
 AVAILABILITY_OBJECTIVE: Final = 0.999
 LATENCY_OBJECTIVE: Final = 0.99

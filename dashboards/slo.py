@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models import units
 
 from dashboards import sli
 from dashboards.panels import NAMESPACE, finalise, graph, new_dashboard, single
@@ -35,7 +36,7 @@ def build() -> dict[str, Any]:
                 single(
                     f"{kind} SLI ({sli.SLO_PERIOD})",
                     "Share of good requests over the SLO period.",
-                    "percentunit",
+                    units.PercentUnit,
                     f"1 - {period}",
                     [(None, "red"), (objective, "green")],
                     decimals=3,
@@ -45,7 +46,7 @@ def build() -> dict[str, Any]:
                 single(
                     "Error budget remaining",
                     "1 = untouched, 0 = spent, below 0 = objective missed.",
-                    "percentunit",
+                    units.PercentUnit,
                     f"1 - {period} / {budget}",
                     [(None, "red"), (0.25, "orange"), (0.5, "green")],
                 )
@@ -54,7 +55,7 @@ def build() -> dict[str, Any]:
                 graph(
                     "Burn rate",
                     "How fast the budget is spent (1 = exactly on budget); alerts page at 14.4 (1 h) and 6 (6 h).",
-                    "short",
+                    units.Short,
                     *[(f"{_selector(ratio(window))} / {budget}", window) for window in ("5m", "1h", "6h", "1d")],
                     thresholds=[(None, "green"), (1, "orange"), (6, "red")],
                 )

@@ -125,16 +125,12 @@ def _crd_schemas(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    try:
-        if args.action == "set-image":
-            release.set_image(args.environment, args.image)
-            print(f"{args.environment} now runs {args.image}; manifests/ re-rendered")
-        else:
-            image = release.promote(args.source, args.target)
-            print(f"{args.target} now runs {image} (from {args.source}); manifests/ re-rendered")
-    except InvalidEnvironmentError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.action == "set-image":
+        release.set_image(args.environment, args.image)
+        print(f"{args.environment} now runs {args.image}; manifests/ re-rendered")
+    else:
+        image = release.promote(args.source, args.target)
+        print(f"{args.target} now runs {image} (from {args.source}); manifests/ re-rendered")
     return 0
 
 
@@ -211,9 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in {"cluster", "secrets"} and args.region is None:
-        args.region = load_infrastructure().aws_region
-    return int(args.run(args))
+    try:
+        if args.command in {"cluster", "secrets"} and args.region is None:
+            args.region = load_infrastructure().aws_region
+        return int(args.run(args))
+    except InvalidEnvironmentError as error:  # names the file, the key and the reason: no traceback needed
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -379,10 +379,10 @@ def run_plan(
 
 def infrastructure_from_outputs(outputs: dict[str, dict[str, object]]) -> dict[str, object]:
     """`terraform output -json` → the manifests' infrastructure.json (exactly the fields Infrastructure has)."""
-    missing = [key for key in Infrastructure.__dataclass_fields__ if key not in outputs]
+    missing = [key for key in Infrastructure.__struct_fields__ if key not in outputs]
     if missing:
         raise KeyError(f"terraform outputs lack {missing}")
-    return {key: outputs[key]["value"] for key in sorted(Infrastructure.__dataclass_fields__)}
+    return {key: outputs[key]["value"] for key in sorted(Infrastructure.__struct_fields__)}
 
 
 def infra_sync(outputs_json: str, directory: Path = ENVIRONMENTS_DIR, *, out: Path | None = None) -> Path:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from expense_tracker import constants
 from expense_tracker.constants import APP_NAME
+
+app_namespace = constants.app_namespace
+"""The namespace one environment of the app runs in: a name of the shared vocabulary (the dashboards select it too)."""
 
 # Kubernetes versions every built-in object must validate against: the one the older design targeted and the one
 # Terraform deploys (its `cluster_version` variable defaults to EKS_VERSION; a Terraform test checks they agree).
@@ -68,11 +72,6 @@ LETSENCRYPT_PRODUCTION: Final = "letsencrypt-production"
 ADMIN_GROUP: Final = f"{APP_NAME}-admins"
 DEPLOYER_GROUP: Final = f"{APP_NAME}-deployers"
 DEVELOPER_GROUP: Final = f"{APP_NAME}-developers"
-
-
-def app_namespace(environment: str) -> str:
-    """The namespace one environment of the app runs in."""
-    return f"{APP_NAME}-{environment}"
 
 
 def database_cluster(environment: str) -> str:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
-from expense_tracker.settings import DEV_SECRET_KEY, SETTINGS, SettingsError, load_settings
+from expense_tracker.settings import DEV_SECRET_KEY, SETTINGS, SettingsError, load_settings, settings_table
 
 # Real outputs of the documented generators, pasted as literals (test keys, never used anywhere else).
 URLSAFE_KEY = "cfAOykWhobo65694Q9eyyRMn4eH4BMZoq5cVU9Za-2I"  # secrets.token_urlsafe(32)
@@ -110,10 +111,65 @@ def test_app_refuses_to_start_with_bad_production_settings(monkeypatch: pytest.M
         create_app()
 
 
-def test_every_setting_is_documented_in_the_readme(repo_root: Path) -> None:
+def test_the_readme_settings_table_is_the_catalogue(repo_root: Path) -> None:
     readme = (repo_root / "README.md").read_text()
-    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE))
+    start = readme.index("| Variable | Kind | Default | Meaning |")
+    table = readme[start : readme.index("\n\n", start) + 1]
+    assert table == settings_table(), "README.md: paste `python -m expense_tracker.settings` over the settings table"
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, re.MULTILINE))
     assert documented == {spec.name for spec in SETTINGS}
+    # A few rows as a person reads them, written out here rather than taken from the catalogue.
+    for row in (
+        "| `DATABASE_URL` | secret | sqlite+aiosqlite:///expense-tracker.sqlite3 |",
+        "| `PUBLIC_URL` | config | http://127.0.0.1:8000 |",
+        "| `LOG_LEVEL` | config | INFO |",
+        "| `DEV_LOGIN` | config | true in development, false in production |",
+        "| `SECRET_KEY` | secret | — |",
+    ):
+        assert row in table
+
+
+# What an empty environment means, written out (README "Settings"): the catalogue's defaults, parsed.
+DEVELOPMENT_DEFAULTS = {
+    "app_env": "development",
+    "database_url": "sqlite+aiosqlite:///expense-tracker.sqlite3",
+    "secret_key": "development-only-secret-key-never-use-in-production",
+    "public_url": "http://127.0.0.1:8000",
+    "google": None,
+    "oidc": None,
+    "dev_login": True,
+    "session_ttl_minutes": 720,
+    "db_pool_size": 5,
+    "db_max_overflow": 5,
+    "log_level": "INFO",
+    "build_commit": "unknown",
+    "redis_url": None,
+    "trusted_proxy_hops": 0,
+    "rate_limit_auth": "20/minute;200/hour",
+    "rate_limit_writes": "120/minute",
+    "rate_limit_imports": "5/minute;30/hour",
+    "rate_limit_prefix": "expense-tracker",
+}
+
+
+def test_an_empty_environment_gets_every_default() -> None:
+    assert dataclasses.asdict(load_settings({})) == DEVELOPMENT_DEFAULTS
+
+
+def test_a_blank_variable_is_the_same_as_an_unset_one() -> None:
+    blank = {spec.name: "  " for spec in SETTINGS}
+    assert dataclasses.asdict(load_settings(blank)) == DEVELOPMENT_DEFAULTS
+
+
+def test_production_turns_dev_login_off_by_default() -> None:
+    assert load_settings(PRODUCTION).dev_login is False
+
+
+def test_the_worker_count_defaults_to_one() -> None:
+    from expense_tracker.cli import run_command
+
+    (workers,) = [option for option in run_command.params if option.name == "workers"]
+    assert workers.default == 1
 
 
 @pytest.mark.parametrize("scheme", ["postgresql://", "postgres://"])

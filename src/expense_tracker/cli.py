@@ -18,6 +18,7 @@ from typing import NoReturn
 import click
 
 from expense_tracker.constants import HTTP_PORT, METRICS_PORT
+from expense_tracker.settings import setting_value
 
 APP_FACTORY = "expense_tracker.app:create_app"
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -60,7 +61,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     "--wc",
     "--web-concurrency",
     "workers",
-    default=1,
+    default=setting_value("WEB_CONCURRENCY", {}),
     show_default=True,
     type=click.IntRange(min=1),
     envvar=["WEB_CONCURRENCY", "LITESTAR_WEB_CONCURRENCY"],

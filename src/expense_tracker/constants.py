@@ -10,6 +10,12 @@ from typing import Final
 APP_NAME: Final = "expense-tracker"
 """Kubernetes app name, container name, and the ``app.kubernetes.io/name`` label value."""
 
+
+def app_namespace(environment: str) -> str:
+    """The namespace one environment of the app runs in (the manifests place it there, the dashboards select it)."""
+    return f"{APP_NAME}-{environment}"
+
+
 HTTP_PORT: Final = 8000
 HTTP_PORT_NAME: Final = "http"
 

@@ -10,16 +10,12 @@ import ipaddress
 import math
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 MIN_SECRET_KEY_BYTES = 32
-# A sign-in costs two hits (start + callback), and an office or a mobile carrier puts many people behind one address.
-DEFAULT_RATE_LIMIT_AUTH = "20/minute;200/hour"
-DEFAULT_RATE_LIMIT_WRITES = "120/minute"
-DEFAULT_RATE_LIMIT_IMPORTS = "5/minute;30/hour"
 DEV_SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105 - refused in production
 # A key typed by a person (a phrase, a repeated pattern) is guessable even when long enough. These bounds sit far
 # below what random keys score: secrets.token_urlsafe(32) has ~31 distinct characters and ~208 bits by the estimate
@@ -31,133 +27,23 @@ KEY_GENERATION_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class SettingSpec:
-    """One environment variable the app understands."""
-
-    name: str
-    description: str
-    default: str | None = None
-    secret: bool = False
-    """Secret settings come from the secret store (ExternalSecret), never from a ConfigMap or git."""
-
-
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("APP_ENV", "`development` or `production`. Production enforces the checks below.", "development"),
-    SettingSpec(
-        "DATABASE_URL",
-        "`postgresql+asyncpg://user:pass@host/db` (the plain `postgresql://` URI CloudNativePG generates is accepted), "
-        "or SQLite (`sqlite+aiosqlite:///file`).",
-        "sqlite+aiosqlite:///expense-tracker.sqlite3",
-        secret=True,
-    ),
-    SettingSpec(
-        "SECRET_KEY",
-        "Signs sessions and CSRF tokens. Required in production: at least 32 bytes of random, such as "
-        "`openssl rand -hex 32`; the development default and guessable keys are refused.",
-        secret=True,
-    ),
-    SettingSpec(
-        "PUBLIC_URL",
-        "External base URL (scheme + host); OAuth redirect URIs and absolute links are built from it.",
-        "http://127.0.0.1:8000",
-    ),
-    SettingSpec("GOOGLE_CLIENT_ID", "Google OAuth client id; Google sign-in is offered when id and secret are set."),
-    SettingSpec("GOOGLE_CLIENT_SECRET", "Google OAuth client secret.", secret=True),
-    SettingSpec(
-        "OIDC_DISCOVERY_URL",
-        "OpenID Connect discovery URL (`.../.well-known/openid-configuration`); `https://` only in production.",
-    ),
-    SettingSpec("OIDC_CLIENT_ID", "OIDC client id."),
-    SettingSpec("OIDC_CLIENT_SECRET", "OIDC client secret.", secret=True),
-    SettingSpec("OIDC_PROVIDER_NAME", "Name shown on the sign-in button for the OIDC provider.", "Single sign-on"),
-    SettingSpec(
-        "DEV_LOGIN",
-        "`true` enables password-less `POST /auth/dev-login` (development only; production refuses to start with it).",
-        "true in development, false in production",
-    ),
-    SettingSpec("SESSION_TTL_MINUTES", "Lifetime of a session token.", "720"),
-    SettingSpec("DB_POOL_SIZE", "Connections kept open per worker process.", "5"),
-    SettingSpec("DB_MAX_OVERFLOW", "Extra connections a worker may open under load.", "5"),
-    SettingSpec("LOG_LEVEL", "Minimum log level.", "INFO"),
-    SettingSpec("BUILD_COMMIT", "Git commit of the running build, exported as `build_info{commit}`.", "unknown"),
-    SettingSpec(
-        "PROMETHEUS_MULTIPROC_DIR",
-        "Writable directory for prometheus-client multiprocess mode; required with more than one worker.",
-    ),
-    SettingSpec("WEB_CONCURRENCY", "Worker processes started by `expense-tracker run`.", "1"),
-    SettingSpec(
-        "REDIS_URL",
-        "Redis for rate-limit counters shared by every worker and pod (`redis://host:6379/0`). Unset: each worker "
-        "process counts on its own, so the effective limit is the configured one times the number of processes.",
-        secret=True,
-    ),
-    SettingSpec(
-        "TRUSTED_PROXY_HOPS",
-        "Reverse proxies in front of the app that append to `X-Forwarded-For` (1 behind ingress-nginx). The client "
-        "address is the entry the outermost trusted proxy added; 0 ignores the header and uses the socket address.",
-        "0",
-    ),
-    SettingSpec(
-        "RATE_LIMIT_AUTH",
-        "Sign-in starts, callbacks and dev login per client address (an IPv6 client by its /64; `;`-separated limits). "
-        "A sign-in counts twice (start and callback).",
-        DEFAULT_RATE_LIMIT_AUTH,
-    ),
-    SettingSpec("RATE_LIMIT_WRITES", "POST/PUT/PATCH/DELETE requests per user.", DEFAULT_RATE_LIMIT_WRITES),
-    SettingSpec("RATE_LIMIT_IMPORTS", "CSV imports per user (all limits apply).", DEFAULT_RATE_LIMIT_IMPORTS),
-)
-SETTING_NAMES = frozenset(spec.name for spec in SETTINGS)
-
-
 class SettingsError(ValueError):
     """The environment does not describe a runnable app; the message says which variable and why."""
 
 
-@dataclass(frozen=True)
-class OAuthClientSettings:
-    client_id: str
-    client_secret: str
+Parser = Callable[[str, str], Any]
+"""``(name, raw value) -> value``; raises :class:`SettingsError` naming the variable when the value is refused."""
 
 
-@dataclass(frozen=True)
-class OIDCSettings(OAuthClientSettings):
-    discovery_url: str
-    provider_name: str
+def _text(name: str, raw: str) -> str:
+    del name
+    return raw.strip()
 
 
-@dataclass(frozen=True)
-class Settings:
-    app_env: Literal["development", "production"] = "development"
-    database_url: str = "sqlite+aiosqlite:///expense-tracker.sqlite3"
-    secret_key: str = DEV_SECRET_KEY
-    public_url: str = "http://127.0.0.1:8000"
-    google: OAuthClientSettings | None = None
-    oidc: OIDCSettings | None = None
-    dev_login: bool = True
-    session_ttl_minutes: int = 720
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
-    log_level: str = "INFO"
-    build_commit: str = "unknown"
-    redis_url: str | None = None
-    trusted_proxy_hops: int = 0
-    rate_limit_auth: str = DEFAULT_RATE_LIMIT_AUTH
-    rate_limit_writes: str = DEFAULT_RATE_LIMIT_WRITES
-    rate_limit_imports: str = DEFAULT_RATE_LIMIT_IMPORTS
-    rate_limit_prefix: str = "expense-tracker"
-    """Redis key prefix of the rate-limit counters (not an environment setting; tests use one of their own)."""
-
-    @property
-    def is_production(self) -> bool:
-        return self.app_env == "production"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    def absolute_url(self, path: str) -> str:
-        return self.public_url.rstrip("/") + path
+def _verbatim(name: str, raw: str) -> str:
+    """Secrets are used exactly as stored: stripping a key would change every signature made with it."""
+    del name
+    return raw
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -179,6 +65,225 @@ def _int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def _at_least(minimum: int) -> Parser:
+    return lambda name, raw: _int(name, raw, minimum)
+
+
+def _app_env(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value not in {"development", "production"}:
+        raise SettingsError(f"{name} must be 'development' or 'production', got {value!r}")
+    return value
+
+
+def _database_url(name: str, raw: str) -> str:
+    url = raw.strip()
+    # The plain libpq form is what CloudNativePG puts in its generated app Secret (key `uri`); asyncpg speaks it.
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            url = "postgresql+asyncpg://" + url.removeprefix(plain)
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise SettingsError(f"{name} must start with postgresql+asyncpg://, postgresql:// or sqlite+aiosqlite://")
+    return url
+
+
+def _public_url(name: str, raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{name} must be an absolute http(s) URL, got {url!r}")
+    return url
+
+
+def _log_level(name: str, raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError(f"{name} must be a logging level name, got {level!r}")
+    return level
+
+
+def _redis_url(name: str, raw: str) -> str:
+    url = raw.strip()
+    if urlsplit(url).scheme not in {"redis", "rediss"}:
+        raise SettingsError(f"{name} must start with redis:// or rediss://")
+    return url
+
+
+def _rate_limits(name: str, raw: str) -> str:
+    from limits import parse_many
+
+    value = raw.strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be limits such as '10/minute;100/hour', got {value!r}") from None
+    return value
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One environment variable the app understands: its name, meaning, default and parser, declared once."""
+
+    name: str
+    description: str
+    default: str | None = None
+    """Used when the variable is unset or blank; ``None``: the setting is off (or, for SECRET_KEY in production,
+    missing)."""
+    secret: bool = False
+    """Secret settings come from the secret store (ExternalSecret), never from a ConfigMap or git."""
+    parse: Parser = _text
+    production_default: str | None = None
+    """The default in production, where it differs from ``default``."""
+
+    @property
+    def documented_default(self) -> str:
+        """The Default column of the README's settings table."""
+        if self.production_default is not None:
+            return f"{self.default} in development, {self.production_default} in production"
+        return self.default if self.default is not None else "—"
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "APP_ENV",
+        "`development` or `production`. Production enforces the checks below.",
+        "development",
+        parse=_app_env,
+    ),
+    SettingSpec(
+        "DATABASE_URL",
+        "`postgresql+asyncpg://user:pass@host/db` (the plain `postgresql://` URI CloudNativePG generates is accepted), "
+        "or SQLite (`sqlite+aiosqlite:///file`).",
+        "sqlite+aiosqlite:///expense-tracker.sqlite3",
+        secret=True,
+        parse=_database_url,
+    ),
+    SettingSpec(
+        "SECRET_KEY",
+        "Signs sessions and CSRF tokens. Required in production: at least 32 bytes of random, such as "
+        "`openssl rand -hex 32`; the development default and guessable keys are refused.",
+        secret=True,
+        parse=_verbatim,
+    ),
+    SettingSpec(
+        "PUBLIC_URL",
+        "External base URL (scheme + host); OAuth redirect URIs and absolute links are built from it.",
+        "http://127.0.0.1:8000",
+        parse=_public_url,
+    ),
+    SettingSpec("GOOGLE_CLIENT_ID", "Google OAuth client id; Google sign-in is offered when id and secret are set."),
+    SettingSpec("GOOGLE_CLIENT_SECRET", "Google OAuth client secret.", secret=True),
+    SettingSpec(
+        "OIDC_DISCOVERY_URL",
+        "OpenID Connect discovery URL (`.../.well-known/openid-configuration`); `https://` only in production.",
+    ),
+    SettingSpec("OIDC_CLIENT_ID", "OIDC client id."),
+    SettingSpec("OIDC_CLIENT_SECRET", "OIDC client secret.", secret=True),
+    SettingSpec("OIDC_PROVIDER_NAME", "Name shown on the sign-in button for the OIDC provider.", "Single sign-on"),
+    SettingSpec(
+        "DEV_LOGIN",
+        "`true` enables password-less `POST /auth/dev-login` (development only; production refuses to start with it).",
+        "true",
+        parse=_bool,
+        production_default="false",
+    ),
+    SettingSpec("SESSION_TTL_MINUTES", "Lifetime of a session token.", "720", parse=_at_least(5)),
+    SettingSpec("DB_POOL_SIZE", "Connections kept open per worker process.", "5", parse=_at_least(1)),
+    SettingSpec("DB_MAX_OVERFLOW", "Extra connections a worker may open under load.", "5", parse=_at_least(0)),
+    SettingSpec("LOG_LEVEL", "Minimum log level.", "INFO", parse=_log_level),
+    SettingSpec("BUILD_COMMIT", "Git commit of the running build, exported as `build_info{commit}`.", "unknown"),
+    SettingSpec(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "Writable directory for prometheus-client multiprocess mode; required with more than one worker.",
+    ),
+    SettingSpec("WEB_CONCURRENCY", "Worker processes started by `expense-tracker run`.", "1", parse=_at_least(1)),
+    SettingSpec(
+        "REDIS_URL",
+        "Redis for rate-limit counters shared by every worker and pod (`redis://host:6379/0`). Unset: each worker "
+        "process counts on its own, so the effective limit is the configured one times the number of processes.",
+        secret=True,
+        parse=_redis_url,
+    ),
+    SettingSpec(
+        "TRUSTED_PROXY_HOPS",
+        "Reverse proxies in front of the app that append to `X-Forwarded-For` (1 behind ingress-nginx). The client "
+        "address is the entry the outermost trusted proxy added; 0 ignores the header and uses the socket address.",
+        "0",
+        parse=_at_least(0),
+    ),
+    SettingSpec(
+        "RATE_LIMIT_AUTH",
+        "Sign-in starts, callbacks and dev login per client address (an IPv6 client by its /64; `;`-separated limits). "
+        "A sign-in counts twice (start and callback).",
+        "20/minute;200/hour",  # a sign-in is two hits, and an office or a mobile carrier puts many behind one address
+        parse=_rate_limits,
+    ),
+    SettingSpec("RATE_LIMIT_WRITES", "POST/PUT/PATCH/DELETE requests per user.", "120/minute", parse=_rate_limits),
+    SettingSpec(
+        "RATE_LIMIT_IMPORTS", "CSV imports per user (all limits apply).", "5/minute;30/hour", parse=_rate_limits
+    ),
+)
+SETTINGS_BY_NAME: Final = {spec.name: spec for spec in SETTINGS}
+SETTING_NAMES = frozenset(SETTINGS_BY_NAME)
+
+
+@dataclass(frozen=True)
+class OAuthClientSettings:
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class OIDCSettings(OAuthClientSettings):
+    discovery_url: str
+    provider_name: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parsed environment; build it with :func:`load_settings` (the defaults live in ``SETTINGS``)."""
+
+    app_env: Literal["development", "production"]
+    database_url: str
+    secret_key: str
+    public_url: str
+    google: OAuthClientSettings | None
+    oidc: OIDCSettings | None
+    dev_login: bool
+    session_ttl_minutes: int
+    db_pool_size: int
+    db_max_overflow: int
+    log_level: str
+    build_commit: str
+    redis_url: str | None
+    trusted_proxy_hops: int
+    rate_limit_auth: str
+    rate_limit_writes: str
+    rate_limit_imports: str
+    rate_limit_prefix: str = "expense-tracker"
+    """Redis key prefix of the rate-limit counters (not an environment setting; tests use one of their own)."""
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def absolute_url(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
+
+
+def setting_value(name: str, environ: Mapping[str, str], *, production: bool = False) -> Any:
+    """The catalogue's parse of ``name`` from ``environ``, or of its default when unset or blank (``None``: none)."""
+    spec = SETTINGS_BY_NAME[name]
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        raw = spec.production_default if production and spec.production_default is not None else spec.default
+    return None if raw is None else spec.parse(name, raw)
+
+
 def _is_loopback(host: str | None) -> bool:
     if host == "localhost":
         return True
@@ -189,7 +294,7 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _pair(env: Mapping[str, str], first: str, second: str) -> tuple[str, str] | None:
-    a, b = env.get(first, "").strip(), env.get(second, "").strip()
+    a, b = setting_value(first, env), setting_value(second, env)
     if a and b:
         return a, b
     if a or b:
@@ -218,59 +323,29 @@ def _check_secret_key(key: str) -> None:
     raise SettingsError(f"SECRET_KEY {problem}: {KEY_GENERATION_HINT}")
 
 
-def _rate_limits(env: Mapping[str, str], name: str, default: str) -> str:
-    from limits import parse_many
-
-    raw = env.get(name, "").strip() or default
-    try:
-        parse_many(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be limits such as '10/minute;100/hour', got {raw!r}") from None
-    return raw
-
-
-def _redis_url(env: Mapping[str, str]) -> str | None:
-    raw = env.get("REDIS_URL", "").strip()
-    if raw and urlsplit(raw).scheme not in {"redis", "rediss"}:
-        raise SettingsError("REDIS_URL must start with redis:// or rediss://")
-    return raw or None
-
-
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build :class:`Settings` from ``environ`` (default: ``os.environ``), refusing unsafe production setups."""
-    env = os.environ if environ is None else environ
-    app_env = env.get("APP_ENV", "development").strip() or "development"
-    if app_env not in {"development", "production"}:
-        raise SettingsError(f"APP_ENV must be 'development' or 'production', got {app_env!r}")
-    production = app_env == "production"
+    """Build :class:`Settings` from ``environ`` (default: ``os.environ``), refusing unsafe production setups.
 
-    secret_key = env.get("SECRET_KEY", "")
+    Each variable is parsed by its catalogue entry; the rules that tie several together are here."""
+    env = os.environ if environ is None else environ
+    production = setting_value("APP_ENV", env) == "production"
+
+    def value(name: str) -> Any:
+        return setting_value(name, env, production=production)
+
+    secret_key = value("SECRET_KEY") or ""
     if production:
         _check_secret_key(secret_key)
-    secret_key = secret_key or DEV_SECRET_KEY
-
-    dev_login = _bool("DEV_LOGIN", env.get("DEV_LOGIN", "false" if production else "true"))
+    dev_login = value("DEV_LOGIN")
     if production and dev_login:
         raise SettingsError("DEV_LOGIN must not be enabled in production")
-
-    database_url = env.get("DATABASE_URL", "").strip() or "sqlite+aiosqlite:///expense-tracker.sqlite3"
-    # The plain libpq form is what CloudNativePG puts in its generated app Secret (key `uri`); asyncpg speaks it.
-    for plain in ("postgresql://", "postgres://"):
-        if database_url.startswith(plain):
-            database_url = "postgresql+asyncpg://" + database_url.removeprefix(plain)
-    if not database_url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-        raise SettingsError("DATABASE_URL must start with postgresql+asyncpg://, postgresql:// or sqlite+aiosqlite://")
-
-    public_url = (env.get("PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
-    parts = urlsplit(public_url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise SettingsError(f"PUBLIC_URL must be an absolute http(s) URL, got {public_url!r}")
-    if production and parts.scheme != "https":
+    public_url = value("PUBLIC_URL")
+    if production and urlsplit(public_url).scheme != "https":
         raise SettingsError("PUBLIC_URL must use https:// in production")
 
     google = _pair(env, "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")
     oidc_client = _pair(env, "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
-    discovery_url = env.get("OIDC_DISCOVERY_URL", "").strip()
+    discovery_url = value("OIDC_DISCOVERY_URL")
     if bool(oidc_client) != bool(discovery_url):
         raise SettingsError("OIDC_DISCOVERY_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together")
     oidc = None
@@ -281,33 +356,37 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(
                 "OIDC_DISCOVERY_URL must use https:// (http:// is accepted only for loopback hosts in development)"
             )
-        oidc = OIDCSettings(
-            client_id=oidc_client[0],
-            client_secret=oidc_client[1],
-            discovery_url=discovery_url,
-            provider_name=env.get("OIDC_PROVIDER_NAME", "").strip() or "Single sign-on",
-        )
-
-    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise SettingsError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
+        oidc = OIDCSettings(*oidc_client, discovery_url=discovery_url, provider_name=value("OIDC_PROVIDER_NAME"))
 
     return Settings(
         app_env="production" if production else "development",
-        database_url=database_url,
-        secret_key=secret_key,
+        database_url=value("DATABASE_URL"),
+        secret_key=secret_key or DEV_SECRET_KEY,
         public_url=public_url,
         google=OAuthClientSettings(*google) if google else None,
         oidc=oidc,
         dev_login=dev_login,
-        session_ttl_minutes=_int("SESSION_TTL_MINUTES", env.get("SESSION_TTL_MINUTES", "720"), 5),
-        db_pool_size=_int("DB_POOL_SIZE", env.get("DB_POOL_SIZE", "5"), 1),
-        db_max_overflow=_int("DB_MAX_OVERFLOW", env.get("DB_MAX_OVERFLOW", "5"), 0),
-        log_level=log_level,
-        build_commit=env.get("BUILD_COMMIT", "").strip() or "unknown",
-        redis_url=_redis_url(env),
-        trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", env.get("TRUSTED_PROXY_HOPS", "0"), 0),
-        rate_limit_auth=_rate_limits(env, "RATE_LIMIT_AUTH", DEFAULT_RATE_LIMIT_AUTH),
-        rate_limit_writes=_rate_limits(env, "RATE_LIMIT_WRITES", DEFAULT_RATE_LIMIT_WRITES),
-        rate_limit_imports=_rate_limits(env, "RATE_LIMIT_IMPORTS", DEFAULT_RATE_LIMIT_IMPORTS),
+        session_ttl_minutes=value("SESSION_TTL_MINUTES"),
+        db_pool_size=value("DB_POOL_SIZE"),
+        db_max_overflow=value("DB_MAX_OVERFLOW"),
+        log_level=value("LOG_LEVEL"),
+        build_commit=value("BUILD_COMMIT"),
+        redis_url=value("REDIS_URL"),
+        trusted_proxy_hops=value("TRUSTED_PROXY_HOPS"),
+        rate_limit_auth=value("RATE_LIMIT_AUTH"),
+        rate_limit_writes=value("RATE_LIMIT_WRITES"),
+        rate_limit_imports=value("RATE_LIMIT_IMPORTS"),
     )
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from ``SETTINGS`` (tests/test_settings.py checks the README holds it)."""
+    rows = ["| Variable | Kind | Default | Meaning |", "|---|---|---|---|"]
+    for spec in SETTINGS:
+        kind = "secret" if spec.secret else "config"
+        rows.append(f"| `{spec.name}` | {kind} | {spec.documented_default} | {spec.description} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # `python -m expense_tracker.settings` prints the table for the README
+    print(settings_table(), end="")

@@ -72,7 +72,7 @@ def test_backup_role_from_terraform_changes_only_that_database(environments: Pat
     [
         ("staging/settings.toml", 'cpu_limit = "1"', 'cpu_limit = "one"', "not a Kubernetes quantity"),
         ("staging/settings.toml", "min_replicas = 1", "min_replicas = 9", "min_replicas <= max_replicas"),
-        ("staging/settings.toml", "instances = 1", 'instances = "1"', "instances must be int"),
+        ("staging/settings.toml", "instances = 1", 'instances = "1"', "database.instances: expected int, got '1'"),
         ("staging/image.txt", "@sha256:", ":latest#", "not an image reference by sha256 digest"),
         ("infrastructure.json", "arn:aws:iam::111122223333:role/gitops-delivery-cluster-external-dns", "admin", "IAM"),
     ],

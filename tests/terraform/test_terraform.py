@@ -257,5 +257,5 @@ def test_github_role_is_scoped_to_this_repository_and_has_no_cluster_access() ->
 
 def test_outputs_cover_what_the_manifests_need() -> None:
     outputs = set(_all("output"))
-    assert set(Infrastructure.__dataclass_fields__) <= outputs
+    assert set(Infrastructure.__struct_fields__) <= outputs
     assert {"cluster_endpoint", "github_actions_role_arn"} <= outputs
