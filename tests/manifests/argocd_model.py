@@ -87,6 +87,7 @@ KIND_ORDER = [
 CLUSTER_SCOPED = {
     "/Namespace",
     "storage.k8s.io/StorageClass",
+    "scheduling.k8s.io/PriorityClass",
     "apiextensions.k8s.io/CustomResourceDefinition",
     "rbac.authorization.k8s.io/ClusterRole",
     "rbac.authorization.k8s.io/ClusterRoleBinding",

@@ -117,6 +117,7 @@ BUILTIN_KINDS = frozenset(
         "rbac.authorization.k8s.io/Role",
         "rbac.authorization.k8s.io/RoleBinding",
         "storage.k8s.io/StorageClass",
+        "scheduling.k8s.io/PriorityClass",
         "apiextensions.k8s.io/CustomResourceDefinition",
     }
 )
