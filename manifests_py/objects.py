@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hikaru import HikaruDocumentBase
-from hikaru.model.rel_1_28.v1 import ObjectMeta
+from hikaru.model.rel_1_28.v1 import ObjectMeta, ResourceRequirements
 
 from expense_tracker.constants import APP_NAME
 from manifests_py import crds, names
+from manifests_py.environments import Resources
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ def meta(
         namespace=namespace,
         labels={**MANAGED_BY, **(labels or {})},
         annotations=dict(annotations) if annotations else None,
+    )
+
+
+def resource_requirements(resources: Resources) -> ResourceRequirements:
+    return ResourceRequirements(
+        requests={"cpu": resources.cpu_request, "memory": resources.memory_request},
+        limits={"cpu": resources.cpu_limit, "memory": resources.memory_limit},
     )
 
 

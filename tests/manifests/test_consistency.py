@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 from manifests_py import names
-from manifests_py.components.app import database_secret
+from manifests_py.components.app.database import database_secret
 from manifests_py.environments import ENVIRONMENT_NAMES, load_environment
 from manifests_py.render import DEFAULT_OUT
 
