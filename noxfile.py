@@ -198,3 +198,13 @@ def soak(session: nox.Session) -> None:
     that do not add up afterwards. SOAK_DATABASE_URL picks the PostgreSQL server (default the local one)."""
     session.install("-e", ".[test]")
     session.run("python", "bench/soak.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark with budgets (docs/performance.md): seed PostgreSQL, the production server with 2 workers, wrk.
+
+    `nox -s bench -- --quick` for development (about 2 minutes); `-- --strict` exits 1 when a budget fails. Needs
+    `wrk` (Debian) and PostgreSQL at BENCH_ADMIN_URL (default the local server as `postgres`); not in CI."""
+    session.install("-e", ".")
+    session.run("python", "bench/run.py", *session.posargs)
