@@ -208,6 +208,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one linear script
     seeded = asyncio.run(seeding.seed(plan))
     print(f"seeded {seeded.rows:,} expenses in {seeded.seconds:.1f} s", flush=True)
 
+    load_before = os.getloadavg()
     secret = secrets.token_hex(32)
     today = dt.datetime.now(dt.UTC).date()
     rows: list[Row] = []
@@ -258,6 +259,8 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one linear script
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        # Other work on the machine skews every figure: the 1-minute load average before the load and after it.
+        "load_average_1m": {"before": load_before[0], "after": os.getloadavg()[0]},
         "postgres": seeded.postgres,
         "wrk": {"threads": THREADS, "connections": CONNECTIONS, "warm_up_s": warm, "measure_s": measure},
         "seed": {"users": plan.users, "expenses": seeded.rows, "seconds": round(seeded.seconds, 1)},
@@ -275,6 +278,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one linear script
         print(f"worker {pid}: RSS {figures['rss_mib']:.0f} MiB after the run, peak {figures['peak_mib']:.0f} MiB")
     for line in extra:
         print(f"fail: {line}")
+    print(f"load average (1 min) {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)")
     failed = extra or any(row.failures for row in rows)
     print(f"\nbudgets: {'some fail' if failed else 'all pass'}; results in {args.output}")
     return 1 if args.strict and failed else 0

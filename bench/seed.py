@@ -98,7 +98,9 @@ async def recreate_database(admin_url: str) -> None:
 def migrate(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url.replace("postgresql://", "postgresql+asyncpg://", 1)}
     command = [sys.executable, "-m", "expense_tracker", "database", "upgrade", "--no-prompt"]
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - our own interpreter
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603 - our own
+    if done.returncode:
+        raise SystemExit(f"migrations failed:\n{done.stdout}{done.stderr}")
 
 
 def _expense_rows(
