@@ -19,7 +19,6 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 
 from bench import seed as seeding
 from bench.budgets import BUDGETS, LIST_FLATNESS, RSS_MAX_MIB_PER_WORKER
+from bench.processes import free_port, workers_of
 from bench.wrk_output import WrkResult, parse
 
 HERE = Path(__file__).resolve().parent
@@ -70,12 +70,6 @@ class Row:
     failures: list[str]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def endpoints(expense: uuid.UUID, category: uuid.UUID, today: dt.date) -> list[Endpoint]:
     since = today - dt.timedelta(days=90)
     return [
@@ -97,22 +91,6 @@ def mint_token(secret: str, user: uuid.UUID) -> str:
     claims sub = user id, jti, exp); production has no dev login."""
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
     return Token(exp=expires, sub=str(user), jti=uuid.uuid4().hex).encode(secret, "HS256")
-
-
-def workers_of(pid: int) -> list[int]:
-    """uvicorn's worker processes: the server's children started by multiprocessing's spawn."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in command:
-            found.append(int(entry.name))
-    return sorted(found)
 
 
 def memory_mib(pid: int) -> dict[str, float]:

@@ -17,7 +17,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/soak.py` from the checkout
+
+from bench.processes import free_port, workers_of
 
 ADMIN_URL = os.environ.get("SOAK_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WORKERS = 2
@@ -57,28 +60,6 @@ class Figures:
     latencies: list[float] = field(default_factory=list)
     rss: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
     killed: int | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def workers_of(pid: int) -> list[int]:
-    """uvicorn's worker processes (spawned children; not multiprocessing's resource tracker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in command:
-            found.append(int(entry.name))
-    return sorted(found)
 
 
 def rss_bytes(pid: int) -> int | None:
