@@ -102,6 +102,9 @@ values are unbounded."""
 
 # Input bounds (issue #10): beyond these the API answers 400 instead of passing the value to the database.
 OFFSET_MAX: Final = 1_000_000
+LIST_COUNT_CAP: Final = 1000
+"""Expense listings filtered by text or amount count matching rows up to this many, then report "more than" it
+(``total_capped``): an exact count there would read every row of the user. Other listings count exactly."""
 REPORT_YEAR_MIN: Final = 1900
 REPORT_YEAR_MAX: Final = 9998
 """``month=YYYY-MM`` on the budget report: 9999-12 has no following month for the date arithmetic to reach."""

@@ -16,10 +16,10 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, OFFSET_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Expenses
+from expense_tracker.dependencies import AppSettings, Expenses
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
-from expense_tracker.domain.expenses import csv_io
-from expense_tracker.domain.expenses.deps import provide_filters
+from expense_tracker.domain.expenses import csv_io, cursors
+from expense_tracker.domain.expenses.deps import parse_cursor, provide_filters
 from expense_tracker.domain.expenses.schemas import (
     ExpenseCreate,
     ExpenseFilters,
@@ -51,12 +51,29 @@ class ExpenseController(Controller):
         request: Request[User, Any, Any],
         expenses: Expenses,
         filters: NamedDependency[ExpenseFilters],
+        settings: AppSettings,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=cursors.CURSOR_MAX_LENGTH,
+                description="`next_cursor` of the previous page (same filters and sort; not with `offset`).",
+            ),
+        ] = None,
     ) -> ExpensePage:
-        items, total = await expenses.page(request.user.id, filters, limit, offset)
-        rows = [expenses.to_schema(e, schema_type=ExpenseRead) for e in items]
-        return ExpensePage(items=rows, total=total, limit=limit, offset=offset)
+        after = parse_cursor(settings.secret_key, cursor, offset, filters)
+        listing = await expenses.page(request.user.id, filters, limit, offset, after)
+        rows = [expenses.to_schema(e, schema_type=ExpenseRead) for e in listing.items]
+        next_after = listing.next_after
+        return ExpensePage(
+            items=rows,
+            total=listing.total,
+            total_capped=listing.total_capped,
+            limit=limit,
+            offset=offset,
+            next_cursor=cursors.encode(settings.secret_key, next_after) if next_after is not None else None,
+        )
 
     @post("/", operation_id="createExpense", status_code=HTTP_201_CREATED)
     async def create_expense(

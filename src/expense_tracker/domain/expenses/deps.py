@@ -8,6 +8,7 @@ from typing import Annotated
 
 from litestar.params import QueryParameter
 
+from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey
 from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount
 from expense_tracker.lib.problems import FieldValidationError
@@ -44,3 +45,15 @@ async def provide_filters(
         max_amount=high,
         sort=sort,
     )
+
+
+def parse_cursor(secret: str, cursor: str | None, offset: int, filters: ExpenseFilters) -> cursors.Seek | None:
+    """The ``cursor`` query parameter of a listing (API and page): where the page starts, or ``None`` for ``offset``.
+
+    A cursor already says where the page starts, so an ``offset`` beside it is contradictory and refused.
+    """
+    if cursor is None or not cursor.strip():
+        return None
+    if offset:
+        raise FieldValidationError([{"field": "cursor", "message": "cannot be combined with offset"}])
+    return cursors.decode(secret, cursor.strip(), filters.sort)

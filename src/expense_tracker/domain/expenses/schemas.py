@@ -4,10 +4,11 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import msgspec
 
+from expense_tracker.constants import LIST_COUNT_CAP
 from expense_tracker.lib.money import AmountText, parse_amount, parse_currency
 from expense_tracker.lib.problems import field_error
 
@@ -108,9 +109,30 @@ class ExpenseUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 class ExpensePage(msgspec.Struct):
     items: list[ExpenseRead]
-    total: int
+    total: Annotated[
+        int,
+        msgspec.Meta(
+            description=(
+                "Rows matching the filters. Exact, except when `total_capped` is true: listings filtered by `q`, "
+                f"`min_amount` or `max_amount` stop counting at {LIST_COUNT_CAP}, and `total` is then {LIST_COUNT_CAP} "
+                f'meaning "more than {LIST_COUNT_CAP}" (shown as "{LIST_COUNT_CAP:,}+").'
+            )
+        ),
+    ]
     limit: int
     offset: int
+    total_capped: Annotated[
+        bool, msgspec.Meta(description="True when `total` is a lower bound (more rows match than it says).")
+    ]
+    next_cursor: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Pass as `cursor` (same filters and `sort`, no `offset`) for the next page; null on the last page. "
+                "Opaque: its format may change, and a cursor is only valid for the sort it was made for."
+            )
+        ),
+    ]
 
 
 class ImportResult(msgspec.Struct):

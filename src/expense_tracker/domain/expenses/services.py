@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
 import anyio.to_thread
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.datastructures import UploadFile
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from expense_tracker.constants import IMPORT_FILE_MAX_BYTES
+from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, LIST_COUNT_CAP
 from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
-from expense_tracker.domain.expenses.schemas import ExpenseFilters, ImportResult
+from expense_tracker.domain.expenses.cursors import Seek
+from expense_tracker.domain.expenses.schemas import ExpenseFilters, ImportResult, SortKey
 from expense_tracker.lib import metrics
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import FieldValidationError
@@ -29,6 +32,14 @@ _ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
     "amount": (Expense.amount.asc(), Expense.id.asc()),
     "-amount": (Expense.amount.desc(), Expense.id.desc()),
     "created_at": (Expense.created_at.asc(), Expense.id.asc()),
+}
+# The column each sort orders by and whether it descends: the keyset seek continues in the same direction.
+_SORT_COLUMN: dict[str, tuple[InstrumentedAttribute[Any], bool]] = {
+    "spent_on": (Expense.spent_on, False),
+    "-spent_on": (Expense.spent_on, True),
+    "amount": (Expense.amount, False),
+    "-amount": (Expense.amount, True),
+    "created_at": (Expense.created_at, False),
 }
 EXPORT_BATCH = 500
 IMPORT_BATCH = 500
@@ -65,8 +76,46 @@ def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnEl
     return clauses
 
 
+def seek_clause(after: Seek) -> ColumnElement[bool]:
+    """Rows after ``after`` in its sort order: ``(key, id) > (value, id)`` (``<`` when descending).
+
+    Spelled ``key >= v AND (key > v OR id > i)`` instead of a row-value comparison: the first term is an index range
+    on every backend and for either index direction, the second only drops the rows that tie with ``v``.
+    """
+    column, descending = _SORT_COLUMN[after.sort]
+    if descending:
+        return and_(column <= after.value, or_(column < after.value, Expense.id < after.id))
+    return and_(column >= after.value, or_(column > after.value, Expense.id > after.id))
+
+
+def counts_exactly(filters: ExpenseFilters) -> bool:
+    """Whether the count of ``filters`` is an index range (user, dates, category) rather than a scan of candidates.
+
+    Text search and amount bounds can match a few rows among a million: counting them exactly means reading every row
+    of the user, so those counts stop at ``LIST_COUNT_CAP``.
+    """
+    return not filters.q and filters.min_amount is None and filters.max_amount is None
+
+
+@dataclass(frozen=True)
+class ExpenseListing:
+    """One page of a listing."""
+
+    items: Sequence[Expense]
+    total: int
+    """Exact, or a lower bound when ``total_capped`` (then exactly ``LIST_COUNT_CAP``); 0 when not asked for."""
+    total_capped: bool
+    next_after: Seek | None
+    """Where the next page starts; ``None`` on the last page."""
+
+
 def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expense]:
     return select(Expense).where(*filter_clauses(user_id, filters)).order_by(*_ORDER[filters.sort])
+
+
+def _seek_after(sort: SortKey, row: Expense, position: int) -> Seek:
+    column, _ = _SORT_COLUMN[sort]
+    return Seek(sort=sort, value=getattr(row, column.key), id=row.id, position=position)
 
 
 class ExpenseService(OwnedRowService[Expense]):
@@ -81,12 +130,47 @@ class ExpenseService(OwnedRowService[Expense]):
         return CategoryService(session=self.repository.session)
 
     async def page(
-        self, user_id: uuid.UUID, filters: ExpenseFilters, limit: int, offset: int
-    ) -> tuple[Sequence[Expense], int]:
+        self,
+        user_id: uuid.UUID,
+        filters: ExpenseFilters,
+        limit: int,
+        offset: int = 0,
+        after: Seek | None = None,
+        *,
+        with_total: bool = True,
+    ) -> ExpenseListing:
+        """The page of ``limit`` rows after ``after`` (a keyset seek) or, without one, after ``offset`` rows."""
         session = self.repository.session
-        total = await session.scalar(select(func.count()).select_from(Expense).where(*filter_clauses(user_id, filters)))
-        rows = await session.scalars(filtered_select(user_id, filters).limit(limit).offset(offset))
-        return rows.all(), total or 0
+        statement = filtered_select(user_id, filters)
+        if after is not None:
+            statement = statement.where(seek_clause(after))
+        # One row more than the page tells whether there is a next page without a second query.
+        rows = list((await session.scalars(statement.limit(limit + 1).offset(offset))).all())
+        more, items = len(rows) > limit, rows[:limit]
+        start = after.position if after is not None else offset
+        next_after = _seek_after(filters.sort, items[-1], start + len(items)) if more else None
+        if not with_total:
+            total, capped = 0, False
+        elif after is None and offset == 0 and not more:
+            total, capped = len(items), False  # the whole result is on this page: it is its own count
+        else:
+            total, capped = await self._total(user_id, filters)
+        return ExpenseListing(items=items, total=total, total_capped=capped, next_after=next_after)
+
+    async def _total(self, user_id: uuid.UUID, filters: ExpenseFilters) -> tuple[int, bool]:
+        """How many rows match: ``(count, False)`` exactly, or ``(LIST_COUNT_CAP, True)`` meaning "more than that".
+
+        The one place that decides how a listing's total is computed (see :func:`counts_exactly`).
+        """
+        session = self.repository.session
+        clauses = filter_clauses(user_id, filters)
+        if counts_exactly(filters):
+            exact = await session.scalar(select(func.count()).select_from(Expense).where(*clauses))
+            return exact or 0, False
+        # Stop reading after one row more than the cap: the answer is "at most the cap" or "more than the cap".
+        candidates = select(literal(1)).select_from(Expense).where(*clauses).limit(LIST_COUNT_CAP + 1).subquery()
+        seen = await session.scalar(select(func.count()).select_from(candidates)) or 0
+        return (LIST_COUNT_CAP, True) if seen > LIST_COUNT_CAP else (seen, False)
 
     async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
         if category_id is not None and not await self.categories.owns(user_id, category_id):

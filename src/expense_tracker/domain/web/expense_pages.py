@@ -12,9 +12,10 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import Categories, Expenses, Reports
+from expense_tracker.dependencies import AppSettings, Categories, Expenses, Reports
 from expense_tracker.domain.accounts.auth import safe_next
-from expense_tracker.domain.expenses.deps import provide_filters
+from expense_tracker.domain.expenses import cursors
+from expense_tracker.domain.expenses.deps import parse_cursor, provide_filters
 from expense_tracker.domain.expenses.schemas import ExpenseCreate, ExpenseFilters
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_form
@@ -86,7 +87,7 @@ class DashboardPage(Controller):
         current = await reports.summary(user.id, this_month, today)
         previous = await reports.summary(user.id, last_month, this_month - dt.timedelta(days=1))
         budget = await reports.budget(user.id, this_month, user.currency)
-        latest, _ = await expenses.page(user.id, ExpenseFilters(), limit=8, offset=0)
+        latest = (await expenses.page(user.id, ExpenseFilters(), limit=8, with_total=False)).items
         cats = await categories.list_for(user.id)
 
         def total(summary: Any) -> Any:
@@ -120,30 +121,51 @@ class ExpensePages(Controller):
         filters: NamedDependency[ExpenseFilters],
         categories: Categories,
         expenses: Expenses,
+        settings: AppSettings,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = UI_PAGE_SIZE,
+        cursor: Annotated[str | None, QueryParameter(max_length=cursors.CURSOR_MAX_LENGTH)] = None,
     ) -> Template:
         user = request.user
-        items, total = await expenses.page(user.id, filters, limit, offset)
+        after = parse_cursor(settings.secret_key, cursor, offset, filters)
+        listing = await expenses.page(user.id, filters, limit, offset, after)
+        items = listing.items
         cats = await categories.list_for(user.id)
         query = filter_query(filters)
+        # Where this page starts: a cursor carries its position, so "Showing 51 to 75" and "Previous" still work.
+        start = after.position if after is not None else offset
+        size = None if limit == UI_PAGE_SIZE else limit
+        next_url = prev_url = None
+        if listing.next_after is not None:
+            next_cursor = cursors.encode(settings.secret_key, listing.next_after)
+            next_url = with_query("/expenses", {**query, "limit": size, "cursor": next_cursor})
+        if start > 0:
+            # Backwards by offset (bounded): beyond OFFSET_MAX only the first page is reachable that way.
+            back = max(start - limit, 0)
+            prev_url = with_query(
+                "/expenses", {**query, "limit": size, "offset": (back if back <= OFFSET_MAX else 0) or None}
+            )
         return render(
             request,
             "expenses.html",
             items=items,
             edit_forms={e.id: expense_form(e) for e in items},
-            total=total,
-            offset=offset,
+            total=listing.total,
+            total_capped=listing.total_capped,
+            offset=start,
             limit=limit,
+            next_url=next_url,
+            next_label="Older →" if filters.sort == "-spent_on" else "Next →",
+            prev_label="← Newer" if filters.sort == "-spent_on" else "← Previous",
             filters=filters,
             query=query,
             categories=cats,
             by_id=names_by_id(cats),
             sorts=SORTS,
-            page_url=lambda new_offset: with_query("/expenses", {**query, "offset": new_offset or None}),
+            prev_url=prev_url,
             sort_url=lambda key: with_query("/expenses", {**query, "sort": key}),
             export_url=with_query("/api/expenses/export.csv", query),
-            here=with_query("/expenses", {**query, "offset": offset or None}),
+            here=with_query("/expenses", {**query, "offset": offset or None, "cursor": cursor}),
         )
 
     @get("/new")
