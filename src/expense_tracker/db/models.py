@@ -72,8 +72,11 @@ class Expense(UUIDv7AuditBase):
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
-# Serves the default listing (newest first with a stable tiebreak) and every date-range report.
-Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id)
+# The listing's sorts, each in its exact order (forwards or backwards) so a page after a cursor reads only its own rows
+# (migration 0005). The spent_on index also serves every date-range report.
+Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id.desc())
+Index("ix_expense_user_amount_id", Expense.user_id, Expense.amount, Expense.id)
+Index("ix_expense_user_created_at_id", Expense.user_id, Expense.created_at, Expense.id)
 
 
 class IdempotencyKey(UUIDv7Base):
