@@ -101,7 +101,7 @@ def test_filter_sort_paginate_and_export(ui: UI, tmp_path: Any) -> None:
 
     page.goto("/expenses")
     expect(page.get_by_test_id("result-count")).to_have_text("Showing 1–25 of 32 expenses")
-    page.get_by_role("link", name="Next →").click()
+    page.get_by_role("link", name="Older →").click()
     expect(page.get_by_test_id("result-count")).to_have_text("Showing 26–32 of 32 expenses")
     expect(page.locator("table.expenses tbody tr")).to_have_count(7)
 
