@@ -307,3 +307,39 @@ async def test_list_page_shows_a_capped_count(client: Client, user: Session) -> 
     assert bad.status_code == 400
     assert "cursor" in bad.text
     client.cookies.clear()
+
+
+@pytest.mark.parametrize("sort", SORTS)
+async def test_postgresql_reads_each_cursor_page_in_index_order(database_url: str, sort: str) -> None:
+    """The seek the service builds is an index range already in the page's order: no Sort node in the plan.
+
+    Sequential scans are disabled because the test tables are tiny (the planner would rightly scan them); what is
+    checked is that an index exists whose order is the page's order, so the page reads only its own rows.
+    """
+    if not database_url.startswith("postgresql"):
+        pytest.skip("plans are checked on PostgreSQL")
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from expense_tracker.domain.expenses.cursors import Seek
+    from expense_tracker.domain.expenses.schemas import ExpenseFilters
+    from expense_tracker.domain.expenses.services import filtered_select, seek_clause
+
+    values: dict[str, Any] = {
+        "spent_on": dt.date(2024, 3, 1),
+        "amount": Decimal("5.00"),
+        "created_at": dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    }
+    seek = Seek(sort=sort, value=values[sort.removeprefix("-")], id=uuid.UUID(int=7), position=50)  # type: ignore[arg-type]
+    statement = filtered_select(uuid.UUID(int=1), ExpenseFilters(sort=sort)).where(seek_clause(seek)).limit(51)  # type: ignore[arg-type]
+    sql = str(statement.compile(dialect=postgresql.asyncpg.dialect(), compile_kwargs={"literal_binds": True}))
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SET enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in await connection.execute(text(f"EXPLAIN {sql}")))
+    finally:
+        await engine.dispose()
+    assert "Sort" not in plan, plan
+    assert "Index Scan" in plan, plan
