@@ -60,8 +60,9 @@ def script(statements: Iterable[str]) -> str:
     return "".join(statement.rstrip().rstrip(";") + ";\n" for statement in statements)
 
 
-async def capture_list_sql(database_url: str, secret: str, user: uuid.UUID, token: str, path: str) -> list[str]:
-    """The statements (parameters inlined) ``path`` sends beyond those of ``GET /api/me`` for the same user."""
+async def capture_list_sql(database_url: str, secret: str, token: str, path: str) -> list[str]:
+    """The statements (parameters inlined) ``GET path`` sends beyond those of ``GET /api/me``, as the holder of
+    ``token`` (a session signed with ``secret``)."""
     from litestar.testing import AsyncTestClient
     from sqlalchemy import event
 

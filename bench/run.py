@@ -316,7 +316,7 @@ def list_pgbench(seeded: seeding.Seeded, secret: str, workdir: Path) -> list[dic
     for count, user in sorted(seeded.heavy_users.items()):
         token = mint_token(secret, user)
         path = f"/api/expenses?limit={PAGE}"
-        statements = asyncio.run(pgbench.capture_list_sql(seeded.database_url, secret, user, token, path))
+        statements = asyncio.run(pgbench.capture_list_sql(seeded.database_url, secret, token, path))
         entry: dict[str, object] = {"user_rows": count, "path": path, "statements": statements}
         if not statements:
             entry["note"] = "not measured: the list sent no SQL through SQLAlchemy beyond the session's"
