@@ -416,14 +416,14 @@ def main() -> int:  # noqa: PLR0912, PLR0915 - one linear script
         "other_failures": extra,
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")
-    tables = f"{table(rows, pgbenches)}\n\n{memory_table(idle, rows, imported, memory)}\n"
+    imported_line = (
+        f"Import of {IMPORT_ROWS:,} rows ({int(str(imported['bytes'])) / 1e6:.1f} MB): {imported['status']} "
+        f"in {imported['seconds']} s ({imported['rows_per_s']:,} rows/s)."
+    )
+    tables = f"{table(rows, pgbenches)}\n\n{memory_table(idle, rows, imported, memory)}\n\n{imported_line}\n"
     args.output.with_suffix(".md").write_text(tables)
     print()
     print(tables)
-    print(
-        f"import of {IMPORT_ROWS:,} rows ({int(imported['bytes']) / 1e6:.1f} MB): {imported['status']} "  # type: ignore[call-overload]
-        f"in {imported['seconds']} s"
-    )
     for line in extra:
         print(f"fail: {line}")
     print(f"load average (1 min) {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)")
