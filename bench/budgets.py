@@ -46,6 +46,6 @@ BUDGETS: dict[str, Budget] = {
     "dashboard": Budget(max_p50_ms=10),
 }
 RSS_MAX_MIB_PER_WORKER = 90
-"""After a run (the issue's includes a 50,000-row CSV import; this first version imports nothing)."""
+"""VmRSS of each worker after a run that includes a 50,000-row CSV import (bench/run.py imports last)."""
 LIST_FLATNESS = 0.10
-"""List page 1 req/s of the biggest history within 10 % of the smallest one measured."""
+"""List page 1 req/s of the biggest history (1M rows; 100k with --quick) within 10 % of the 10k-row user's."""

@@ -26,7 +26,8 @@ import asyncpg
 import uuid_utils
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DATABASE = "expense_tracker_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "expense_tracker_bench")
+"""Dropped and re-created by every run; another name lets two runs share a server without dropping each other's."""
 HISTORY_DAYS = 730  # two years
 CHUNK = 100_000
 CATEGORIES = (
@@ -56,8 +57,9 @@ class Plan:
     heavy: tuple[int, ...]
 
 
-FULL = Plan(users=1_000, spread=900_000, heavy=(100_000, 1_000_000))
-QUICK = Plan(users=10, spread=20_000, heavy=(100_000,))
+# The 10,000-row user is the reference the list's flatness is compared against (budgets.LIST_FLATNESS).
+FULL = Plan(users=1_000, spread=900_000, heavy=(10_000, 100_000, 1_000_000))
+QUICK = Plan(users=10, spread=20_000, heavy=(10_000, 100_000))
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Seeded:
     sample_expense: dict[uuid.UUID, uuid.UUID]
     """User id -> one of that user's expenses (for get/update)."""
     sample_category: dict[uuid.UUID, uuid.UUID]
+    ordinary_user: uuid.UUID
+    """Not a heavy user: the CSV import's, so that the heavy users keep the history their rows are labelled with."""
     rows: int
     seconds: float
     postgres: str
@@ -196,6 +200,7 @@ async def seed(plan: Plan, admin_url: str = ADMIN_URL, *, seed_value: int = 13) 
         heavy_users=heavy,
         sample_expense={user: samples[user] for user in heavy.values()},
         sample_category={user: categories[user][0] for user in heavy.values()},
+        ordinary_user=ordinary[0],
         rows=total,
         seconds=time.perf_counter() - started,
         postgres=str(postgres),
