@@ -3,6 +3,11 @@
 SQLAlchemy's ``before_cursor_execute`` sees the SQL text and its bound parameters. BEGIN, COMMIT and ROLLBACK are not
 cursor executions (the asyncpg dialect starts a transaction lazily through ``connection.transaction()``), so the
 connection's ``begin``/``commit``/``rollback`` events are recorded too: each is a round trip to the server all the same.
+(pysqlite defers its BEGIN to the first write, so on SQLite a read's BEGIN/COMMIT are SQLAlchemy's transaction
+boundaries rather than round trips; they are counted alike so that both backends' numbers read the same way.)
+
+Only what goes through the engine passed to :func:`instrument` is seen: a code path that takes a raw driver connection
+(an asyncpg pool of its own, ``COPY``) must be instrumented on its own or it would look free.
 
 Only statements issued from the capturing task are recorded: the capture list lives in a context variable, which the
 request inherits (the test client calls the app in the test's own context, and SQLAlchemy's greenlets carry the
@@ -70,16 +75,27 @@ def _before_cursor_execute(
     _record(Statement(SQL, statement, parameters, executemany))
 
 
-def _begin(_conn: Connection) -> None:
-    _record(Statement(BEGIN, BEGIN))
+def _sends_transaction_statements(conn: Connection) -> bool:
+    # On an AUTOCOMMIT connection SQLAlchemy still fires begin/commit, but the driver sends nothing: a read path made
+    # transaction-free that way must show up as fewer statements. (A private method, read-only and stable since 2.0;
+    # without it every begin/commit counts.)
+    autocommit = getattr(conn, "_is_autocommit_isolation", None)
+    return not (autocommit is not None and autocommit())
 
 
-def _commit(_conn: Connection) -> None:
-    _record(Statement(COMMIT, COMMIT))
+def _begin(conn: Connection) -> None:
+    if _sends_transaction_statements(conn):
+        _record(Statement(BEGIN, BEGIN))
 
 
-def _rollback(_conn: Connection) -> None:
-    _record(Statement(ROLLBACK, ROLLBACK))
+def _commit(conn: Connection) -> None:
+    if _sends_transaction_statements(conn):
+        _record(Statement(COMMIT, COMMIT))
+
+
+def _rollback(conn: Connection) -> None:
+    if _sends_transaction_statements(conn):
+        _record(Statement(ROLLBACK, ROLLBACK))
 
 
 def instrument(engine: AsyncEngine | Engine) -> None:

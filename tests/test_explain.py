@@ -144,7 +144,6 @@ async def _explain_request(seeded: Seeded, path: str, html: bool = False) -> lis
         client.cookies.clear()
     assert response.status_code == 200, response.text[:500]
     reads = [s for s in recorded.sql if READS_EXPENSE.search(s.text)]
-    assert reads, f"{path} read nothing from expense:\n{recorded.describe()}"
     connection = await asyncpg.connect(seeded.dsn)
     try:
         explained = []
@@ -217,7 +216,10 @@ async def test_no_sequential_scan_of_expense(seeded: Seeded, name: str) -> None:
     for statement in explained:
         if _known(statement) is None:
             assert not _seq_scans(statement), f"{name}: sequential scan of expense:\n{statement.describe()}\n\n{report}"
+    # Reports and the dashboard may stop reading expense at all (aggregates maintained on write): nothing to check
+    # then. A list or a get always reads it, and must do so through an index.
     if name in LISTS or name == "get":
+        assert explained, f"{name} read nothing from expense"
         connection = await asyncpg.connect(seeded.dsn)
         try:
             indexes = await _index_names(connection)
@@ -230,15 +232,17 @@ async def test_no_sequential_scan_of_expense(seeded: Seeded, name: str) -> None:
 @pytest.mark.parametrize(
     "known",
     [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=reason))
+        pytest.param(k, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
         for k, (_, reason) in KNOWN_SEQ_SCANS.items()
     ],
 )
 async def test_known_sequential_scans(seeded: Seeded, known: str) -> None:
-    """The statements that scan the whole table today, held to the same rule. Strict: when a change fixes one, this
-    fails as XPASS, and its entry in ``KNOWN_SEQ_SCANS`` must go, so the fix is then guarded like everything else."""
+    """The statements that scan the whole table today, held to the same rule. Strict: when a change fixes one (or the
+    statement disappears), this fails, and its entry in ``KNOWN_SEQ_SCANS`` must go, so the fix is then guarded like
+    everything else."""
     request = {"search count": "list search", "last used category": "dashboard page"}[known]
     statements = [e for e in await _explain_named(seeded, request) if _known(e) == known]
-    assert statements, f"no statement of {request} matches {known!r} any more: remove it from KNOWN_SEQ_SCANS"
+    if not statements:  # pytest.fail is not an AssertionError: this one is reported as a failure, not as expected
+        pytest.fail(f"no statement of {request} matches {known!r} any more: remove it from KNOWN_SEQ_SCANS")
     for statement in statements:
         assert not _seq_scans(statement), statement.describe()
