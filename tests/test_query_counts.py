@@ -12,6 +12,7 @@ the second count larger, whatever the literal says.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import random
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from expense_tracker.constants import SESSION_COOKIE
@@ -235,3 +236,38 @@ async def test_statements_per_request_are_fixed_and_independent_of_data_size(
     )
     capture = next(iter(recorded.values()))
     assert capture.count == expected, f"{name}: {capture.count} statements, expected {expected}:\n{capture.describe()}"
+
+
+async def test_the_counter_sees_transactions_and_only_its_own_context(tmp_path: Any) -> None:
+    """The hook itself, on an engine of its own: BEGIN/COMMIT counted, AUTOCOMMIT's notional ones not, and statements
+    of work started outside the capture (like the app's background metrics task) never attributed to it."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'counter.sqlite3'}")
+    query_counter.instrument(engine)
+    try:
+        with query_counter.capture() as recorded:
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT 1"))
+        assert [s.kind for s in recorded.statements] == ["BEGIN", "sql", "COMMIT"]
+        assert recorded.sql[0].text == "SELECT 1"
+
+        with query_counter.capture() as recorded:
+            async with engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("SELECT 2"))
+                await autocommit.commit()
+        assert [s.kind for s in recorded.statements] == ["sql"]
+
+        go = asyncio.Event()
+
+        async def background() -> None:
+            await go.wait()
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT 3"))
+
+        task = asyncio.create_task(background())  # started before the capture, as the app's startup tasks are
+        with query_counter.capture() as recorded:
+            go.set()
+            await task
+        assert recorded.statements == []
+    finally:
+        await engine.dispose()
