@@ -246,3 +246,19 @@ async def test_known_sequential_scans(seeded: Seeded, known: str) -> None:
         pytest.fail(f"no statement of {request} matches {known!r} any more: remove it from KNOWN_SEQ_SCANS")
     for statement in statements:
         assert not _seq_scans(statement), statement.describe()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="ix_expense_user_spent_on_id is (user_id, spent_on DESC, id ASC) but the list orders by spent_on DESC, id"
+    " DESC: the planner adds an Incremental Sort over each day's rows instead of reading the page in index order",
+)
+async def test_default_list_page_is_read_in_index_order(seeded: Seeded) -> None:
+    """Page 1 of the default order (newest first) should come straight off the index, with no sort step: that is what
+    makes a page, and a keyset (cursor) page, cost the same at any history size."""
+    pages = [e for e in await _explain_named(seeded, "list") if e.nodes[0]["Node Type"] == "Limit"]
+    if len(pages) != 1:
+        pytest.fail(f"expected one LIMITed page query, found {len(pages)}")
+    sorts = [n["Node Type"] for n in pages[0].nodes if n["Node Type"] in {"Sort", "Incremental Sort"}]
+    assert not sorts, pages[0].describe()
