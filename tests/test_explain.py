@@ -1,0 +1,264 @@
+"""PostgreSQL's plans for what the app really sends: no sequential scan of ``expense``, and the lists use its indexes.
+
+A database of its own is seeded in bulk (``INSERT ... SELECT generate_series``) with three users, one of them with
+50,000 expenses over two years across every category, and ANALYZEd. The real requests are then served for that
+user while ``tests/query_counter.py`` records each statement with its bound parameters, and every recorded statement
+that reads ``expense`` is run again as ``EXPLAIN (FORMAT JSON)`` with the same parameters on the same database
+(asyncpg plans it with those values, as it planned the app's own execution).
+
+What is asserted, per statement that reads ``expense``:
+- no plan node is a ``Seq Scan`` of ``expense`` (reading every user's rows to find one user's is the cost that grows
+  with the whole table, not with the request);
+- for the lists (plain, date range + category, text search) at least one node reads ``expense`` through one of its
+  indexes, so the assertion cannot pass by the table disappearing from the plan.
+
+The text search is ``ILIKE '%q%'`` on title and notes, which no btree index can answer. It must still not scan the whole
+table: the planner finds the user's rows through the ``(user_id, spent_on, id)`` index and filters them, so its cost
+is bounded by that user's history, not by everyone's. (Making it cheaper than that would need a trigram index; the
+list's exact count of matches is the part issue 13 caps.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from expense_tracker.app import create_app
+from expense_tracker.constants import SESSION_COOKIE
+from tests import query_counter
+from tests.conftest import Session, make_settings, sign_in
+
+Client = AsyncTestClient[Litestar]
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+HEAVY_ROWS = 50_000
+OTHER_ROWS = 50_000
+"""Each of the two other users: the heavy user is a third of the table, as a busy user among many would be a minority,
+so an index is what a sane planner picks (at 95 % of the table a full scan would rightly win)."""
+READS_EXPENSE = re.compile(r"\b(FROM|JOIN)\s+expense\b", re.IGNORECASE)
+INDEX_NODES = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+
+
+@dataclass
+class Seeded:
+    client: Client
+    user: Session
+    category_id: str
+    dsn: str
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+SEED = """
+INSERT INTO expense (id, user_id, category_id, title, amount, currency, spent_on, notes, created_at, updated_at)
+SELECT gen_random_uuid(),
+       u.id,
+       CASE WHEN g % 10 = 0 THEN NULL ELSE c.ids[1 + g % array_length(c.ids, 1)] END,
+       (ARRAY['Lunch', 'Groceries', 'Taxi', 'Rent', 'Coffee', 'Cinema'])[1 + g % 6] || ' ' || g,
+       ((g * 7919) % 100000 + 1) / 100.0,
+       CASE WHEN g % 7 = 0 THEN 'EUR' ELSE 'USD' END,
+       current_date - (g % 730),
+       CASE WHEN g % 3 = 0 THEN 'with friends' ELSE '' END,
+       now() - make_interval(secs => g),
+       now() - make_interval(secs => g)
+FROM user_account u,
+     LATERAL (SELECT array_agg(id ORDER BY name) AS ids FROM category WHERE user_id = u.id) c,
+     generate_series(1, $2::int) g
+WHERE u.email = $1
+"""
+
+
+@pytest.fixture(scope="module")
+async def seeded(database_factory: Any) -> AsyncIterator[Seeded]:
+    url: str = await database_factory("postgresql")
+    app = create_app(make_settings(url))
+    dsn = _asyncpg_dsn(url)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        client.follow_redirects = False
+        heavy = await sign_in(client, "heavy@example.com")
+        others = [await sign_in(client, f"other{i}@example.com") for i in range(2)]
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(SEED, heavy.email, HEAVY_ROWS)
+            for other in others:
+                await connection.execute(SEED, other.email, OTHER_ROWS)
+            await connection.execute("VACUUM ANALYZE expense")  # what autovacuum does after a bulk load
+        finally:
+            await connection.close()
+        categories = (await client.get("/api/categories", headers=heavy.headers)).json()
+        for category in categories:  # budgets, so the budget report and the dashboard's bars are not empty
+            await client.patch(
+                f"/api/categories/{category['id']}", json={"monthly_budget": "500"}, headers=heavy.headers
+            )
+        query_counter.instrument(app.state.alchemy.get_engine())
+        yield Seeded(client, heavy, categories[1]["id"], dsn)
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def _index_names(connection: asyncpg.Connection) -> set[str]:
+    rows = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'expense'")
+    return {row["indexname"] for row in rows}
+
+
+@dataclass
+class Explained:
+    sql: str
+    nodes: list[dict[str, Any]]
+
+    def describe(self) -> str:
+        steps = ", ".join(
+            f"{n['Node Type']}({n.get('Relation Name', '')}{' ' + n['Index Name'] if 'Index Name' in n else ''})"
+            for n in self.nodes
+        )
+        return f"{' '.join(self.sql.split())[:300]}\n    -> {steps}"
+
+
+async def _explain_request(seeded: Seeded, path: str, html: bool = False) -> list[Explained]:
+    client = seeded.client
+    if html:
+        client.cookies.set(SESSION_COOKIE, seeded.user.token)
+        headers = HTML
+    else:
+        client.cookies.clear()
+        headers = seeded.user.headers
+    try:
+        with query_counter.capture() as recorded:
+            response = await client.get(path, headers=headers)
+    finally:
+        client.cookies.clear()
+    assert response.status_code == 200, response.text[:500]
+    reads = [s for s in recorded.sql if READS_EXPENSE.search(s.text)]
+    connection = await asyncpg.connect(seeded.dsn)
+    try:
+        explained = []
+        for statement in reads:
+            raw = await connection.fetchval(f"EXPLAIN (FORMAT JSON) {statement.text}", *statement.parameters)
+            plan = json.loads(raw)[0]["Plan"]
+            explained.append(Explained(statement.text, list(_nodes(plan))))
+    finally:
+        await connection.close()
+    return explained
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+REQUESTS: dict[str, tuple[str, bool]] = {
+    "list": ("/api/expenses?limit=50", False),
+    "list filtered": ("/api/expenses?limit=50&from={month_ago}&to={today}&category_id={category}", False),
+    "list search": ("/api/expenses?limit=50&q=coffee", False),
+    "report monthly": ("/api/reports/monthly?months=12", False),
+    "report by-category": ("/api/reports/by-category", False),
+    "report budget": ("/api/reports/budget", False),
+    "dashboard page": ("/", True),
+    "expenses page": ("/expenses", True),
+}
+LISTS = {"list", "list filtered", "list search", "expenses page"}
+
+# Statements that do scan the whole of ``expense`` today (findings, reported; src/ is not this change's to edit).
+# They are left out of the rule above and held to it in ``test_known_sequential_scans`` (strict xfail) instead.
+KNOWN_SEQ_SCANS: dict[str, tuple[re.Pattern[str], str]] = {
+    "search count": (
+        re.compile(r"count\(\*\).*ILIKE", re.DOTALL),
+        "the exact count of a text search reads every row of the user; with the user a third of the table the planner"
+        " prefers a parallel full scan (cost 5,099 against 5,926 through the index); a capped count would not",
+    ),
+    "last used category": (
+        re.compile(r"ORDER BY expense\.created_at DESC"),
+        "the dashboard's last-used category sorts all the user's rows by created_at: no index has (user_id,"
+        " created_at), so the planner scans the table and sorts (cost 4,643 against 5,889 through the user index)",
+    ),
+}
+
+
+def _path(seeded: Seeded, template: str) -> str:
+    today = _today()
+    return template.format(month_ago=today - dt.timedelta(days=30), today=today, category=seeded.category_id)
+
+
+async def _explain_named(seeded: Seeded, name: str) -> list[Explained]:
+    if name == "get":
+        some = (await seeded.client.get("/api/expenses?limit=1", headers=seeded.user.headers)).json()["items"][0]
+        return await _explain_request(seeded, f"/api/expenses/{some['id']}")
+    template, html = REQUESTS[name]
+    return await _explain_request(seeded, _path(seeded, template), html)
+
+
+def _seq_scans(statement: Explained) -> list[dict[str, Any]]:
+    return [n for n in statement.nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "expense"]
+
+
+def _known(statement: Explained) -> str | None:
+    return next((name for name, (pattern, _) in KNOWN_SEQ_SCANS.items() if pattern.search(statement.sql)), None)
+
+
+@pytest.mark.parametrize("name", [*REQUESTS, "get"])
+async def test_no_sequential_scan_of_expense(seeded: Seeded, name: str) -> None:
+    explained = await _explain_named(seeded, name)
+    report = "\n".join(e.describe() for e in explained)
+    for statement in explained:
+        if _known(statement) is None:
+            assert not _seq_scans(statement), f"{name}: sequential scan of expense:\n{statement.describe()}\n\n{report}"
+    # Reports and the dashboard may stop reading expense at all (aggregates maintained on write): nothing to check
+    # then. A list or a get always reads it, and must do so through an index.
+    if name in LISTS or name == "get":
+        assert explained, f"{name} read nothing from expense"
+        connection = await asyncpg.connect(seeded.dsn)
+        try:
+            indexes = await _index_names(connection)
+        finally:
+            await connection.close()
+        used = {n["Index Name"] for e in explained for n in e.nodes if n["Node Type"] in INDEX_NODES}
+        assert used & indexes, f"{name}: no index of expense used (expense has {sorted(indexes)}):\n{report}"
+
+
+@pytest.mark.parametrize(
+    "known",
+    [
+        pytest.param(k, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
+        for k, (_, reason) in KNOWN_SEQ_SCANS.items()
+    ],
+)
+async def test_known_sequential_scans(seeded: Seeded, known: str) -> None:
+    """The statements that scan the whole table today, held to the same rule. Strict: when a change fixes one (or the
+    statement disappears), this fails, and its entry in ``KNOWN_SEQ_SCANS`` must go, so the fix is then guarded like
+    everything else."""
+    request = {"search count": "list search", "last used category": "dashboard page"}[known]
+    statements = [e for e in await _explain_named(seeded, request) if _known(e) == known]
+    if not statements:  # pytest.fail is not an AssertionError: this one is reported as a failure, not as expected
+        pytest.fail(f"no statement of {request} matches {known!r} any more: remove it from KNOWN_SEQ_SCANS")
+    for statement in statements:
+        assert not _seq_scans(statement), statement.describe()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="ix_expense_user_spent_on_id is (user_id, spent_on DESC, id ASC) but the list orders by spent_on DESC, id"
+    " DESC: the planner adds an Incremental Sort over each day's rows instead of reading the page in index order",
+)
+async def test_default_list_page_is_read_in_index_order(seeded: Seeded) -> None:
+    """Page 1 of the default order (newest first) should come straight off the index, with no sort step: that is what
+    makes a page, and a keyset (cursor) page, cost the same at any history size."""
+    pages = [e for e in await _explain_named(seeded, "list") if e.nodes[0]["Node Type"] == "Limit"]
+    if len(pages) != 1:
+        pytest.fail(f"expected one LIMITed page query, found {len(pages)}")
+    sorts = [n["Node Type"] for n in pages[0].nodes if n["Node Type"] in {"Sort", "Incremental Sort"}]
+    assert not sorts, pages[0].describe()
