@@ -119,6 +119,11 @@ def _serve(host: str, port: int, workers: int, reload: bool) -> None:
 def main() -> NoReturn:
     os.environ.setdefault("LITESTAR_APP", APP_FACTORY)
     ensure_multiprocess_dir()
+    if sys.argv[1:2] == ["run"]:
+        # The supervisor only binds the socket, serves the metrics and spawns the workers (which import the app
+        # themselves): Litestar's CLI group would import and build the whole app here first, ~110 MiB held by the
+        # supervisor for the pod's lifetime for nothing.
+        run_command(args=sys.argv[2:], prog_name=f"{Path(sys.argv[0]).name} run")
     from litestar.cli.main import litestar_group
 
     litestar_group.add_command(run_command)  # type: ignore[arg-type]  # replaces Litestar's run (which wraps workers in a subprocess)
