@@ -21,6 +21,7 @@ from expense_tracker.constants import HTTP_PORT, METRICS_PORT
 from expense_tracker.settings import setting_value
 
 APP_FACTORY = "expense_tracker.app:create_app"
+WORKER_APP_FACTORY = "expense_tracker.app:create_worker_app"
 GRACEFUL_SHUTDOWN_SECONDS = 20
 """Less than the pod's terminationGracePeriodSeconds, so in-flight requests finish before a SIGKILL."""
 
@@ -99,7 +100,7 @@ def _serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
     uvicorn.run(
-        APP_FACTORY,
+        WORKER_APP_FACTORY,
         factory=True,
         host=host,
         port=port,
@@ -119,6 +120,11 @@ def _serve(host: str, port: int, workers: int, reload: bool) -> None:
 def main() -> NoReturn:
     os.environ.setdefault("LITESTAR_APP", APP_FACTORY)
     ensure_multiprocess_dir()
+    if sys.argv[1:2] == ["run"]:
+        # The supervisor only binds the socket, serves the metrics and spawns the workers (which import the app
+        # themselves): Litestar's CLI group would import and build the whole app here first, ~110 MiB held by the
+        # supervisor for the pod's lifetime for nothing.
+        run_command(args=sys.argv[2:], prog_name="expense-tracker run")
     from litestar.cli.main import litestar_group
 
     litestar_group.add_command(run_command)  # type: ignore[arg-type]  # replaces Litestar's run (which wraps workers in a subprocess)
