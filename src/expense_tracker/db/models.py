@@ -6,9 +6,21 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.base import IdentityBase, UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 MONEY = Numeric(12, 2)
@@ -74,6 +86,52 @@ class Expense(UUIDv7AuditBase):
 
 # Serves the default listing (newest first with a stable tiebreak) and every date-range report.
 Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id)
+
+
+class ExpenseMonthTotal(IdentityBase):
+    """Sum and count of a user's expenses per calendar month, category and currency, kept by database triggers.
+
+    Written only by the triggers of migration 0004 (on every INSERT, UPDATE and DELETE of ``expense``, in the same
+    transaction) and by ``expense-tracker aggregates rebuild``; never by application code, so no write path can forget
+    it. Money is in integer cents: PostgreSQL and SQLite both add integers exactly (SQLite would add floats). A row
+    whose count reaches 0 is deleted.
+
+    ``category_id`` has no foreign key: the rows are derived data, and ``expense.category_id`` (RESTRICT) already keeps
+    a category from being deleted while expenses use it. Uniqueness of (user, month, currency, category) is two partial
+    unique indexes, because SQLite (and PostgreSQL before NULLS NOT DISTINCT) treat NULL categories as all different.
+    """
+
+    __tablename__ = "expense_month_total"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    """The first day of the month."""
+    category_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+# Both lead with user_id: every report reads one user's months through them (and the FK cascade uses them).
+Index(
+    "uq_expense_month_total_category",
+    ExpenseMonthTotal.user_id,
+    ExpenseMonthTotal.month,
+    ExpenseMonthTotal.currency,
+    ExpenseMonthTotal.category_id,
+    unique=True,
+    postgresql_where=ExpenseMonthTotal.category_id.is_not(None),
+    sqlite_where=ExpenseMonthTotal.category_id.is_not(None),
+)
+Index(
+    "uq_expense_month_total_uncategorised",
+    ExpenseMonthTotal.user_id,
+    ExpenseMonthTotal.month,
+    ExpenseMonthTotal.currency,
+    unique=True,
+    postgresql_where=ExpenseMonthTotal.category_id.is_(None),
+    sqlite_where=ExpenseMonthTotal.category_id.is_(None),
+)
 
 
 class IdempotencyKey(UUIDv7Base):
