@@ -97,7 +97,7 @@ class ExpenseMonthTotal(IdentityBase):
     whose count reaches 0 is deleted.
 
     ``category_id`` has no foreign key: the rows are derived data, and ``expense.category_id`` (RESTRICT) already keeps
-    a category from being deleted while expenses use it. Uniqueness of (user, month, currency, category) is two partial
+    a category from being deleted while expenses use it. Uniqueness of (user, month, currency, category) needs two
     unique indexes, because SQLite (and PostgreSQL before NULLS NOT DISTINCT) treat NULL categories as all different.
     """
 
@@ -112,7 +112,8 @@ class ExpenseMonthTotal(IdentityBase):
     count: Mapped[int] = mapped_column(Integer)
 
 
-# Both lead with user_id: every report reads one user's months through them (and the FK cascade uses them).
+# Not partial, so every per-user read (reports, counts, the FK cascade) can use it; NULL categories are all distinct
+# in it, so the partial index below is what makes the uncategorised row unique.
 Index(
     "uq_expense_month_total_category",
     ExpenseMonthTotal.user_id,
@@ -120,8 +121,6 @@ Index(
     ExpenseMonthTotal.currency,
     ExpenseMonthTotal.category_id,
     unique=True,
-    postgresql_where=ExpenseMonthTotal.category_id.is_not(None),
-    sqlite_where=ExpenseMonthTotal.category_id.is_not(None),
 )
 Index(
     "uq_expense_month_total_uncategorised",

@@ -24,10 +24,11 @@ branch_labels = None
 depends_on = None
 
 COLUMNS = "user_id, month, category_id, currency, total_cents, count"
-# The two partial unique indexes and the ON CONFLICT target that matches each (NULL categories never conflict in a
-# plain unique index, on SQLite as on PostgreSQL < 15 without NULLS NOT DISTINCT).
+# The two unique indexes and the ON CONFLICT target that matches each. NULL categories never conflict in a plain
+# unique index (on SQLite as on PostgreSQL < 15 without NULLS NOT DISTINCT), so uncategorised rows get a partial one;
+# the other stays whole so that every read by user and month can use it.
 PARTS = (
-    ("category_id IS NOT NULL", "(user_id, month, currency, category_id) WHERE category_id IS NOT NULL"),
+    ("category_id IS NOT NULL", "(user_id, month, currency, category_id)"),
     ("category_id IS NULL", "(user_id, month, currency) WHERE category_id IS NULL"),
 )
 
@@ -177,8 +178,6 @@ def upgrade() -> None:
         "expense_month_total",
         ["user_id", "month", "currency", "category_id"],
         unique=True,
-        postgresql_where=sa.text("category_id IS NOT NULL"),
-        sqlite_where=sa.text("category_id IS NOT NULL"),
     )
     op.create_index(
         "uq_expense_month_total_uncategorised",
