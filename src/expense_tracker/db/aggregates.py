@@ -79,6 +79,13 @@ def _uuid(value: Any) -> uuid.UUID | None:
     return uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
 
 
+def _required_uuid(value: Any) -> uuid.UUID:
+    found = _uuid(value)
+    if found is None:
+        raise ValueError("user_id is NULL")
+    return found
+
+
 def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -86,8 +93,8 @@ def _date(value: Any) -> dt.date:
 def _by_key(rows: Any) -> dict[Key, tuple[int, int]]:
     found: dict[Key, tuple[int, int]] = {}
     for user_id, month, category_id, currency, cents, count in rows:
-        key = (_uuid(user_id), _date(month), _uuid(category_id), currency)
-        found[key] = (int(cents), int(count))  # type: ignore[index]
+        key = (_required_uuid(user_id), _date(month), _uuid(category_id), currency)
+        found[key] = (int(cents), int(count))
     return found
 
 
