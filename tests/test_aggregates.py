@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from expense_tracker.db.models import Expense
@@ -353,3 +353,32 @@ async def test_reports_read_a_few_rows_through_indexes(client: Client, database_
                     assert not any("Seq Scan" in line for line in plan), (name, "\n".join(plan))
     finally:
         await engine.dispose()
+
+
+def run_migration(database_url: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"}
+    done = subprocess.run(
+        [sys.executable, "-m", "expense_tracker", "database", *args, "--no-prompt"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_the_migration_backfills_existing_expenses(
+    client: Client, engine: AsyncEngine, database_url: str
+) -> None:
+    scenario = Scenario(client, await sign_in(client), random.Random(5))
+    for _ in range(12):
+        await scenario.create()
+    uid = await user_id(client, scenario.user)
+    # Back to before the aggregates existed (the expenses stay), then forward: 0004 must fill the table from them.
+    run_migration(database_url, "downgrade", "0003")
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert "expense_month_total" not in tables
+    run_migration(database_url, "upgrade")
+    await assert_consistent(engine, [uid])
