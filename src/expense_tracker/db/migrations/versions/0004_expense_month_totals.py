@@ -85,11 +85,14 @@ PG_FUNCTIONS = {
     "update": _pg_upsert(f"{_pg_rows('old_rows', '-')} UNION ALL {_pg_rows('new_rows', '')}")
     + _pg_drop_empty("old_rows"),
     "delete": PG_ON_DELETE,
+    # TRUNCATE fires no DELETE triggers; an emptied expense table leaves no aggregates (operators' tool, not the app's).
+    "truncate": "\n    DELETE FROM expense_month_total;",
 }
 PG_REFERENCING = {
     "insert": "REFERENCING NEW TABLE AS new_rows",
     "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
     "delete": "REFERENCING OLD TABLE AS old_rows",
+    "truncate": "",
 }
 
 # --- SQLite -----------------------------------------------------------------------------------------------------
