@@ -72,18 +72,23 @@ async def truth(engine: AsyncEngine, users: list[uuid.UUID]) -> dict[Key, tuple[
 
 
 async def stored(engine: AsyncEngine, users: list[uuid.UUID]) -> dict[Key, tuple[int, int]]:
-    found: dict[Key, tuple[int, int]] = {}
+    """The aggregate table, each key's stripes added up in Python; keys whose stripes cancel out are no expenses."""
+    found: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    stripes: set[tuple[Key, int]] = set()
     async with engine.connect() as connection:
         rows = await connection.execute(
-            text("SELECT user_id, month, category_id, currency, total_cents, count FROM expense_month_total")
+            text("SELECT user_id, month, category_id, currency, stripe, total_cents, count FROM expense_month_total")
         )
-        for user_id, month, category_id, currency, cents, count in rows:
+        for user_id, month, category_id, currency, stripe, cents, count in rows:
             if _uuid(user_id) not in users:
                 continue
             key = (_uuid(user_id), _date(month), _uuid(category_id), currency)
-            assert key not in found, f"two aggregate rows for {key}"
-            found[key] = (int(cents), int(count))  # type: ignore[index]
-    return found
+            assert (key, stripe) not in stripes, f"two aggregate rows for {key} stripe {stripe}"
+            assert (cents, count) != (0, 0), f"an empty aggregate row was left for {key}"
+            stripes.add((key, stripe))  # type: ignore[arg-type]
+            found[key][0] += int(cents)  # type: ignore[index]
+            found[key][1] += int(count)  # type: ignore[index]
+    return {key: (cents, count) for key, (cents, count) in found.items() if (cents, count) != (0, 0)}
 
 
 async def assert_consistent(engine: AsyncEngine, users: list[uuid.UUID]) -> None:
@@ -287,7 +292,7 @@ def aggregates_cli(database_url: str, action: str) -> subprocess.CompletedProces
 
 
 async def test_verify_reports_a_corrupt_row_and_rebuild_repairs_it(
-    client: Client, engine: AsyncEngine, database_url: str
+    client: Client, engine: AsyncEngine, database_url: str, backend: str
 ) -> None:
     user = await sign_in(client)
     for amount, day in (("10.00", "2024-03-05"), ("2.50", "2024-03-20"), ("7.25", "2024-04-01")):
@@ -298,12 +303,24 @@ async def test_verify_reports_a_corrupt_row_and_rebuild_repairs_it(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "match" in clean.stdout
 
+    raw = {"user": _raw_id(uid, backend)}
     async with engine.begin() as connection:  # planted: one sum off by a cent, one month lost
-        await connection.execute(text("UPDATE expense_month_total SET total_cents = 1251 WHERE total_cents = 1250"))
-        await connection.execute(text("DELETE FROM expense_month_total WHERE total_cents = 725"))
+        await connection.execute(
+            text(
+                "UPDATE expense_month_total SET total_cents = total_cents + 1 WHERE id = "
+                "(SELECT min(id) FROM expense_month_total WHERE user_id = :user AND month = '2024-03-01')"
+            ),
+            raw,
+        )
+        await connection.execute(
+            text("DELETE FROM expense_month_total WHERE user_id = :user AND month = '2024-04-01'"), raw
+        )
     corrupt = aggregates_cli(database_url, "verify")
     assert corrupt.returncode == 1, corrupt.stdout + corrupt.stderr
-    assert f"user {uid} 2024-03 category - USD: expected 2 expense(s) totalling 1250 cents" in corrupt.stdout
+    assert (
+        f"user {uid} 2024-03 category - USD: expected 2 expense(s) totalling 1250 cents, "
+        "found 2 expense(s) totalling 1251 cents" in corrupt.stdout
+    )
     assert f"user {uid} 2024-04 category - USD: expected 1 expense(s) totalling 725 cents, found no row" in (
         corrupt.stdout
     )

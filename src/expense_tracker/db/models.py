@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -94,7 +95,7 @@ class ExpenseMonthTotal(IdentityBase):
     Written only by the triggers of migration 0004 (on every INSERT, UPDATE and DELETE of ``expense``, in the same
     transaction) and by ``expense-tracker aggregates rebuild``; never by application code, so no write path can forget
     it. Money is in integer cents: PostgreSQL and SQLite both add integers exactly (SQLite would add floats). A row
-    whose count reaches 0 is deleted.
+    whose count and total reach 0 is deleted.
 
     ``category_id`` has no foreign key: the rows are derived data, and ``expense.category_id`` (RESTRICT) already keeps
     a category from being deleted while expenses use it. Uniqueness of (user, month, currency, category) needs two
@@ -108,8 +109,17 @@ class ExpenseMonthTotal(IdentityBase):
     """The first day of the month."""
     category_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
+    stripe: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    """Which of a key's partial rows this is (see AGGREGATE_STRIPES): a key's figures are the sum of its rows."""
     total_cents: Mapped[int] = mapped_column(BigInteger)
     count: Mapped[int] = mapped_column(Integer)
+
+
+AGGREGATE_STRIPES = 8
+"""PostgreSQL writers add to the row of stripe ``pg_backend_pid() % 8`` of a key. With one row per key, every create for
+the same user, day and category (the common case: today, no category) would wait for the previous writer's row lock
+until its COMMIT (including the WAL flush): measured 693 vs 2,896 creates/s at 16 connections. Readers sum the stripes.
+A stripe's own count may be 0 or negative; a row is deleted when both its count and its total are 0."""
 
 
 # Not partial, so every per-user read (reports, counts, the FK cascade) can use it; NULL categories are all distinct
@@ -120,6 +130,7 @@ Index(
     ExpenseMonthTotal.month,
     ExpenseMonthTotal.currency,
     ExpenseMonthTotal.category_id,
+    ExpenseMonthTotal.stripe,
     unique=True,
 )
 Index(
@@ -127,6 +138,7 @@ Index(
     ExpenseMonthTotal.user_id,
     ExpenseMonthTotal.month,
     ExpenseMonthTotal.currency,
+    ExpenseMonthTotal.stripe,
     unique=True,
     postgresql_where=ExpenseMonthTotal.category_id.is_(None),
     sqlite_where=ExpenseMonthTotal.category_id.is_(None),

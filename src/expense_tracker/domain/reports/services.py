@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from expense_tracker.db.models import Category, Expense, ExpenseMonthTotal
 from expense_tracker.domain.expenses.totals import period_totals
@@ -123,16 +123,17 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
         return Monthly(currency=currency, months=result)
 
     async def budget(self, user_id: uuid.UUID, month: dt.date, currency: str) -> Budget:
-        """``month`` is a first day: one aggregate row per category, joined to the user's categories."""
+        """``month`` is a first day: a few aggregate rows per category, joined to the user's categories."""
         agg = ExpenseMonthTotal
+        spent = (
+            select(agg.category_id, func.sum(agg.total_cents).label("cents"))
+            .where(agg.user_id == user_id, agg.month == month, agg.currency == currency, agg.category_id.is_not(None))
+            .group_by(agg.category_id)
+            .subquery()
+        )
         statement = (
-            select(Category, agg.total_cents)
-            .outerjoin(
-                agg,
-                and_(
-                    agg.category_id == Category.id, agg.user_id == user_id, agg.month == month, agg.currency == currency
-                ),
-            )
+            select(Category, spent.c.cents)
+            .outerjoin(spent, spent.c.category_id == Category.id)
             .where(Category.user_id == user_id)
             .order_by(Category.name)
         )

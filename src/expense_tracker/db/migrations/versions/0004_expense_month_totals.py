@@ -28,9 +28,13 @@ COLUMNS = "user_id, month, category_id, currency, total_cents, count"
 # unique index (on SQLite as on PostgreSQL < 15 without NULLS NOT DISTINCT), so uncategorised rows get a partial one;
 # the other stays whole so that every read by user and month can use it.
 PARTS = (
-    ("category_id IS NOT NULL", "(user_id, month, currency, category_id)"),
-    ("category_id IS NULL", "(user_id, month, currency) WHERE category_id IS NULL"),
+    ("category_id IS NOT NULL", "(user_id, month, currency, category_id, stripe)"),
+    ("category_id IS NULL", "(user_id, month, currency, stripe) WHERE category_id IS NULL"),
 )
+# A key is spread over up to 8 rows ("stripes"), one per pg_backend_pid() % 8: concurrent writers on different
+# connections then rarely wait for each other's row lock (held until COMMIT) on a hot key such as today's
+# uncategorised expenses. Readers sum the stripes. SQLite has one writer at a time and always uses stripe 0.
+PG_STRIPE = "pg_backend_pid() % 8"
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------------
 
@@ -44,13 +48,17 @@ def _pg_rows(table: str, sign: str) -> str:
     )
 
 
-def _pg_upsert(source: str) -> str:
-    """Add the grouped ``source`` deltas; rows are inserted in key order so concurrent writers lock in one order."""
+def _pg_upsert(source: str, only_existing_users: bool = False) -> str:
+    """Add the grouped ``source`` deltas to this connection's stripe; rows are inserted in key order so concurrent
+    writers lock in one order."""
+    # In a user's cascade the user row is already gone: their aggregates are deleted by the foreign key, and an
+    # inserted (negative) row would violate it.
+    users = " AND EXISTS (SELECT 1 FROM user_account AS u WHERE u.id = d.user_id)" if only_existing_users else ""
     return "\n".join(
         f"""
-    INSERT INTO expense_month_total AS t ({COLUMNS})
-    SELECT user_id, month, category_id, currency, sum(cents), sum(n) FROM ({source}) AS d
-    WHERE {where}
+    INSERT INTO expense_month_total AS t ({COLUMNS}, stripe)
+    SELECT user_id, month, category_id, currency, sum(cents), sum(n), {PG_STRIPE} FROM ({source}) AS d
+    WHERE {where}{users}
     GROUP BY user_id, month, currency, category_id
     HAVING sum(n) <> 0 OR sum(cents) <> 0
     ORDER BY user_id, month, currency, category_id
@@ -63,21 +71,10 @@ def _pg_upsert(source: str) -> str:
 def _pg_drop_empty(table: str) -> str:
     return f"""
     DELETE FROM expense_month_total AS t
-    WHERE t.count = 0 AND (t.user_id, t.month) IN (SELECT DISTINCT user_id, {PG_MONTH} FROM {table});"""
+    WHERE t.count = 0 AND t.total_cents = 0 AND (t.user_id, t.month) IN (SELECT DISTINCT user_id, {PG_MONTH} FROM {table});"""
 
 
-# DELETE only subtracts from rows that exist (never inserts): in a user's cascade the user's aggregate rows may already
-# be gone, and inserting negative rows for a deleted user would break the foreign key.
-PG_ON_DELETE = f"""
-    UPDATE expense_month_total AS t
-    SET total_cents = t.total_cents + d.cents, count = t.count + d.n
-    FROM (
-        SELECT user_id, month, category_id, currency, sum(cents) AS cents, sum(n) AS n
-        FROM ({_pg_rows("old_rows", "-")}) AS r GROUP BY user_id, month, currency, category_id
-    ) AS d
-    WHERE t.user_id = d.user_id AND t.month = d.month AND t.currency = d.currency
-      AND t.category_id IS NOT DISTINCT FROM d.category_id;
-    {_pg_drop_empty("old_rows")}"""
+PG_ON_DELETE = _pg_upsert(_pg_rows("old_rows", "-"), only_existing_users=True) + _pg_drop_empty("old_rows")
 
 PG_FUNCTIONS = {
     "insert": _pg_upsert(_pg_rows("new_rows", "")),
@@ -126,7 +123,7 @@ def _sqlite_subtract(row: str) -> str:
     )
     return f"""
     UPDATE expense_month_total SET total_cents = total_cents - {_sqlite_cents(row)}, count = count - 1 WHERE {key};
-    DELETE FROM expense_month_total WHERE {key} AND count = 0;"""
+    DELETE FROM expense_month_total WHERE {key} AND count = 0 AND total_cents = 0;"""
 
 
 MONEY_FIELDS = ("user_id", "category_id", "amount", "currency", "spent_on")
@@ -166,6 +163,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("category_id", GUID(length=16), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("stripe", sa.SmallInteger(), server_default="0", nullable=False),
         sa.Column("total_cents", sa.BigInteger(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -179,13 +177,13 @@ def upgrade() -> None:
     op.create_index(
         "uq_expense_month_total_category",
         "expense_month_total",
-        ["user_id", "month", "currency", "category_id"],
+        ["user_id", "month", "currency", "category_id", "stripe"],
         unique=True,
     )
     op.create_index(
         "uq_expense_month_total_uncategorised",
         "expense_month_total",
-        ["user_id", "month", "currency"],
+        ["user_id", "month", "currency", "stripe"],
         unique=True,
         postgresql_where=sa.text("category_id IS NULL"),
         sqlite_where=sa.text("category_id IS NULL"),
