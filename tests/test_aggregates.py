@@ -399,3 +399,66 @@ async def test_the_migration_backfills_existing_expenses(
     assert "expense_month_total" not in tables
     run_migration(database_url, "upgrade")
     await assert_consistent(engine, [uid])
+
+
+async def test_writers_on_many_connections_share_a_key_exactly(
+    client: Client, engine: AsyncEngine, backend: str
+) -> None:
+    """Each PostgreSQL connection adds to its own stripe of a key; the stripes must still add up to the rows, and
+    a key whose expenses are all gone must leave no rows behind (stripes holding +x and -x are removed with it)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has a single writer and a single stripe")
+    user = await sign_in(client)
+    uid = await user_id(client, user)
+    category = uuid.UUID((await Scenario(client, user, random.Random(0)).categories())[0]["id"])
+    rng = random.Random(6)
+    connections = [await engine.connect() for _ in range(6)]
+    try:
+        pids = {await c.scalar(text("SELECT pg_backend_pid() % 8")) for c in connections}
+        assert len(pids) > 1, "all connections landed on one stripe: nothing would be tested"
+        ids: list[uuid.UUID] = []
+
+        async def write(connection: Any, statement: Any) -> None:
+            await connection.execute(statement)
+            await connection.commit()
+
+        for _ in range(60):
+            connection = rng.choice(connections)
+            choice = rng.random()
+            if choice < 0.5 or not ids:
+                new_id = uuid.uuid4()
+                ids.append(new_id)
+                values = {
+                    "id": new_id,
+                    "user_id": uid,
+                    "category_id": rng.choice([category, None]),
+                    "title": "striped",
+                    "amount": Decimal(rng.randint(1, 100_000)).scaleb(-2),
+                    "currency": "USD",
+                    "spent_on": rng.choice([dt.date(2024, 5, 3), dt.date(2024, 5, 20), dt.date(2024, 6, 1)]),
+                }
+                await write(connection, Expense.__table__.insert().values(**values))
+            elif choice < 0.75:
+                target = rng.choice(ids)
+                change = rng.choice(
+                    [
+                        {"amount": Decimal(rng.randint(1, 100_000)).scaleb(-2)},
+                        {"spent_on": dt.date(2024, 6, 2)},
+                        {"category_id": rng.choice([category, None])},
+                    ]
+                )
+                await write(connection, Expense.__table__.update().where(Expense.id == target).values(**change))
+            else:
+                target = ids.pop(rng.randrange(len(ids)))
+                await write(connection, Expense.__table__.delete().where(Expense.id == target))
+        await assert_consistent(engine, [uid])
+        # Every remaining expense deleted, each from a random connection: nothing may be left for this user.
+        for target in ids:
+            await write(rng.choice(connections), Expense.__table__.delete().where(Expense.id == target))
+        assert await stored(engine, [uid]) == {}
+        async with engine.connect() as check:
+            left = await check.scalar(text("SELECT count(*) FROM expense_month_total WHERE user_id = :u"), {"u": uid})
+        assert left == 0
+    finally:
+        for connection in connections:
+            await connection.close()

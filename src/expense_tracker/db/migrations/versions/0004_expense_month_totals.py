@@ -68,19 +68,50 @@ def _pg_upsert(source: str, only_existing_users: bool = False) -> str:
     )
 
 
-def _pg_drop_empty(table: str) -> str:
+def _pg_months(*tables: str) -> str:
+    return " UNION ".join(f"SELECT user_id, {PG_MONTH} FROM {table}" for table in tables)
+
+
+def _pg_drop_own_empty(*tables: str) -> str:
+    """Delete this connection's stripe rows that are now empty (already locked by the upsert: no new lock waits)."""
     return f"""
+    DELETE FROM expense_month_total
+    WHERE stripe = {PG_STRIPE} AND count = 0 AND total_cents = 0 AND (user_id, month) IN ({_pg_months(*tables)});"""
+
+
+def _pg_drop_empty(*tables: str) -> str:
+    """Delete the empty rows of every month touched, and every key's rows whose stripes add up to nothing.
+
+    Only rows this statement has locked are deleted, and only sets of them adding up to zero, so every key's total is
+    unchanged whatever other transactions do meanwhile. Rows another transaction holds are skipped (SKIP LOCKED), not
+    waited for: two writers cleaning up the same month would otherwise lock each other's stripes in opposite orders and
+    deadlock. A skipped set stays behind, adds up to zero, and goes with a later update, delete or rebuild. Creates do
+    not run this (it would make them wait for each other again): they drop only their own empty stripe rows.
+    """
+    return f"""
+    WITH locked AS (
+        SELECT id, user_id, month, currency, category_id, count, total_cents FROM expense_month_total
+        WHERE (user_id, month) IN ({_pg_months(*tables)})
+        FOR UPDATE SKIP LOCKED
+    ), empty AS (
+        SELECT user_id, month, currency, category_id FROM locked
+        GROUP BY user_id, month, currency, category_id
+        HAVING sum(count) = 0 AND sum(total_cents) = 0
+    )
     DELETE FROM expense_month_total AS t
-    WHERE t.count = 0 AND t.total_cents = 0 AND (t.user_id, t.month) IN (SELECT DISTINCT user_id, {PG_MONTH} FROM {table});"""
+    USING locked AS l LEFT JOIN empty AS e ON l.user_id = e.user_id AND l.month = e.month
+        AND l.currency = e.currency AND l.category_id IS NOT DISTINCT FROM e.category_id
+    WHERE t.id = l.id AND (e.user_id IS NOT NULL OR (l.count = 0 AND l.total_cents = 0));"""
 
 
 PG_ON_DELETE = _pg_upsert(_pg_rows("old_rows", "-"), only_existing_users=True) + _pg_drop_empty("old_rows")
 
 PG_FUNCTIONS = {
-    "insert": _pg_upsert(_pg_rows("new_rows", "")),
+    # A create can empty its own stripe row (one that a delete on this connection had made negative).
+    "insert": _pg_upsert(_pg_rows("new_rows", "")) + _pg_drop_own_empty("new_rows"),
     # Old rows subtract, new rows add; an update that changes no money field nets to nothing (HAVING drops it).
     "update": _pg_upsert(f"{_pg_rows('old_rows', '-')} UNION ALL {_pg_rows('new_rows', '')}")
-    + _pg_drop_empty("old_rows"),
+    + _pg_drop_empty("old_rows", "new_rows"),
     "delete": PG_ON_DELETE,
     # TRUNCATE fires no DELETE triggers; an emptied expense table leaves no aggregates (operators' tool, not the app's).
     "truncate": "\n    DELETE FROM expense_month_total;",
