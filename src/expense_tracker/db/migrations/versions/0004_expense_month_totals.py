@@ -8,7 +8,9 @@ Triggers, not application code, keep ``expense_month_total`` exact: they see eve
 UPDATEs such as a category's reassignment, imports, a user's cascade, whatever comes later) in the writing
 transaction. On PostgreSQL they are statement-level with transition tables (one trigger per event: PostgreSQL refuses
 transition tables on multi-event triggers and on UPDATE OF column lists), so a 50,000-row import does one grouped
-upsert. SQLite has only row-level triggers. Money is converted to integer cents, exact on both.
+upsert. SQLite has only row-level triggers. Money is converted to integer cents, exact on both. On PostgreSQL each
+connection writes its own "stripe" row of a key, so concurrent creates on one hot key (today, no category) do not
+queue on a single row lock until COMMIT; readers add the stripes up.
 
 This file is self-contained on purpose (a migration must not change when the app's code does); the same rebuild
 query also lives in ``expense_tracker.db.aggregates`` for ``expense-tracker aggregates rebuild`` and the benchmark seed.
