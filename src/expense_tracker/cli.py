@@ -11,15 +11,20 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from expense_tracker.constants import HTTP_PORT, METRICS_PORT
 from expense_tracker.settings import setting_value
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
 APP_FACTORY = "expense_tracker.app:create_app"
 WORKER_APP_FACTORY = "expense_tracker.app:create_worker_app"
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -117,6 +122,54 @@ def _serve(host: str, port: int, workers: int, reload: bool) -> None:
     )
 
 
+@click.group(name="aggregates", help="Check or recompute the per-month expense totals the reports read.")
+def aggregates_group() -> None:
+    pass
+
+
+@aggregates_group.command(name="verify", help="Recompute the totals from the expenses and list every difference.")
+def verify_command() -> None:
+    from expense_tracker.db import aggregates
+
+    async def check(connection: AsyncConnection) -> list[str]:
+        return [d.describe() for d in await aggregates.differences(connection)]
+
+    differences = _with_database(check)
+    for difference in differences:
+        click.echo(difference)
+    if differences:  # ClickException: the message on stderr and exit status 1
+        raise click.ClickException(
+            f"{len(differences)} aggregate row(s) differ; run `expense-tracker aggregates rebuild`"
+        )
+    click.echo("aggregates match the expenses")
+
+
+@aggregates_group.command(name="rebuild", help="Recompute every total from the expenses, in one transaction.")
+def rebuild_command() -> None:
+    from expense_tracker.db import aggregates
+
+    click.echo(f"rebuilt {_with_database(aggregates.rebuild)} aggregate row(s)")
+
+
+def _with_database(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction on ``DATABASE_URL`` (committed if it returns)."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from expense_tracker.settings import load_settings
+
+    async def run() -> T:
+        engine = create_async_engine(load_settings().database_url)
+        try:
+            async with engine.begin() as connection:
+                return await work(connection)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def main() -> NoReturn:
     os.environ.setdefault("LITESTAR_APP", APP_FACTORY)
     ensure_multiprocess_dir()
@@ -127,5 +180,6 @@ def main() -> NoReturn:
         run_command(args=sys.argv[2:], prog_name="expense-tracker run")
     from litestar.cli.main import litestar_group
 
+    litestar_group.add_command(aggregates_group)  # type: ignore[arg-type]
     litestar_group.add_command(run_command)  # type: ignore[arg-type]  # replaces Litestar's run (which wraps workers in a subprocess)
     sys.exit(litestar_group())

@@ -6,9 +6,22 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.base import IdentityBase, UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 MONEY = Numeric(12, 2)
@@ -77,6 +90,62 @@ class Expense(UUIDv7AuditBase):
 Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id.desc())
 Index("ix_expense_user_amount_id", Expense.user_id, Expense.amount, Expense.id)
 Index("ix_expense_user_created_at_id", Expense.user_id, Expense.created_at, Expense.id)
+
+
+class ExpenseMonthTotal(IdentityBase):
+    """Sum and count of a user's expenses per calendar month, category and currency, kept by database triggers.
+
+    Written only by the triggers of migration 0004 (on every INSERT, UPDATE and DELETE of ``expense``, in the same
+    transaction) and by ``expense-tracker aggregates rebuild``; never by application code, so no write path can forget
+    it. Money is in integer cents: PostgreSQL and SQLite both add integers exactly (SQLite would add floats). A key
+    (user, month, category, currency) may have several rows, "stripes", whose sums add up to its figures; rows of a
+    key whose expenses are all gone are deleted.
+
+    ``category_id`` has no foreign key: the rows are derived data, and ``expense.category_id`` (RESTRICT) already keeps
+    a category from being deleted while expenses use it. Uniqueness of (user, month, currency, category) needs two
+    unique indexes, because SQLite (and PostgreSQL before NULLS NOT DISTINCT) treat NULL categories as all different.
+    """
+
+    __tablename__ = "expense_month_total"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    """The first day of the month."""
+    category_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    stripe: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    """Which of a key's partial rows this is (see "Stripes" below): a key's figures are the sum of its rows."""
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+# Stripes: on PostgreSQL a writer adds to the row of stripe ``pg_backend_pid() % 8`` of a key (migration 0004). With
+# one row per key, every create for the same user, day and category (the common case: today, no category) waited for
+# the previous writer's row lock until its COMMIT, WAL flush included: 693 creates/s at 16 connections against 2,896
+# without the triggers; with 8 stripes 2,196. Readers sum a key's stripes; a stripe's own count may be 0 or negative.
+
+
+# Not partial, so every per-user read (reports, counts, the FK cascade) can use it; NULL categories are all distinct
+# in it, so the partial index below is what makes the uncategorised row unique.
+Index(
+    "uq_expense_month_total_category",
+    ExpenseMonthTotal.user_id,
+    ExpenseMonthTotal.month,
+    ExpenseMonthTotal.currency,
+    ExpenseMonthTotal.category_id,
+    ExpenseMonthTotal.stripe,
+    unique=True,
+)
+Index(
+    "uq_expense_month_total_uncategorised",
+    ExpenseMonthTotal.user_id,
+    ExpenseMonthTotal.month,
+    ExpenseMonthTotal.currency,
+    ExpenseMonthTotal.stripe,
+    unique=True,
+    postgresql_where=ExpenseMonthTotal.category_id.is_(None),
+    sqlite_where=ExpenseMonthTotal.category_id.is_(None),
+)
 
 
 class IdempotencyKey(UUIDv7Base):

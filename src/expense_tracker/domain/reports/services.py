@@ -1,21 +1,24 @@
-"""Reports computed in SQL (sums, counts and grouping happen in the database), valid on PostgreSQL and SQLite.
+"""Reports read the per-month aggregates (``expense_month_total``, kept by triggers), valid on PostgreSQL and SQLite.
 
-Money sums are quantized to cents afterwards: PostgreSQL sums NUMERIC exactly, SQLite sums binary floats, and the
-two then agree to the cent for any realistic total.
+Their cost does not grow with a user's history: whole months are a handful of aggregate rows, and a partial month at
+either end of a period reads at most half a month of expense rows (see ``domain/expenses/totals.py``). Money is summed
+in integer cents, exact on both databases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import Integer, extract, func, select
+from sqlalchemy import func, select
 
-from expense_tracker.db.models import Category, Expense
+from expense_tracker.db.models import Category, Expense, ExpenseMonthTotal
+from expense_tracker.domain.expenses.totals import period_totals
 from expense_tracker.domain.reports.schemas import (
     Budget,
     BudgetLine,
@@ -37,8 +40,8 @@ UNCATEGORISED = "Uncategorized"
 UNCATEGORISED_COLOR = "#95a5a6"
 
 
-def _money(value: object) -> Decimal:
-    return quantize(Decimal(str(value))) if value is not None else ZERO
+def _cents(cents: int) -> Decimal:
+    return quantize(Decimal(cents).scaleb(-2))
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -60,40 +63,28 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
         session: AsyncSession = self.repository.session
         return session
 
-    def _in_period(self, user_id: uuid.UUID, start: dt.date, end: dt.date) -> tuple[object, ...]:
-        return (Expense.user_id == user_id, Expense.spent_on >= start, Expense.spent_on <= end)
-
     async def summary(self, user_id: uuid.UUID, start: dt.date, end: dt.date) -> Summary:
-        statement = (
-            select(Expense.currency, func.sum(Expense.amount), func.count(Expense.id))
-            .where(*self._in_period(user_id, start, end))  # type: ignore[arg-type]
-            .group_by(Expense.currency)
-            .order_by(Expense.currency)
-        )
-        rows = (await self.session.execute(statement)).all()
+        by_currency: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for (_, currency), total in (await period_totals(self.session, user_id, start, end)).items():
+            by_currency[currency][0] += total.cents
+            by_currency[currency][1] += total.count
         currencies = []
-        for currency, total, count in rows:
-            amount = _money(total)
+        for currency, (cents, count) in sorted(by_currency.items()):
+            amount = _cents(cents)
             currencies.append(
                 CurrencyTotal(currency=currency, total=amount, count=count, average=quantize(amount / count))
             )
         return Summary(date_from=start, date_to=end, count=sum(c.count for c in currencies), currencies=currencies)
 
     async def by_category(self, user_id: uuid.UUID, start: dt.date, end: dt.date, currency: str) -> ByCategory:
-        statement = (
-            select(
-                Expense.category_id,
-                Category.name,
-                Category.color,
-                func.sum(Expense.amount),
-                func.count(Expense.id),
-            )
-            .outerjoin(Category, Category.id == Expense.category_id)
-            .where(*self._in_period(user_id, start, end), Expense.currency == currency)  # type: ignore[arg-type]
-            .group_by(Expense.category_id, Category.name, Category.color)
-        )
-        rows = (await self.session.execute(statement)).all()
-        totals = [(cid, name, color, _money(total), count) for cid, name, color, total, count in rows]
+        found = await period_totals(self.session, user_id, start, end, currency=currency)
+        names: dict[uuid.UUID | None, tuple[str | None, str | None]] = {}
+        if any(cid is not None for cid, _ in found):
+            statement = select(Category.id, Category.name, Category.color).where(Category.user_id == user_id)
+            names = {cid: (name, color) for cid, name, color in await self.session.execute(statement)}
+        totals = [
+            (cid, *names.get(cid, (None, None)), _cents(total.cents), total.count) for (cid, _), total in found.items()
+        ]
         grand = sum((t[3] for t in totals), ZERO)
         shares = [
             CategoryShare(
@@ -109,49 +100,46 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
         return ByCategory(date_from=start, date_to=end, currency=currency, total=grand, categories=shares)
 
     async def monthly(self, user_id: uuid.UUID, today: dt.date, months: int, currency: str) -> Monthly:
-        """The last ``months`` calendar months up to and including ``today``'s, zero-filled, oldest first."""
-        first = month_start(today, months - 1)
-        year = extract("year", Expense.spent_on).cast(Integer)
-        month = extract("month", Expense.spent_on).cast(Integer)
+        """The last ``months`` calendar months up to and including ``today``'s, zero-filled, oldest first.
+
+        Whole months only, so this reads nothing but ``months`` aggregate rows per category."""
+        agg = ExpenseMonthTotal
         statement = (
-            select(year, month, func.sum(Expense.amount), func.count(Expense.id))
+            select(agg.month, func.sum(agg.total_cents), func.sum(agg.count))
             .where(
-                Expense.user_id == user_id,
-                Expense.currency == currency,
-                Expense.spent_on >= first,
-                Expense.spent_on < next_month_start(today),
+                agg.user_id == user_id,
+                agg.currency == currency,
+                agg.month >= month_start(today, months - 1),
+                agg.month < next_month_start(today),
             )
-            .group_by(year, month)
+            .group_by(agg.month)
         )
-        found = {(int(y), int(m)): (_money(t), c) for y, m, t, c in (await self.session.execute(statement)).all()}
+        found = {m: (_cents(t), int(c)) for m, t, c in (await self.session.execute(statement)).all()}
         result = []
         for back in range(months - 1, -1, -1):
             start = month_start(today, back)
-            total, count = found.get((start.year, start.month), (ZERO, 0))
+            total, count = found.get(start, (ZERO, 0))
             result.append(MonthTotal(month=f"{start:%Y-%m}", total=total, count=count))
         return Monthly(currency=currency, months=result)
 
     async def budget(self, user_id: uuid.UUID, month: dt.date, currency: str) -> Budget:
+        """``month`` is a first day: a few aggregate rows per category, joined to the user's categories."""
+        agg = ExpenseMonthTotal
         spent = (
-            select(Expense.category_id, func.sum(Expense.amount).label("spent"))
-            .where(
-                Expense.user_id == user_id,
-                Expense.currency == currency,
-                Expense.spent_on >= month,
-                Expense.spent_on < next_month_start(month),
-            )
-            .group_by(Expense.category_id)
+            select(agg.category_id, func.sum(agg.total_cents).label("cents"))
+            .where(agg.user_id == user_id, agg.month == month, agg.currency == currency, agg.category_id.is_not(None))
+            .group_by(agg.category_id)
             .subquery()
         )
         statement = (
-            select(Category, spent.c.spent)
+            select(Category, spent.c.cents)
             .outerjoin(spent, spent.c.category_id == Category.id)
             .where(Category.user_id == user_id)
             .order_by(Category.name)
         )
         lines = []
-        for category, spent_total in (await self.session.execute(statement)).all():
-            amount = _money(spent_total)
+        for category, spent_cents in (await self.session.execute(statement)).all():
+            amount = _cents(spent_cents or 0)
             budget = category.monthly_budget
             lines.append(
                 BudgetLine(

@@ -1,0 +1,162 @@
+"""Sums and counts over any date range, read from ``expense_month_total`` instead of the expense rows.
+
+Whole calendar months come from the aggregate table (one row per month x category x currency, whatever the history
+size). A month the range covers only partly is computed from whichever side is smaller: the included days from the
+rows, or the month's aggregate minus the excluded days' rows. Month-to-date late in a month therefore subtracts the
+days after today, which normally hold no rows at all.
+
+Money is in integer cents throughout (the aggregate table's unit), exact on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import BigInteger, case, cast, func, or_, select
+
+from expense_tracker.db.models import Expense, ExpenseMonthTotal
+from expense_tracker.lib.timezones import month_start, next_month_start
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from expense_tracker.domain.expenses.schemas import ExpenseFilters
+
+TotalsKey = tuple[uuid.UUID | None, str]
+"""(category_id, currency)."""
+
+
+@dataclass
+class Total:
+    cents: int = 0
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to compute a date range: aggregate months [months_from, months_to) plus signed day ranges of rows."""
+
+    months_from: dt.date | None
+    months_to: dt.date | None
+    rows: tuple[tuple[dt.date, dt.date, int], ...]
+    """(first day, last day, +1 to add the rows or -1 to subtract them)."""
+
+    @property
+    def reads_months(self) -> bool:
+        return self.months_from is None or self.months_to is None or self.months_from < self.months_to
+
+
+def _last_day(month: dt.date) -> dt.date:
+    return next_month_start(month) - dt.timedelta(days=1)
+
+
+def _plan(start: dt.date | None, end: dt.date | None) -> _Plan:
+    """Split [start, end] (either end open) into whole months and the cheaper side of each partial month."""
+    months_from = None if start is None else month_start(start)
+    months_to = None if end is None else next_month_start(end)
+    rows: list[tuple[dt.date, dt.date, int]] = []
+    # The partial months: the first (when start is not its 1st) and the last (when end is not its last day); one
+    # month when both fall in it.
+    partial: list[tuple[dt.date, dt.date]] = []
+    if start is not None and end is not None and month_start(start) == month_start(end):
+        if start.day != 1 or end != _last_day(end):
+            partial.append((start, end))
+    else:
+        if start is not None and start.day != 1:
+            partial.append((start, _last_day(start)))
+        if end is not None and end != _last_day(end):
+            partial.append((month_start(end), end))
+    for first, last in partial:
+        month = month_start(first)
+        included = (last - first).days + 1
+        excluded = (_last_day(month) - month).days + 1 - included
+        if included <= excluded:
+            rows.append((first, last, 1))
+            # Not from the aggregate: shrink the month range past this month (it is at one end of the range).
+            if month == months_from:
+                months_from = next_month_start(month)
+            if next_month_start(month) == months_to:
+                months_to = month
+        else:
+            if first > month:
+                rows.append((month, first - dt.timedelta(days=1), -1))
+            if last < _last_day(month):
+                rows.append((last + dt.timedelta(days=1), _last_day(month), -1))
+    return _Plan(months_from, months_to, tuple(rows))
+
+
+async def period_totals(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    start: dt.date | None,
+    end: dt.date | None,
+    *,
+    currency: str | None = None,
+    category_id: uuid.UUID | None = None,
+) -> dict[TotalsKey, Total]:
+    """Cents and count per (category, currency) of the user's expenses with ``start <= spent_on <= end``.
+
+    ``None`` leaves that end open. At most two statements, each reading a handful of rows (plus the rows of at most
+    half a month at each end of the range). Keys with no expenses are absent.
+    """
+    found: dict[TotalsKey, Total] = defaultdict(Total)
+    if start is not None and end is not None and start > end:
+        return {}
+    plan = _plan(start, end)
+    if plan.reads_months:
+        agg = ExpenseMonthTotal
+        where: list[Any] = [agg.user_id == user_id]
+        if plan.months_from is not None:
+            where.append(agg.month >= plan.months_from)
+        if plan.months_to is not None:
+            where.append(agg.month < plan.months_to)
+        if currency is not None:
+            where.append(agg.currency == currency)
+        if category_id is not None:
+            where.append(agg.category_id == category_id)
+        statement = (
+            select(agg.category_id, agg.currency, func.sum(agg.total_cents), func.sum(agg.count))
+            .where(*where)
+            .group_by(agg.category_id, agg.currency)
+        )
+        for cid, cur, cents, count in await session.execute(statement):
+            total = found[(cid, cur)]
+            total.cents += int(cents)
+            total.count += int(count)
+    if plan.rows:
+        sign = case(*((Expense.spent_on.between(a, b), s) for a, b, s in plan.rows), else_=0)
+        # Each amount rounded to whole cents in SQL: exact on SQLite too, where the column holds floats.
+        row_cents = cast(func.round(Expense.amount * 100), BigInteger)
+        where = [Expense.user_id == user_id, or_(*(Expense.spent_on.between(a, b) for a, b, _ in plan.rows))]
+        if currency is not None:
+            where.append(Expense.currency == currency)
+        if category_id is not None:
+            where.append(Expense.category_id == category_id)
+        statement = (
+            select(Expense.category_id, Expense.currency, func.sum(sign * row_cents), func.sum(sign))
+            .where(*where)
+            .group_by(Expense.category_id, Expense.currency)
+        )
+        for cid, cur, signed_cents, signed_count in await session.execute(statement):
+            total = found[(cid, cur)]
+            total.cents += int(signed_cents)
+            total.count += int(signed_count)
+    return {key: total for key, total in found.items() if total.count}
+
+
+def countable_from_aggregates(filters: ExpenseFilters) -> bool:
+    """Whether a listing's filters are only a date range and/or a category, which the aggregates can count."""
+    return not filters.q and filters.min_amount is None and filters.max_amount is None
+
+
+async def aggregate_count(session: AsyncSession, user_id: uuid.UUID, filters: ExpenseFilters) -> int | None:
+    """The exact number of expenses a listing with ``filters`` has, from the aggregates; None when the filters
+    include a text search or an amount bound (the aggregates know nothing of titles or single amounts)."""
+    if not countable_from_aggregates(filters):
+        return None
+    totals = await period_totals(session, user_id, filters.date_from, filters.date_to, category_id=filters.category_id)
+    return sum(total.count for total in totals.values())
