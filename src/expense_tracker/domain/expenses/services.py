@@ -21,6 +21,7 @@ from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
 from expense_tracker.domain.expenses.cursors import Seek
 from expense_tracker.domain.expenses.schemas import ExpenseFilters, ImportResult, SortKey
+from expense_tracker.domain.expenses.totals import aggregate_count
 from expense_tracker.lib import metrics
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import FieldValidationError
@@ -88,15 +89,6 @@ def seek_clause(after: Seek) -> ColumnElement[bool]:
     return and_(column >= after.value, or_(column > after.value, Expense.id > after.id))
 
 
-def counts_exactly(filters: ExpenseFilters) -> bool:
-    """Whether the count of ``filters`` is an index range (user, dates, category) rather than a scan of candidates.
-
-    Text search and amount bounds can match a few rows among a million: counting them exactly means reading every row
-    of the user, so those counts stop at ``LIST_COUNT_CAP``.
-    """
-    return not filters.q and filters.min_amount is None and filters.max_amount is None
-
-
 @dataclass(frozen=True)
 class ExpenseListing:
     """One page of a listing."""
@@ -160,13 +152,16 @@ class ExpenseService(OwnedRowService[Expense]):
     async def _total(self, user_id: uuid.UUID, filters: ExpenseFilters) -> tuple[int, bool]:
         """How many rows match: ``(count, False)`` exactly, or ``(LIST_COUNT_CAP, True)`` meaning "more than that".
 
-        The one place that decides how a listing's total is computed (see :func:`counts_exactly`).
+        The one place that decides how a listing's total is computed. Dates and category only: exact, from the
+        maintained month aggregates (plus at most the smaller side of two partial months' rows), whatever the history
+        size. Text search and amount bounds can match a few rows among a million; counting them exactly means reading
+        every row of the user, so those counts stop at ``LIST_COUNT_CAP``.
         """
         session = self.repository.session
+        exact = await aggregate_count(session, user_id, filters)
+        if exact is not None:
+            return exact, False
         clauses = filter_clauses(user_id, filters)
-        if counts_exactly(filters):
-            exact = await session.scalar(select(func.count()).select_from(Expense).where(*clauses))
-            return exact or 0, False
         # Stop reading after one row more than the cap: the answer is "at most the cap" or "more than the cap".
         candidates = select(literal(1)).select_from(Expense).where(*clauses).limit(LIST_COUNT_CAP + 1).subquery()
         seen = await session.scalar(select(func.count()).select_from(candidates)) or 0
