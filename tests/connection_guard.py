@@ -35,6 +35,7 @@ class ConnectionGuard:
     session_databases: list[str] = field(default_factory=list)
     # Database name -> how many connections an app that lives for the session legitimately holds right now.
     allowances: dict[str, Callable[[], int]] = field(default_factory=dict)
+    settle_seconds: float = SETTLE_SECONDS
     checked: int = 0  # module_databases before this index were checked at the end of an earlier module
 
     def created(self, name: str, *, session_lived: bool) -> None:
@@ -56,7 +57,7 @@ class ConnectionGuard:
     def _settle(self, names: list[str], *, use_allowances: bool, when: str) -> None:
         if not names:
             return
-        deadline = time.monotonic() + SETTLE_SECONDS
+        deadline = time.monotonic() + self.settle_seconds
         while True:
             rows = _run(self._connections(names))
             excess = self._excess(rows, use_allowances=use_allowances)
