@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from expense_tracker.app import create_app
 from expense_tracker.settings import Settings, load_settings
+from tests.connection_guard import ConnectionGuard
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -61,6 +62,10 @@ def require_postgres(reason: str | None) -> None:
     pytest.skip(reason)
 
 
+# One per process (each xdist worker has its own): it only ever looks at the databases this process created.
+CONNECTION_GUARD = ConnectionGuard(_asyncpg_dsn(PG_ADMIN_URL))
+
+
 def migrate(database_url: str) -> None:
     """Run the real migration command, exactly as the cluster's migration Job does."""
     env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"}
@@ -76,10 +81,12 @@ def migrate(database_url: str) -> None:
 class ThrowawayPostgres:
     """Creates uniquely named databases on the test server and drops them afterwards."""
 
-    def __init__(self) -> None:
+    def __init__(self, guard: ConnectionGuard | None = None) -> None:
         self.created: list[str] = []
+        self.guard = guard
 
-    async def create(self) -> str:
+    async def create(self, *, session_lived: bool = False) -> str:
+        """``session_lived``: used by fixtures that outlive a module, so the module check allows their app's pool."""
         name = f"et_test_{uuid.uuid4().hex[:12]}"
         connection = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL))
         try:
@@ -87,6 +94,8 @@ class ThrowawayPostgres:
         finally:
             await connection.close()
         self.created.append(name)
+        if self.guard is not None:
+            self.guard.created(name, session_lived=session_lived)
         return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
     async def drop_all(self) -> None:
@@ -102,9 +111,25 @@ class ThrowawayPostgres:
 
 @pytest.fixture(scope="session")
 async def postgres() -> AsyncIterator[ThrowawayPostgres]:
-    databases = ThrowawayPostgres()
+    databases = ThrowawayPostgres(CONNECTION_GUARD)
     yield databases
-    await databases.drop_all()
+    try:
+        # Every app and client built on these databases has shut down by now (they depend on this fixture): anything
+        # still connected is a leak that the FORCE below would otherwise hide.
+        await asyncio.to_thread(CONNECTION_GUARD.check_session)
+    finally:
+        await databases.drop_all()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After the last test of a module has been torn down (with the module's fixtures: servers, clients), that module
+    must have left no connection to its databases open; a leak fails that test's teardown. A hook rather than an
+    autouse fixture: an exception from a module fixture's teardown was lost when session fixtures failed with it."""
+    result = yield
+    if nextitem is None or nextitem.module is not getattr(item, "module", None):
+        CONNECTION_GUARD.check_module()
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -118,13 +143,13 @@ async def database_factory(
 ) -> Any:
     """``await database_factory(backend)`` -> URL of a new, migrated database."""
 
-    async def make(backend: str) -> str:
+    async def make(backend: str, *, session_lived: bool = False) -> str:
         if backend == "sqlite":
             path = tmp_path_factory.mktemp("db") / "test.sqlite3"
             url = f"sqlite+aiosqlite:///{path}"
         else:
             require_postgres(postgres_unavailable)
-            url = await postgres.create()
+            url = await postgres.create(session_lived=session_lived)
         await asyncio.to_thread(migrate, url)
         return url
 
@@ -164,7 +189,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 async def database_url(backend: str, database_factory: Any) -> str:
-    url: str = await database_factory(backend)
+    url: str = await database_factory(backend, session_lived=True)
     return url
 
 
@@ -177,6 +202,11 @@ async def app(database_url: str) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
         test_client.follow_redirects = False  # redirects (OAuth, forms) are asserted, never followed off-site
+        engine = app.state.alchemy.get_engine()
+        if engine.dialect.name == "postgresql":
+            # What this app's pool keeps between requests is not a leak; read at check time, as the pool grows.
+            pool = engine.pool
+            CONNECTION_GUARD.allow(engine.url.database, lambda: pool.checkedin() + pool.checkedout())
         yield test_client
 
 

@@ -217,6 +217,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_shutdown(app: Litestar) -> None:
         await metrics.stop(app.state.get("active_users_task"))
         await identity_providers.close()
+        # advanced-alchemy's lifespan disposes the engine only for the first config built in a process: later configs
+        # get a suffixed state key ("db_engine_1") that its own check (against the unsuffixed dependency key) misses,
+        # so every further app in the process (tests, the CLI) kept its pooled connections open. Disposing here, after
+        # the last task that could check one out has stopped, closes them whichever config this is (a second dispose
+        # is a no-op).
+        await alchemy.get_engine().dispose()
 
     app = Litestar(
         route_handlers=[
