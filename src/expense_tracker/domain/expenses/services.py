@@ -35,8 +35,9 @@ _ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
 }
 EXPORT_BATCH = 500
 IMPORT_BATCH = 500
-"""Rows per INSERT round trip: big enough to be fast, small enough that building one batch never holds the event loop
-for more than a few milliseconds."""
+"""Rows an import reads, validates (in a worker thread) and stores (one COPY or INSERT round trip) at a time: big enough
+to be fast, small enough that storing one batch never holds the event loop for more than a few milliseconds, and the
+most rows an import holds in memory at once."""
 
 
 ExpenseSource = Literal["api", "ui"]
