@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, NamedTuple, TypeVar
+from typing import Annotated, BinaryIO, NamedTuple, TypeVar
 
 import msgspec
 from litestar import Response
@@ -53,6 +54,24 @@ def fingerprint(*parts: bytes) -> str:
     for part in parts:
         digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: ("ab", "c") and ("a", "bc") differ
         digest.update(part)
+    return digest.hexdigest()
+
+
+def file_fingerprint(method: str, path: str, file: BinaryIO, chunk: int = 64 * 1024) -> str:
+    """``fingerprint(method, path, <the file's content>)``, read in chunks: an upload is never held in memory whole.
+
+    Blocking file I/O and hashing: call it in a worker thread. Leaves ``file`` at its start.
+    """
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0)
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    digest.update(size.to_bytes(8, "big"))
+    while block := file.read(chunk):
+        digest.update(block)
+    file.seek(0)
     return digest.hexdigest()
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
@@ -29,7 +30,7 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
 )
 from expense_tracker.domain.expenses.services import ExpenseService, ImportTooLargeError
-from expense_tracker.lib.idempotency import IdempotencyKeyHeader, fingerprint, idempotent, json_fingerprint
+from expense_tracker.lib.idempotency import IdempotencyKeyHeader, file_fingerprint, idempotent, json_fingerprint
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
 
@@ -141,9 +142,9 @@ class ExpenseController(Controller):
 
         async def request_fingerprint() -> str:
             # The file, not the multipart body: a retry re-encodes it with a new boundary (and maybe another name).
-            content = await data.file.read(IMPORT_FILE_MAX_BYTES + 1)
-            await data.file.seek(0)
-            return fingerprint(request.method.encode(), request.url.path.encode(), content)
+            # Hashed in chunks off the loop: the file (up to 5 MiB, spooled to disk) is never read into memory whole.
+            file: Any = data.file.file
+            return await anyio.to_thread.run_sync(file_fingerprint, request.method, request.url.path, file)
 
         session = expenses.repository.session
         return await idempotent(session, request.user.id, idempotency_key, request_fingerprint, ImportResult, create)

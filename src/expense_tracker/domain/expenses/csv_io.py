@@ -13,9 +13,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from expense_tracker.constants import IMPORT_MAX_ROWS
 from expense_tracker.domain.categories.schemas import NAME_MAX
@@ -91,23 +91,6 @@ def expense_line(expense: Any, category_name: str | None) -> str:
     )
 
 
-def _rows(text: str) -> Iterator[tuple[int, dict[str, str] | None]]:
-    """(row number, cells) per record; ``None`` cells for a record the csv module cannot read (it ends the file)."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    number = 1
-    while True:
-        number += 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            # In practice a field over csv.field_size_limit(): say which row instead of failing the whole request.
-            yield number, None
-            return
-        yield number, {k.strip().lower(): (v or "") for k, v in row.items() if isinstance(k, str)}
-
-
 def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value.strip())
 
@@ -153,47 +136,95 @@ def _validate_row(
     return ImportRow(category=category, **values) if len(values) == len(cleaners) else None
 
 
-def parse_import(data: bytes, default_currency: str) -> list[ImportRow]:
-    """Validate every row; return them all, or raise :class:`ImportRejectedError` listing each problem.
+class ImportParser:
+    """Validates an import file a batch at a time, reading it as it goes: memory is one batch, whatever the file size.
 
-    CPU-bound (about a second for the largest file): call it in a worker thread, never on the event loop.
+    Each :meth:`next_batch` call is CPU-bound work on at most ``batch_size`` records, meant for a worker thread (never
+    the event loop); calls must not overlap. Rows come back only while the file is valid so far: after the first
+    problem the rest is still read, to report every problem, but nothing more is returned (all or nothing: the caller
+    stores nothing once :attr:`failed`). :meth:`finish` raises :class:`ImportRejectedError` listing the problems.
+    Call :meth:`close` in the end: it leaves ``file`` open (it belongs to the caller).
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejectedError([{"row": 1, "field": "file", "message": "must be UTF-8 encoded CSV"}], 1) from None
-    try:
-        header = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:
-        header = []
-    missing = [c for c in REQUIRED if c not in {h.strip().lower() for h in header}]
-    if missing:
-        message = f"missing column(s): {', '.join(missing)}"
-        raise ImportRejectedError([{"row": 1, "field": "header", "message": message}], 1)
 
-    rows: list[ImportRow] = []
-    errors: list[dict[str, Any]] = []
-    total_errors = 0
+    def __init__(self, file: BinaryIO, default_currency: str) -> None:
+        self._text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+        self._cleaners = _cleaners(default_currency)
+        self._reader: csv.DictReader[str] | None = None
+        self._number = 1  # the header is row 1, as in a spreadsheet
+        self.rows = 0
+        """Valid rows returned so far."""
+        self.done = False
+        self.errors: list[dict[str, Any]] = []
+        self.total_errors = 0
 
-    def fail(row: int, field: str, message: str) -> None:
-        nonlocal total_errors
-        total_errors += 1
-        if len(errors) < MAX_REPORTED_ERRORS:
-            errors.append({"row": row, "field": field, "message": message})
+    @property
+    def failed(self) -> bool:
+        return self.total_errors > 0
 
-    cleaners = _cleaners(default_currency)
-    for number, raw in _rows(text):
-        if raw is None:
-            fail(number, "file", f"has a field longer than {csv.field_size_limit()} characters")
-            break
-        if number - 1 > IMPORT_MAX_ROWS:
-            fail(number, "file", f"has more than {IMPORT_MAX_ROWS} rows")
-            break
-        row = _validate_row(number, raw, cleaners, fail)
-        if row is not None:
-            rows.append(row)
-    if total_errors:
-        raise ImportRejectedError(errors, total_errors)
-    if not rows:
-        raise ImportRejectedError([{"row": 2, "field": "file", "message": "contains no expenses"}], 1)
-    return rows
+    def _fail(self, row: int, field: str, message: str) -> None:
+        self.total_errors += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"row": row, "field": field, "message": message})
+
+    def _reject(self, field: str, message: str) -> None:
+        """A problem with the whole file: reported alone (as the file cannot be read), and the end of reading."""
+        self.errors, self.total_errors, self.done = [{"row": 1, "field": field, "message": message}], 1, True
+
+    def _open(self) -> csv.DictReader[str] | None:
+        reader = csv.DictReader(self._text)
+        try:
+            header = reader.fieldnames or []
+        except csv.Error:
+            header = []
+        missing = [c for c in REQUIRED if c not in {h.strip().lower() for h in header}]
+        if missing:
+            self._reject("header", f"missing column(s): {', '.join(missing)}")
+            return None
+        return reader
+
+    def next_batch(self, batch_size: int) -> list[ImportRow]:
+        """Read up to ``batch_size`` more records; their valid rows while nothing has failed, else ``[]``."""
+        batch: list[ImportRow] = []
+        try:
+            if self._reader is None:
+                self._reader = self._open()
+                if self._reader is None:
+                    return batch
+            for _ in range(batch_size):
+                self._number += 1
+                try:
+                    raw = next(self._reader)
+                except StopIteration:
+                    self.done = True
+                    break
+                except csv.Error:
+                    # In practice a field over csv.field_size_limit(): say which row instead of failing the request.
+                    self._fail(self._number, "file", f"has a field longer than {csv.field_size_limit()} characters")
+                    self.done = True
+                    break
+                if self._number - 1 > IMPORT_MAX_ROWS:
+                    self._fail(self._number, "file", f"has more than {IMPORT_MAX_ROWS} rows")
+                    self.done = True
+                    break
+                cells = {k.strip().lower(): (v or "") for k, v in raw.items() if isinstance(k, str)}
+                row = _validate_row(self._number, cells, self._cleaners, self._fail)
+                if row is not None and not self.failed:
+                    batch.append(row)
+        except UnicodeDecodeError:
+            self._reject("file", "must be UTF-8 encoded CSV")
+        if self.failed:
+            return []
+        self.rows += len(batch)
+        return batch
+
+    def finish(self) -> None:
+        """Raise :class:`ImportRejectedError` unless the whole file was read and every row is valid."""
+        if self.failed:
+            raise ImportRejectedError(self.errors, self.total_errors)
+        if not self.done:
+            raise RuntimeError("finish() before the file was read to its end")
+        if not self.rows:
+            raise ImportRejectedError([{"row": 2, "field": "file", "message": "contains no expenses"}], 1)
+
+    def close(self) -> None:
+        self._text.detach()  # closing the wrapper (also on garbage collection) would close the caller's file
