@@ -22,16 +22,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "db" / "migrations"
 
 
 def build_alchemy_config(settings: Settings) -> Any:
-    from advanced_alchemy.extensions.litestar import (
-        AlembicAsyncConfig,
-        AsyncSessionConfig,
-        EngineConfig,
-        SQLAlchemyAsyncConfig,
-    )
+    from advanced_alchemy.extensions.litestar import AlembicAsyncConfig, AsyncSessionConfig, EngineConfig
 
     from expense_tracker.lib.db_errors import commit_in_asgi_wrapper
+    from expense_tracker.lib.request_sessions import RequestSessionConfig
 
-    config = SQLAlchemyAsyncConfig(
+    # Reads run without BEGIN/COMMIT (see lib/request_sessions.py); writes keep one transaction per request.
+    config = RequestSessionConfig(
         connection_string=settings.database_url,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
@@ -149,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.accounts.auth import build_jwt_auth, csrf_exempt_paths
     from expense_tracker.domain.accounts.controllers import AccountController, AuthController
     from expense_tracker.domain.accounts.oauth import IdentityProviders
+    from expense_tracker.domain.accounts.session_cache import SessionCache
     from expense_tracker.domain.categories.controllers import CategoryController
     from expense_tracker.domain.expenses.controllers import ExpenseController
     from expense_tracker.domain.reports.controllers import ReportController
@@ -232,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "alchemy": alchemy,
                 "jwt_auth": jwt_auth,
+                "session_cache": SessionCache(settings.session_cache_seconds),
                 "identity_providers": identity_providers,
                 "rate_limiter": rate_limit.RateLimiter(settings),
             }
