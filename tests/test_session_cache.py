@@ -151,9 +151,7 @@ async def test_each_request_gets_its_own_user_object(cached: tuple[Client, Clock
     assert second.currency == "USD"
 
 
-async def test_last_seen_is_still_recorded_from_cached_sessions(
-    cached: tuple[Client, Clock], db: AsyncEngine
-) -> None:
+async def test_last_seen_is_still_recorded_from_cached_sessions(cached: tuple[Client, Clock], db: AsyncEngine) -> None:
     client, _ = cached
     session = await sign_in(client)
     assert await me(client, session) == 200

@@ -54,9 +54,8 @@ class ExpenseController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
     ) -> ExpensePage:
-        items, total = await expenses.page(request.user.id, filters, limit, offset)
-        rows = [expenses.to_schema(e, schema_type=ExpenseRead) for e in items]
-        return ExpensePage(items=rows, total=total, limit=limit, offset=offset)
+        items, total = await expenses.page_read(request.user.id, filters, limit, offset)
+        return ExpensePage(items=items, total=total, limit=limit, offset=offset)
 
     @post("/", operation_id="createExpense", status_code=HTTP_201_CREATED)
     async def create_expense(
@@ -135,7 +134,7 @@ class ExpenseController(Controller):
     async def get_expense(
         self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], expenses: Expenses
     ) -> ExpenseRead:
-        return expenses.to_schema(await expenses.get_owned(request.user.id, expense_id), schema_type=ExpenseRead)
+        return await expenses.read_owned(request.user.id, expense_id)
 
     @patch("/{expense_id:uuid}", operation_id="updateExpense")
     async def update_expense(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
 import anyio.to_thread
+from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.datastructures import UploadFile
 from sqlalchemy import ColumnElement, Select, func, insert, or_, select
@@ -17,7 +18,7 @@ from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
-from expense_tracker.domain.expenses.schemas import ExpenseFilters, ImportResult
+from expense_tracker.domain.expenses.schemas import ExpenseFilters, ExpenseRead, ImportResult
 from expense_tracker.lib import metrics
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import FieldValidationError
@@ -69,6 +70,15 @@ def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expen
     return select(Expense).where(*filter_clauses(user_id, filters)).order_by(*_ORDER[filters.sort])
 
 
+READ_COLUMNS = tuple(Expense.__table__.c[name] for name in ExpenseRead.__struct_fields__)
+"""The columns of :class:`ExpenseRead`, in its field order: the API's reads select exactly these and build the struct
+from each row positionally, without an ORM object, an identity-map entry or a ``to_schema`` conversion per row."""
+
+
+def expense_reads(rows: Iterable[Sequence[Any]]) -> list[ExpenseRead]:
+    return [ExpenseRead(*row) for row in rows]
+
+
 class ExpenseService(OwnedRowService[Expense]):
     class Repo(SQLAlchemyAsyncRepository[Expense]):
         model_type = Expense
@@ -87,6 +97,23 @@ class ExpenseService(OwnedRowService[Expense]):
         total = await session.scalar(select(func.count()).select_from(Expense).where(*filter_clauses(user_id, filters)))
         rows = await session.scalars(filtered_select(user_id, filters).limit(limit).offset(offset))
         return rows.all(), total or 0
+
+    async def page_read(
+        self, user_id: uuid.UUID, filters: ExpenseFilters, limit: int, offset: int
+    ) -> tuple[list[ExpenseRead], int]:
+        """The API's page: :meth:`page` as response structs built straight from the selected columns."""
+        session = self.repository.session
+        total = await session.scalar(select(func.count()).select_from(Expense).where(*filter_clauses(user_id, filters)))
+        statement = filtered_select(user_id, filters).with_only_columns(*READ_COLUMNS).limit(limit).offset(offset)
+        return expense_reads(await session.execute(statement)), total or 0
+
+    async def read_owned(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> ExpenseRead:
+        """One expense of ``user_id`` as the API returns it (one Core SELECT); a foreign id is a missing one."""
+        statement = select(*READ_COLUMNS).where(Expense.id == expense_id, Expense.user_id == user_id)
+        row = (await self.repository.session.execute(statement)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"expense {expense_id}")
+        return ExpenseRead(*row)
 
     async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
         if category_id is not None and not await self.categories.owns(user_id, category_id):
