@@ -259,8 +259,9 @@ def test_pool_in_use_never_goes_negative_when_the_database_refuses_connections(
     def traffic(expect_ok: bool) -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
             for _ in range(3):
-                ready, me = client.get("/readyz"), client.get("/api/me")
-                assert (ready.status_code, me.status_code) == ((200, 200) if expect_ok else (503, 503))  # an outage
+                # A listing, not /api/me: within SESSION_CACHE_SECONDS /api/me needs no database at all.
+                ready, listed = client.get("/readyz"), client.get("/api/expenses?limit=1")
+                assert (ready.status_code, listed.status_code) == ((200, 200) if expect_ok else (503, 503))  # an outage
                 text = scrape(metrics_port)
                 seen.append((value(text, IN_USE), value(text, OPEN)))
 

@@ -57,6 +57,7 @@ def test_valid_production() -> None:
             "https",
         ),
         ({"SESSION_TTL_MINUTES": "soon"}, "SESSION_TTL_MINUTES"),
+        ({"SESSION_CACHE_SECONDS": "-1"}, "SESSION_CACHE_SECONDS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
     ],
 )
@@ -139,6 +140,7 @@ DEVELOPMENT_DEFAULTS = {
     "oidc": None,
     "dev_login": True,
     "session_ttl_minutes": 720,
+    "session_cache_seconds": 5,
     "db_pool_size": 5,
     "db_max_overflow": 5,
     "log_level": "INFO",

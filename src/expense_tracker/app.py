@@ -28,22 +28,21 @@ advanced-alchemy's Alembic commands) loads pygments for its error pages. Togethe
 
 
 def build_alchemy_config(settings: Settings) -> Any:
-    from advanced_alchemy.extensions.litestar import (
-        AlembicAsyncConfig,
-        AsyncSessionConfig,
-        EngineConfig,
-        SQLAlchemyAsyncConfig,
-    )
+    from advanced_alchemy.extensions.litestar import AlembicAsyncConfig, AsyncSessionConfig, EngineConfig
 
     from expense_tracker.lib.db_errors import commit_in_asgi_wrapper
+    from expense_tracker.lib.request_sessions import RequestSessionConfig
 
-    config = SQLAlchemyAsyncConfig(
+    # Reads run without BEGIN/COMMIT (see lib/request_sessions.py); writes keep one transaction per request.
+    config = RequestSessionConfig(
         connection_string=settings.database_url,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
+            # On asyncpg a pre-ping is BEGIN + ";" + ROLLBACK: three round trips on every checkout, more than a read's
+            # own statement. PostgreSQL instead gets ``_drop_closed_connections`` (no round trip); SQLite keeps it.
+            pool_pre_ping=settings.is_sqlite,
             # A failed statement's log line would otherwise carry its bound values: users' titles and notes.
             hide_parameters=settings.is_production,
         ),
@@ -55,6 +54,28 @@ def build_alchemy_config(settings: Settings) -> Any:
     # 503/500 (advanced-alchemy's own handler would still send the 2xx).
     config.before_send_handler = commit_in_asgi_wrapper
     return config
+
+
+def _drop_closed_connections(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose socket the server closed (restart, failover, idle kill) is replaced at checkout.
+
+    asyncpg notices the closed socket on the event loop, so this costs no round trip; the pool retries the checkout
+    with a new connection when a ``DisconnectionError`` is raised here. A connection that dies unnoticed still fails
+    its first statement (a 503, and SQLAlchemy invalidates the pool's older connections), as it would after a ping.
+    """
+    from sqlalchemy.exc import DisconnectionError
+
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("connection closed by the server")
+
+
+def _install_pool_events(engine: Any, settings: Settings) -> None:
+    from sqlalchemy import event
+
+    if settings.is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine, "checkout", _drop_closed_connections)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -150,7 +171,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from litestar.datastructures import State
     from litestar.middleware import DefineMiddleware
     from litestar.plugins.prometheus import PrometheusConfig
-    from sqlalchemy import event
 
     from expense_tracker.constants import (
         CSRF_COOKIE,
@@ -165,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.accounts.auth import build_jwt_auth, csrf_exempt_paths
     from expense_tracker.domain.accounts.controllers import AccountController, AuthController
     from expense_tracker.domain.accounts.oauth import IdentityProviders
+    from expense_tracker.domain.accounts.session_cache import SessionCache
     from expense_tracker.domain.categories.controllers import CategoryController
     from expense_tracker.domain.expenses.controllers import ExpenseController
     from expense_tracker.domain.reports.controllers import ReportController
@@ -208,8 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def on_startup(app: Litestar) -> None:
         engine = alchemy.get_engine()
-        if settings.is_sqlite:
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _install_pool_events(engine.sync_engine, settings)
         await identity_providers.start()
 
         app.state.active_users_task = start_metrics(alchemy, settings)
@@ -254,6 +274,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "alchemy": alchemy,
                 "jwt_auth": jwt_auth,
+                "session_cache": SessionCache(settings.session_cache_seconds),
                 "identity_providers": identity_providers,
                 "rate_limiter": rate_limit.RateLimiter(settings),
             }

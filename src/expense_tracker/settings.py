@@ -188,6 +188,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
         production_default="false",
     ),
     SettingSpec("SESSION_TTL_MINUTES", "Lifetime of a session token.", "720", parse=_at_least(5)),
+    SettingSpec(
+        "SESSION_CACHE_SECONDS",
+        "How long a worker trusts a session token it has checked (user active, token not revoked) before asking the "
+        "database again. A logout or settings change takes effect at once in the worker that handled it and within "
+        "this bound in the others; 0 checks every request.",
+        "5",
+        parse=_at_least(0),
+    ),
     SettingSpec("DB_POOL_SIZE", "Connections kept open per worker process.", "5", parse=_at_least(1)),
     SettingSpec("DB_MAX_OVERFLOW", "Extra connections a worker may open under load.", "5", parse=_at_least(0)),
     SettingSpec("LOG_LEVEL", "Minimum log level.", "INFO", parse=_log_level),
@@ -251,6 +259,7 @@ class Settings:
     oidc: OIDCSettings | None
     dev_login: bool
     session_ttl_minutes: int
+    session_cache_seconds: int
     db_pool_size: int
     db_max_overflow: int
     log_level: str
@@ -367,6 +376,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         oidc=oidc,
         dev_login=dev_login,
         session_ttl_minutes=value("SESSION_TTL_MINUTES"),
+        session_cache_seconds=value("SESSION_CACHE_SECONDS"),
         db_pool_size=value("DB_POOL_SIZE"),
         db_max_overflow=value("DB_MAX_OVERFLOW"),
         log_level=value("LOG_LEVEL"),

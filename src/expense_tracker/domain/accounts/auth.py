@@ -21,6 +21,7 @@ from expense_tracker.constants import (
     SESSION_COOKIE,
 )
 from expense_tracker.db.models import User
+from expense_tracker.domain.accounts.session_cache import SessionCache
 from expense_tracker.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,21 +35,45 @@ PUBLIC_OPT_KEY = "public"
 
 
 async def retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    """The session's user: from this process's :class:`SessionCache` when the token was checked within
+    ``SESSION_CACHE_SECONDS``, else from the database (one query), which then refreshes the cache."""
     from expense_tracker.domain.accounts.services import UserService
 
     state = connection.app.state
-    session = state.alchemy.provide_session(state, connection.scope)
-    return await _token_user(token, UserService(session=session))
+    cache: SessionCache = state.session_cache
+    user_id, jti = _claims(token)
+    if user_id is None or jti is None:
+        return None
+    if (cached := cache.get(jti, user_id)) is not None:
+        # Checked within the bound: no query, unless the throttled last-seen write is due (one per user per
+        # LAST_SEEN_RESOLUTION, on the request's own session as before).
+        if (seen_at := UserService.last_seen_due(cached)) is not None:
+            users = UserService(session=state.alchemy.provide_session(state, connection.scope))
+            await users.mark_seen(cached.id, seen_at)
+            cache.seen(jti, seen_at)
+        return cached
+    users = UserService(session=state.alchemy.provide_session(state, connection.scope))
+    user = await users.get_active(user_id, jti)
+    if user is not None:
+        cache.put(jti, user)
+    return user
 
 
-async def _token_user(token: Token, users: UserService) -> User | None:
+def _claims(token: Token) -> tuple[uuid.UUID | None, str | None]:
     try:
         user_id = uuid.UUID(token.sub)
     except ValueError:
-        return None
+        return None, None
     if not isinstance(token.jti, str) or not token.jti:
+        return user_id, None
+    return user_id, token.jti
+
+
+async def _token_user(token: Token, users: UserService) -> User | None:
+    user_id, jti = _claims(token)
+    if user_id is None or jti is None:
         return None
-    return await users.get_active(user_id, token.jti)
+    return await users.get_active(user_id, jti)
 
 
 async def session_user(connection: ASGIConnection[Any, Any, Any, Any], users: UserService) -> User | None:

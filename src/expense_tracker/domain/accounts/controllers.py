@@ -27,6 +27,7 @@ from expense_tracker.domain.accounts.auth import (
 from expense_tracker.domain.accounts.oauth import SignInError, pkce_pair
 from expense_tracker.domain.accounts.schemas import AccessToken, DevLogin, UserRead, UserSettings
 from expense_tracker.domain.accounts.services import DEACTIVATED, AccountDisabledError
+from expense_tracker.lib.request_sessions import TRANSACTIONAL_OPT_KEY
 
 STATE_TTL = dt.timedelta(minutes=10)
 # Refusals the user can act on are 4xx; anything else a provider gets wrong stays a 502.
@@ -96,7 +97,13 @@ class AuthController(Controller):
         )
         return Redirect(url, cookies=[cookie], status_code=302)
 
-    @get("/{provider:str}/callback", operation_id="oauthCallback", security=[{}])
+    # A GET that signs in (user, categories, identity): one transaction, not the autocommit of other reads.
+    @get(
+        "/{provider:str}/callback",
+        operation_id="oauthCallback",
+        security=[{}],
+        opt={TRANSACTIONAL_OPT_KEY: True},
+    )
     async def oauth_callback(
         self,
         request: Request[Any, Any, Any],

@@ -13,11 +13,13 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from expense_tracker.constants import DEFAULT_CATEGORIES, LAST_SEEN_RESOLUTION
 from expense_tracker.db.models import Category, OAuthIdentity, RevokedToken, User
 from expense_tracker.db.statements import insert_unless_present
 from expense_tracker.domain.accounts.oauth import IdentityProvider, IdentityProviders, SignInError
+from expense_tracker.domain.accounts.session_cache import cache_of
 from expense_tracker.lib import metrics
 
 DEV_PROVIDER = "dev"
@@ -49,18 +51,25 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         revoked = exists().where(RevokedToken.jti == jti)
         statement = select(User).where(User.id == user_id, User.is_active.is_(True), ~revoked)
         user: User | None = (await self.repository.session.execute(statement)).scalar_one_or_none()
-        if user is not None:
-            await self._mark_seen(user)
+        if user is not None and (seen_at := self.last_seen_due(user)) is not None:
+            await self.mark_seen(user.id, seen_at)
+            # As loaded, not as a change: a dirty user would be flushed again (and its updated_at bumped).
+            set_committed_value(user, "last_seen_at", seen_at)
         return user
 
-    async def _mark_seen(self, user: User) -> None:
-        """Record activity at most once per ``LAST_SEEN_RESOLUTION``: one extra write per user every few minutes,
-        not per request. A Core UPDATE, so the profile's ``updated_at`` keeps meaning "profile changed"."""
+    @staticmethod
+    def last_seen_due(user: User) -> dt.datetime | None:
+        """Now, if the user's activity should be recorded: at most once per ``LAST_SEEN_RESOLUTION``, so one extra
+        write per user every few minutes, not per request."""
         now = dt.datetime.now(dt.UTC)
         if user.last_seen_at is not None and now - user.last_seen_at < LAST_SEEN_RESOLUTION:
-            return
+            return None
+        return now
+
+    async def mark_seen(self, user_id: uuid.UUID, at: dt.datetime) -> None:
+        """A Core UPDATE, so the profile's ``updated_at`` keeps meaning "profile changed"."""
         await self.repository.session.execute(
-            update(User).where(User.id == user.id).values(last_seen_at=now, updated_at=User.updated_at)
+            update(User).where(User.id == user_id).values(last_seen_at=at, updated_at=User.updated_at)
         )
 
     async def count_active(self, window: dt.timedelta) -> int:
@@ -197,3 +206,5 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < dt.datetime.now(dt.UTC)))
         # Two logouts with one token at once (a double click) both succeed: the second finds it already revoked.
         await insert_unless_present(session, RevokedToken, {"jti": jti, "expires_at": expires_at})
+        if (cache := cache_of(session.sync_session)) is not None:
+            cache.revoked(jti)  # this process refuses the token from its next request on, not after the bound

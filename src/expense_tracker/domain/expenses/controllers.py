@@ -64,11 +64,10 @@ class ExpenseController(Controller):
         ] = None,
     ) -> ExpensePage:
         after = parse_cursor(settings.secret_key, cursor, offset, filters)
-        listing = await expenses.page(request.user.id, filters, limit, offset, after)
-        rows = [expenses.to_schema(e, schema_type=ExpenseRead) for e in listing.items]
+        listing = await expenses.page_read(request.user.id, filters, limit, offset, after)
         next_after = listing.next_after
         return ExpensePage(
-            items=rows,
+            items=list(listing.items),
             total=listing.total,
             total_capped=listing.total_capped,
             limit=limit,
@@ -153,7 +152,7 @@ class ExpenseController(Controller):
     async def get_expense(
         self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], expenses: Expenses
     ) -> ExpenseRead:
-        return expenses.to_schema(await expenses.get_owned(request.user.id, expense_id), schema_type=ExpenseRead)
+        return await expenses.read_owned(request.user.id, expense_id)
 
     @patch("/{expense_id:uuid}", operation_id="updateExpense")
     async def update_expense(

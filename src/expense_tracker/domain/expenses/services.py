@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import anyio.to_thread
+from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.datastructures import UploadFile
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, insert, literal, or_, select
@@ -23,7 +24,7 @@ from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
 from expense_tracker.domain.expenses.cursors import Seek
-from expense_tracker.domain.expenses.schemas import ExpenseFilters, ImportResult, SortKey
+from expense_tracker.domain.expenses.schemas import ExpenseFilters, ExpenseRead, ImportResult, SortKey
 from expense_tracker.domain.expenses.totals import aggregate_count
 from expense_tracker.lib import metrics
 from expense_tracker.lib.ownership import OwnedRowService
@@ -52,6 +53,7 @@ to be fast, small enough that storing one batch never holds the event loop for m
 most rows an import holds in memory at once."""
 
 
+Row = TypeVar("Row", Expense, ExpenseRead)
 ExpenseSource = Literal["api", "ui"]
 """Where a single expense was entered (imports count as ``import``): the ``source`` label of the metric."""
 
@@ -94,10 +96,10 @@ def seek_clause(after: Seek) -> ColumnElement[bool]:
 
 
 @dataclass(frozen=True)
-class ExpenseListing:
-    """One page of a listing."""
+class ExpenseListing(Generic[Row]):
+    """One page of a listing: ORM objects for the pages, response structs for the API."""
 
-    items: Sequence[Expense]
+    items: Sequence[Row]
     total: int
     """Exact, or a lower bound when ``total_capped`` (then exactly ``LIST_COUNT_CAP``); 0 when not asked for."""
     total_capped: bool
@@ -109,9 +111,18 @@ def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expen
     return select(Expense).where(*filter_clauses(user_id, filters)).order_by(*_ORDER[filters.sort])
 
 
-def _seek_after(sort: SortKey, row: Expense, position: int) -> Seek:
+def _seek_after(sort: SortKey, row: Expense | ExpenseRead, position: int) -> Seek:
     column, _ = _SORT_COLUMN[sort]
     return Seek(sort=sort, value=getattr(row, column.key), id=row.id, position=position)
+
+
+READ_COLUMNS = tuple(Expense.__table__.c[name] for name in ExpenseRead.__struct_fields__)
+"""The columns of :class:`ExpenseRead`, in its field order: the API's reads select exactly these and build the struct
+from each row positionally, without an ORM object, an identity-map entry or a ``to_schema`` conversion per row."""
+
+
+def expense_reads(rows: Iterable[Sequence[Any]]) -> list[ExpenseRead]:
+    return [ExpenseRead(*row) for row in rows]
 
 
 class ExpenseService(OwnedRowService[Expense]):
@@ -134,14 +145,42 @@ class ExpenseService(OwnedRowService[Expense]):
         after: Seek | None = None,
         *,
         with_total: bool = True,
-    ) -> ExpenseListing:
+    ) -> ExpenseListing[Expense]:
         """The page of ``limit`` rows after ``after`` (a keyset seek) or, without one, after ``offset`` rows."""
-        session = self.repository.session
-        statement = filtered_select(user_id, filters)
+
+        async def fetch(statement: Select[Any]) -> list[Expense]:
+            return list((await self.repository.session.scalars(statement)).all())
+
+        return await self._listing(
+            filtered_select(user_id, filters), fetch, user_id, filters, limit, offset, after, with_total
+        )
+
+    async def page_read(
+        self, user_id: uuid.UUID, filters: ExpenseFilters, limit: int, offset: int = 0, after: Seek | None = None
+    ) -> ExpenseListing[ExpenseRead]:
+        """The API's page: :meth:`page` as response structs built straight from the selected columns."""
+
+        async def fetch(statement: Select[Any]) -> list[ExpenseRead]:
+            return expense_reads(await self.repository.session.execute(statement))
+
+        statement = filtered_select(user_id, filters).with_only_columns(*READ_COLUMNS)
+        return await self._listing(statement, fetch, user_id, filters, limit, offset, after, True)
+
+    async def _listing(
+        self,
+        statement: Select[Any],
+        fetch: Callable[[Select[Any]], Awaitable[list[Row]]],
+        user_id: uuid.UUID,
+        filters: ExpenseFilters,
+        limit: int,
+        offset: int,
+        after: Seek | None,
+        with_total: bool,
+    ) -> ExpenseListing[Row]:
         if after is not None:
             statement = statement.where(seek_clause(after))
         # One row more than the page tells whether there is a next page without a second query.
-        rows = list((await session.scalars(statement.limit(limit + 1).offset(offset))).all())
+        rows = await fetch(statement.limit(limit + 1).offset(offset))
         more, items = len(rows) > limit, rows[:limit]
         start = after.position if after is not None else offset
         next_after = _seek_after(filters.sort, items[-1], start + len(items)) if more else None
@@ -170,6 +209,14 @@ class ExpenseService(OwnedRowService[Expense]):
         candidates = select(literal(1)).select_from(Expense).where(*clauses).limit(LIST_COUNT_CAP + 1).subquery()
         seen = await session.scalar(select(func.count()).select_from(candidates)) or 0
         return (LIST_COUNT_CAP, True) if seen > LIST_COUNT_CAP else (seen, False)
+
+    async def read_owned(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> ExpenseRead:
+        """One expense of ``user_id`` as the API returns it (one Core SELECT); a foreign id is a missing one."""
+        statement = select(*READ_COLUMNS).where(Expense.id == expense_id, Expense.user_id == user_id)
+        row = (await self.repository.session.execute(statement)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"expense {expense_id}")
+        return ExpenseRead(*row)
 
     async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
         if category_id is not None and not await self.categories.owns(user_id, category_id):
