@@ -23,7 +23,12 @@ class OwnedRowService(SQLAlchemyAsyncRepositoryService[OwnedT]):
         return item
 
     async def apply(self, item: OwnedT, values: dict[str, Any]) -> OwnedT:
+        """Change ``item`` (loaded by :meth:`get_owned` on this session) and flush: one UPDATE of the changed columns.
+
+        Not ``repository.update``: that merges the object (a second SELECT) and refreshes it (a third), although it is
+        already the session's own, current row.
+        """
         for key, value in values.items():
             setattr(item, key, value)
-        updated: OwnedT = await self.repository.update(item)
-        return updated
+        await self.repository.session.flush()
+        return item

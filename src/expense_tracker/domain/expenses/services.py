@@ -14,7 +14,7 @@ import anyio.to_thread
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.datastructures import UploadFile
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from uuid_utils.compat import uuid7
 
@@ -273,8 +273,11 @@ class ExpenseService(OwnedRowService[Expense]):
         return await self.apply(expense, values)
 
     async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
-        expense = await self.get_owned(user_id, expense_id)
-        await self.repository.delete(expense.id)
+        """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way."""
+        statement = delete(Expense).where(Expense.id == expense_id, Expense.user_id == user_id)
+        result = await self.repository.session.execute(statement)
+        if result.rowcount != 1:
+            raise NotFoundError(f"expense {expense_id}")
 
     async def import_upload(self, user: User, upload: UploadFile) -> ImportResult:
         """The one import pipeline (API and browser): size check, parse, store, metrics. All or nothing.
