@@ -242,6 +242,8 @@ async def test_aggregate_count_equals_counting_the_rows(client: Client, engine: 
     categories = [c["id"] for c in await scenario.categories()]
     # Days at both ends and in the middle of months, so both ways of computing a partial month are exercised.
     days = [dt.date(2024, m, d) for m in (1, 2, 3, 4) for d in (1, 2, 14, 15, 16, 27, 28)] + [dt.date(2024, 2, 29)]
+    # And the calendar's first and last months, which have no month before / after them to bound a range by.
+    days += [dt.date(1, 1, 1), dt.date(1, 1, 20), dt.date(9999, 12, 2), dt.date(9999, 12, 31)]
     for day in days:
         for _ in range(rng.randint(0, 3)):
             body = {
@@ -253,9 +255,9 @@ async def test_aggregate_count_equals_counting_the_rows(client: Client, engine: 
             }
             assert (await client.post("/api/expenses", json=body, headers=user.headers)).status_code == 201
     uid = await user_id(client, user)
-    bounds = [None, *days, dt.date(2023, 12, 31), dt.date(2024, 2, 29), dt.date(2024, 5, 1)]
+    bounds = [None, *days, dt.date(2023, 12, 31), dt.date(2024, 2, 29), dt.date(2024, 5, 1), dt.date(9999, 12, 20)]
     async with AsyncSession(engine) as session:
-        for _ in range(150):
+        for _ in range(300):
             date_from, date_to = rng.choice(bounds), rng.choice(bounds)
             category = rng.choice([None, *categories])
             filters = ExpenseFilters(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from expense_tracker.domain.expenses.schemas import ExpenseFilters
 
+LAST_MONTH = dt.date(dt.MAXYEAR, 12, 1)
 TotalsKey = tuple[uuid.UUID | None, str]
 """(category_id, currency)."""
 
@@ -106,7 +107,14 @@ async def period_totals(
     found: dict[TotalsKey, Total] = defaultdict(Total)
     if start is not None and end is not None and start > end:
         return {}
-    plan = _plan(start, end)
+    # The calendar's last month (9999-12) has no next month to bound it by: a range reaching into it reads that part
+    # from the rows (no real history is there, so it costs an empty index range).
+    tail: tuple[tuple[dt.date, dt.date, int], ...] = ()
+    if (end is not None and end >= LAST_MONTH) or (start is not None and start >= LAST_MONTH):
+        tail = ((max(start or LAST_MONTH, LAST_MONTH), end or dt.date.max, 1),)
+        end = LAST_MONTH - dt.timedelta(days=1)
+    plan = _plan(start, end) if start is None or end is None or start <= end else _Plan(LAST_MONTH, LAST_MONTH, ())
+    plan = _Plan(plan.months_from, plan.months_to, plan.rows + tail)
     if plan.reads_months:
         agg = ExpenseMonthTotal
         where: list[Any] = [agg.user_id == user_id]
