@@ -110,7 +110,8 @@ async def test_the_captured_list_sql_returns_the_users_page_one_and_pgbench_runs
             assert response.status_code == 201, response.text
             mine.append((start + dt.timedelta(days=day), response.json()["id"]))
             await client.post("/api/expenses", json={**body, "title": "not mine"}, headers=other.headers)
-    expected = [expense_id for _, expense_id in sorted(mine, reverse=True)[:50]]
+    # limit + 1 rows: the 51st only tells the app that there is a next page (and where its cursor starts).
+    expected = [expense_id for _, expense_id in sorted(mine, reverse=True)[:51]]
 
     statements = await pgbench.capture_list_sql(url, TEST_SECRET, me.token, "/api/expenses?limit=50")
 
