@@ -196,8 +196,17 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "5",
         parse=_at_least(0),
     ),
-    SettingSpec("DB_POOL_SIZE", "Connections kept open per worker process.", "5", parse=_at_least(1)),
-    SettingSpec("DB_MAX_OVERFLOW", "Extra connections a worker may open under load.", "5", parse=_at_least(0)),
+    # 10 + 0: under 16 concurrent requests per worker, 5 + 5 made requests queue for a connection and opened and
+    # closed overflow connections (a server fork each) all the time: GET p99 0.8-2.8 s against 41-51 ms with 10 + 0
+    # (docs/performance.md, "Connection pool"). tests/manifests/test_connection_budget.py keeps every pod's pools
+    # within the database's max_connections at the HPA's maximum plus the rolling update's surge.
+    SettingSpec("DB_POOL_SIZE", "Connections kept open per worker process.", "10", parse=_at_least(1)),
+    SettingSpec(
+        "DB_MAX_OVERFLOW",
+        "Extra connections a worker may open under load (each opened and closed again: a fork on the server).",
+        "0",
+        parse=_at_least(0),
+    ),
     SettingSpec("LOG_LEVEL", "Minimum log level.", "INFO", parse=_log_level),
     SettingSpec("BUILD_COMMIT", "Git commit of the running build, exported as `build_info{commit}`.", "unknown"),
     SettingSpec(
