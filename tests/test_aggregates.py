@@ -244,6 +244,9 @@ async def test_aggregate_count_equals_counting_the_rows(client: Client, engine: 
     days = [dt.date(2024, m, d) for m in (1, 2, 3, 4) for d in (1, 2, 14, 15, 16, 27, 28)] + [dt.date(2024, 2, 29)]
     # And the calendar's first and last months, which have no month before / after them to bound a range by.
     days += [dt.date(1, 1, 1), dt.date(1, 1, 20), dt.date(9999, 12, 2), dt.date(9999, 12, 31)]
+    # And around today, where month-to-date subtracts the days after today (normally empty) from the month.
+    today = dt.datetime.now(dt.UTC).date()
+    days += [today - dt.timedelta(days=1), today, today + dt.timedelta(days=1), today + dt.timedelta(days=3)]
     for day in days:
         for _ in range(rng.randint(0, 3)):
             body = {

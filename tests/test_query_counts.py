@@ -53,7 +53,9 @@ EXPECTED: dict[str, tuple[int, int]] = {
     "report monthly": (1, 1),  # the months' aggregates
     "report by-category": (3, 3),  # whole months' aggregates, the partial months' rows, the categories' names
     "report budget": (1, 1),  # categories joined to the month's aggregates
-    "dashboard page": (6, 6),  # month-to-date's days after today, aggregates, budget, latest 8, categories, last-used
+    # this month: its aggregates minus the rows dated after today; last month's aggregates; budget; latest 8;
+    # categories; last-used category
+    "dashboard page": (7, 7),
     "expenses page": (3, 3),  # page, count from the aggregates, categories
 }
 

@@ -75,9 +75,7 @@ class Expense(UUIDv7AuditBase):
     __tablename__ = "expense"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    category_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("category.id", ondelete="RESTRICT"), nullable=True, index=True
-    )
+    category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("category.id", ondelete="RESTRICT"), nullable=True)
     title: Mapped[str] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
@@ -90,6 +88,8 @@ class Expense(UUIDv7AuditBase):
 Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id.desc())
 Index("ix_expense_user_amount_id", Expense.user_id, Expense.amount, Expense.id)
 Index("ix_expense_user_created_at_id", Expense.user_id, Expense.created_at, Expense.id)
+# A category is one user's: the category-filtered list in page order; also serves the foreign key's checks.
+Index("ix_expense_category_spent_on_id", Expense.category_id, Expense.spent_on.desc(), Expense.id.desc())
 
 
 class ExpenseMonthTotal(IdentityBase):

@@ -55,8 +55,16 @@ def _last_day(month: dt.date) -> dt.date:
     return next_month_start(month) - dt.timedelta(days=1)
 
 
-def _plan(start: dt.date | None, end: dt.date | None) -> _Plan:
-    """Split [start, end] (either end open) into whole months and the cheaper side of each partial month."""
+def _days_with_rows(first: dt.date, last: dt.date, horizon: dt.date) -> int:
+    """The days in [first, last] that normally hold expenses: those up to ``horizon``. Days after it (the future, where
+    people rarely date an expense) cost nothing to read, so month-to-date subtracts the rest of the month (usually no
+    rows) instead of reading today's and yesterday's rows, however many there are."""
+    return max(0, (min(last, horizon) - first).days + 1)
+
+
+def _plan(start: dt.date | None, end: dt.date | None, horizon: dt.date) -> _Plan:
+    """Split [start, end] (either end open) into whole months and the cheaper side of each partial month: the side with
+    fewer days up to ``horizon`` (today anywhere on Earth)."""
     months_from = None if start is None else month_start(start)
     months_to = None if end is None else next_month_start(end)
     rows: list[tuple[dt.date, dt.date, int]] = []
@@ -73,8 +81,8 @@ def _plan(start: dt.date | None, end: dt.date | None) -> _Plan:
             partial.append((month_start(end), end))
     for first, last in partial:
         month = month_start(first)
-        included = (last - first).days + 1
-        excluded = (_last_day(month) - month).days + 1 - included
+        included = _days_with_rows(first, last, horizon)
+        excluded = _days_with_rows(month, _last_day(month), horizon) - included
         if included <= excluded:
             rows.append((first, last, 1))
             # Not from the aggregate: shrink the month range past this month (it is at one end of the range).
@@ -90,6 +98,20 @@ def _plan(start: dt.date | None, end: dt.date | None) -> _Plan:
     return _Plan(months_from, months_to, tuple(rows))
 
 
+def _plan_range(start: dt.date | None, end: dt.date | None) -> _Plan:
+    """:func:`_plan` for any range, the calendar's last month (9999-12) included: it has no next month to bound it by,
+    so a range reaching into it reads that part from the rows (no real history is there: an empty index range)."""
+    tail: tuple[tuple[dt.date, dt.date, int], ...] = ()
+    if (end is not None and end >= LAST_MONTH) or (start is not None and start >= LAST_MONTH):
+        tail = ((max(start or LAST_MONTH, LAST_MONTH), end or dt.date.max, 1),)
+        end = LAST_MONTH - dt.timedelta(days=1)
+    if start is not None and end is not None and start > end:
+        return _Plan(LAST_MONTH, LAST_MONTH, tail)
+    # Tomorrow in UTC is today somewhere (UTC+14): later days are the future in every user's time zone.
+    plan = _plan(start, end, dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1))
+    return _Plan(plan.months_from, plan.months_to, plan.rows + tail)
+
+
 async def period_totals(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -101,20 +123,13 @@ async def period_totals(
 ) -> dict[TotalsKey, Total]:
     """Cents and count per (category, currency) of the user's expenses with ``start <= spent_on <= end``.
 
-    ``None`` leaves that end open. At most two statements, each reading a handful of rows (plus the rows of at most
-    half a month at each end of the range). Keys with no expenses are absent.
+    ``None`` leaves that end open. At most two statements, each reading a handful of rows (plus, at each end of the
+    range, the rows of the partial month's side with fewer days up to today). Keys with no expenses are absent.
     """
     found: dict[TotalsKey, Total] = defaultdict(Total)
     if start is not None and end is not None and start > end:
         return {}
-    # The calendar's last month (9999-12) has no next month to bound it by: a range reaching into it reads that part
-    # from the rows (no real history is there, so it costs an empty index range).
-    tail: tuple[tuple[dt.date, dt.date, int], ...] = ()
-    if (end is not None and end >= LAST_MONTH) or (start is not None and start >= LAST_MONTH):
-        tail = ((max(start or LAST_MONTH, LAST_MONTH), end or dt.date.max, 1),)
-        end = LAST_MONTH - dt.timedelta(days=1)
-    plan = _plan(start, end) if start is None or end is None or start <= end else _Plan(LAST_MONTH, LAST_MONTH, ())
-    plan = _Plan(plan.months_from, plan.months_to, plan.rows + tail)
+    plan = _plan_range(start, end)
     if plan.reads_months:
         agg = ExpenseMonthTotal
         where: list[Any] = [agg.user_id == user_id]

@@ -13,6 +13,10 @@ entries only when an index holds the rows in exactly that order:
   Date-range reports use only its first two columns and are unaffected.
 - ``ix_expense_user_amount_id`` and ``ix_expense_user_created_at_id`` serve the amount sorts (both directions) and
   ``created_at``, which were a sequential scan of ``expense`` and a top-N sort.
+- ``ix_expense_category_id`` (category_id) becomes ``ix_expense_category_spent_on_id`` (category_id, spent_on DESC,
+  id DESC): a category belongs to one user, so a list filtered by category (and dates) is one range in page order
+  instead of walking the user's rows until enough of that category turn up; it still leads with category_id for the
+  foreign key's checks. Same number of indexes, so no extra cost per insert.
 
 Measured on PostgreSQL 15 (300,000 rows for one user): a page sorted by amount 278 ms -> 0.14 ms, a newest-first
 page after a cursor 1.9 ms -> 0.12 ms.
@@ -37,9 +41,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_expense_user_amount_id", "expense", ["user_id", "amount", "id"], unique=False)
     op.create_index("ix_expense_user_created_at_id", "expense", ["user_id", "created_at", "id"], unique=False)
+    op.drop_index("ix_expense_category_id", table_name="expense")
+    op.create_index(
+        "ix_expense_category_spent_on_id",
+        "expense",
+        ["category_id", sa.literal_column("spent_on DESC"), sa.literal_column("id DESC")],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_expense_category_spent_on_id", table_name="expense")
+    op.create_index("ix_expense_category_id", "expense", ["category_id"], unique=False)
     op.drop_index("ix_expense_user_created_at_id", table_name="expense")
     op.drop_index("ix_expense_user_amount_id", table_name="expense")
     op.drop_index("ix_expense_user_spent_on_id", table_name="expense")
