@@ -27,6 +27,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from expense_tracker.constants import SESSION_COOKIE
+
 SQL = "sql"
 BEGIN = "BEGIN"
 COMMIT = "COMMIT"
@@ -119,3 +121,25 @@ def capture() -> Iterator[Capture]:
         yield recorded
     finally:
         _current.reset(token)
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+async def request(
+    client: Any, method: str, path: str, token: str, *, html: bool = False, json: Any = None
+) -> tuple[Any, Capture]:
+    """One request as a signed-in user (the session cookie for a page, the Bearer header for the API) and the
+    statements it issued. The cookie jar is left empty either way, so the next request authenticates on its own."""
+    if html:
+        client.cookies.set(SESSION_COOKIE, token)
+        headers = HTML
+    else:
+        client.cookies.clear()
+        headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with capture() as recorded:
+            response = await client.request(method, path, json=json, headers=headers)
+    finally:
+        client.cookies.clear()
+    return response, recorded

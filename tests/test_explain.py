@@ -34,12 +34,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from expense_tracker.app import create_app
-from expense_tracker.constants import SESSION_COOKIE
 from tests import query_counter
 from tests.conftest import Session, make_settings, sign_in
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 HEAVY_ROWS = 50_000
 OTHER_ROWS = 50_000
 """Each of the two other users: the heavy user is a third of the table, as a busy user among many would be a minority,
@@ -130,18 +128,7 @@ class Explained:
 
 
 async def _explain_request(seeded: Seeded, path: str, html: bool = False) -> list[Explained]:
-    client = seeded.client
-    if html:
-        client.cookies.set(SESSION_COOKIE, seeded.user.token)
-        headers = HTML
-    else:
-        client.cookies.clear()
-        headers = seeded.user.headers
-    try:
-        with query_counter.capture() as recorded:
-            response = await client.get(path, headers=headers)
-    finally:
-        client.cookies.clear()
+    response, recorded = await query_counter.request(seeded.client, "GET", path, seeded.user.token, html=html)
     assert response.status_code == 200, response.text[:500]
     reads = [s for s in recorded.sql if READS_EXPENSE.search(s.text)]
     connection = await asyncpg.connect(seeded.dsn)

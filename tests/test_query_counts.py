@@ -28,13 +28,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from expense_tracker.constants import SESSION_COOKIE
 from expense_tracker.db.models import Expense, User
 from tests import query_counter
 from tests.conftest import Session, sign_in
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 SMALL = 30
 BULK = 300
 
@@ -207,18 +205,8 @@ async def _count(direct: AsyncEngine, client: Client, account: Account, call: Ca
     if call.prepare is not None:
         await call.prepare(client, account)
     await _keep_last_seen_fresh(direct, account)
-    path, body = call.path(account), call.body(account)
-    if call.html:
-        client.cookies.set(SESSION_COOKIE, account.session.token)
-        headers = HTML
-    else:
-        client.cookies.clear()
-        headers = account.session.headers
-    try:
-        with query_counter.capture() as recorded:
-            response = await client.request(call.method, path, json=body, headers=headers)
-    finally:
-        client.cookies.clear()
+    token, path, body = account.session.token, call.path(account), call.body(account)
+    response, recorded = await query_counter.request(client, call.method, path, token, html=call.html, json=body)
     assert response.status_code == call.status, (call, response.text[:500])
     return recorded
 
