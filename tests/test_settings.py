@@ -58,6 +58,7 @@ def test_valid_production() -> None:
         ),
         ({"SESSION_TTL_MINUTES": "soon"}, "SESSION_TTL_MINUTES"),
         ({"SESSION_CACHE_SECONDS": "-1"}, "SESSION_CACHE_SECONDS"),
+        ({"SESSION_CACHE_SECONDS": "61"}, "SESSION_CACHE_SECONDS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
     ],
 )

@@ -69,6 +69,16 @@ def _at_least(minimum: int) -> Parser:
     return lambda name, raw: _int(name, raw, minimum)
 
 
+def _between(minimum: int, maximum: int) -> Parser:
+    def parse(name: str, raw: str) -> int:
+        value = _int(name, raw, minimum)
+        if value > maximum:
+            raise SettingsError(f"{name} must be at most {maximum}, got {value}")
+        return value
+
+    return parse
+
+
 def _app_env(name: str, raw: str) -> str:
     value = raw.strip()
     if value not in {"development", "production"}:
@@ -192,9 +202,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "SESSION_CACHE_SECONDS",
         "How long a worker trusts a session token it has checked (user active, token not revoked) before asking the "
         "database again. A logout or settings change takes effect at once in the worker that handled it and within "
-        "this bound in the others; 0 checks every request.",
+        "this bound in the others; 0 checks every request, 60 at most (it is how long a revoked session may live on).",
         "5",
-        parse=_at_least(0),
+        parse=_between(0, 60),
     ),
     # 10 + 0: under 16 concurrent requests per worker, 5 + 5 made requests queue for a connection and opened and
     # closed overflow connections (a server fork each) all the time: GET p99 0.8-2.8 s against 41-51 ms with 10 + 0

@@ -168,7 +168,10 @@ async def period_totals(
             total = found[(cid, cur)]
             total.cents += int(signed_cents)
             total.count += int(signed_count)
-    return {key: total for key, total in found.items() if total.count}
+    # > 0, not != 0: a read runs without a transaction, so a write committed between the two statements can leave a
+    # key's month total and its subtracted rows from different moments; such a key is left out rather than shown with
+    # a negative count (a report would divide by it).
+    return {key: total for key, total in found.items() if total.count > 0}
 
 
 def countable_from_aggregates(filters: ExpenseFilters) -> bool:

@@ -1,7 +1,7 @@
 """Indexes for the expense listing's keyset (cursor) pages: every sort is an index range in its exact order.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 
 A page after a cursor is ``WHERE user_id = ? AND (key, id) > (?, ?) ORDER BY key, id LIMIT n``. It reads n index
