@@ -42,18 +42,18 @@ EXPECTED: dict[str, tuple[int, int]] = {
     # Reads run without BEGIN/COMMIT (autocommit) and the session check is served from the per-process cache, so a
     # read's count is its own statements only; writes add BEGIN and COMMIT.
     "list": (2, 2),  # page (limit + 1 rows), count from the month aggregates
-    "list filtered": (3, 3),  # page, aggregates for whole months, the partial months' smaller side from the rows
+    "list filtered": (2, 2),  # page; month aggregates UNION ALL the partial months' smaller side from the rows
     "list search": (2, 2),  # page, count capped at LIST_COUNT_CAP + 1 rows
     "get": (1, 1),  # the expense, scoped to its owner
     "create": (3, 3),  # BEGIN, INSERT ... SELECT ... WHERE EXISTS (category ownership in the same statement), COMMIT
     "update": (4, 4),  # BEGIN, the owned expense, UPDATE of the changed columns, COMMIT
     "delete": (3, 3),  # BEGIN, DELETE scoped to the owner, COMMIT
     "report monthly": (1, 1),  # the months' aggregates
-    "report by-category": (3, 3),  # whole months' aggregates, the partial months' rows, the categories' names
+    "report by-category": (2, 2),  # aggregates UNION ALL the partial month's rows, the categories' names
     "report budget": (1, 1),  # categories joined to the month's aggregates
-    # this month: its aggregates minus the rows dated after today; last month's aggregates; budget; latest 8;
-    # categories; last-used category
-    "dashboard page": (7, 7),
+    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget,
+    # latest 8, categories, last-used category: the same on any day of the month
+    "dashboard page": (6, 6),
     "expenses page": (3, 3),  # page, count from the aggregates, categories
 }
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, case, cast, func, or_, select
+from sqlalchemy import BigInteger, Select, case, cast, func, or_, select, union_all
 
 from expense_tracker.db.models import Expense, ExpenseMonthTotal
 from expense_tracker.lib.timezones import month_start, next_month_start
@@ -123,13 +123,16 @@ async def period_totals(
 ) -> dict[TotalsKey, Total]:
     """Cents and count per (category, currency) of the user's expenses with ``start <= spent_on <= end``.
 
-    ``None`` leaves that end open. At most two statements, each reading a handful of rows (plus, at each end of the
+    ``None`` leaves that end open. One statement, reading a handful of aggregate rows (plus, at each end of the
     range, the rows of the partial month's side with fewer days up to today). Keys with no expenses are absent.
     """
     found: dict[TotalsKey, Total] = defaultdict(Total)
     if start is not None and end is not None and start > end:
         return {}
     plan = _plan_range(start, end)
+    # One statement, the aggregates' months UNION ALL the partial months' rows: one round trip, one snapshot (reads
+    # run without a transaction), and the same statement count whatever the date.
+    parts: list[Select[*tuple[Any, ...]]] = []
     if plan.reads_months:
         agg = ExpenseMonthTotal
         where: list[Any] = [agg.user_id == user_id]
@@ -141,15 +144,11 @@ async def period_totals(
             where.append(agg.currency == currency)
         if category_id is not None:
             where.append(agg.category_id == category_id)
-        statement = (
+        parts.append(
             select(agg.category_id, agg.currency, func.sum(agg.total_cents), func.sum(agg.count))
             .where(*where)
             .group_by(agg.category_id, agg.currency)
         )
-        for cid, cur, cents, count in await session.execute(statement):
-            total = found[(cid, cur)]
-            total.cents += int(cents)
-            total.count += int(count)
     if plan.rows:
         sign = case(*((Expense.spent_on.between(a, b), s) for a, b, s in plan.rows), else_=0)
         # Each amount rounded to whole cents in SQL: exact on SQLite too, where the column holds floats.
@@ -159,18 +158,18 @@ async def period_totals(
             where.append(Expense.currency == currency)
         if category_id is not None:
             where.append(Expense.category_id == category_id)
-        statement = (
+        parts.append(
             select(Expense.category_id, Expense.currency, func.sum(sign * row_cents), func.sum(sign))
             .where(*where)
             .group_by(Expense.category_id, Expense.currency)
         )
-        for cid, cur, signed_cents, signed_count in await session.execute(statement):
+    if parts:
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        for cid, cur, cents, count in await session.execute(statement):
             total = found[(cid, cur)]
-            total.cents += int(signed_cents)
-            total.count += int(signed_count)
-    # > 0, not != 0: a read runs without a transaction, so a write committed between the two statements can leave a
-    # key's month total and its subtracted rows from different moments; such a key is left out rather than shown with
-    # a negative count (a report would divide by it).
+            total.cents += int(cents)
+            total.count += int(count)
+    # > 0, not != 0: only a bug could make a count negative, and a report would divide by it.
     return {key: total for key, total in found.items() if total.count > 0}
 
 
