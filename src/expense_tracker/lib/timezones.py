@@ -32,3 +32,11 @@ def month_start(day: dt.date, months_back: int = 0) -> dt.date:
 
 def next_month_start(day: dt.date) -> dt.date:
     return month_start(day, months_back=-1)
+
+
+def same_days_last_month(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The 1st to ``today``'s day of the previous month (its last day when that month is shorter): the period
+    month-to-date is fairly compared with. On 31 March that is 1-28 (or 29) February."""
+    start = month_start(today, 1)
+    last_day = next_month_start(start) - dt.timedelta(days=1)
+    return start, min(start.replace(day=min(today.day, last_day.day)), last_day)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -21,7 +20,7 @@ from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_
 from expense_tracker.domain.web.forms import parse_form
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
-from expense_tracker.lib.timezones import month_start, today_in
+from expense_tracker.lib.timezones import month_start, same_days_last_month, today_in
 
 UI_PAGE_SIZE = 25
 OPTIONAL_EXPENSE_FIELDS = frozenset({"currency", "category_id", "spent_on", "notes"})
@@ -83,9 +82,12 @@ class DashboardPage(Controller):
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
-        this_month, last_month = month_start(today), month_start(today, 1)
+        this_month = month_start(today)
+        # Month to date against the same days of last month: a whole previous month would make every month look cheap
+        # until its last days.
+        last_start, last_end = same_days_last_month(today)
         current = await reports.summary(user.id, this_month, today)
-        previous = await reports.summary(user.id, last_month, this_month - dt.timedelta(days=1))
+        previous = await reports.summary(user.id, last_start, last_end)
         budget = await reports.budget(user.id, this_month, user.currency)
         latest = (await expenses.page(user.id, ExpenseFilters(), limit=8, with_total=False)).items
         cats = await categories.list_for(user.id)
@@ -98,6 +100,9 @@ class DashboardPage(Controller):
             "dashboard.html",
             this_total=total(current),
             last_total=total(previous),
+            last_period=f"{last_start.day}\u2013{last_end.day} {last_end:%B}"
+            if last_end.day > 1
+            else f"1 {last_end:%B}",
             month_label=f"{today:%B %Y}",
             budget_lines=[line for line in budget.lines if line.budget is not None],
             latest=latest,
