@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -7,13 +8,25 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from expense_tracker.constants import REPORT_YEAR_MAX, REPORT_YEAR_MIN
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import Reports
-from expense_tracker.domain.reports.deps import report_period
-from expense_tracker.domain.web.common import HTML_OPT, render
+from expense_tracker.domain.reports.deps import parse_month, report_period
+from expense_tracker.domain.web.common import HTML_OPT, render, with_query
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
 from expense_tracker.lib.formatting import money, month_label
 from expense_tracker.lib.timezones import month_start, today_in
+
+
+def _month_links(month: dt.date, date_from: str | None, date_to: str | None) -> list[tuple[str, str, str]]:
+    """(rel, label, href) for the budget's previous and next months, keeping the page's period; none past the years
+    the reports accept."""
+    links = []
+    for rel, other in (("prev", month_start(month, 1)), ("next", month_start(month, -1))):
+        if REPORT_YEAR_MIN <= other.year <= REPORT_YEAR_MAX:
+            href = with_query("/reports", {"from": date_from, "to": date_to, "month": f"{other:%Y-%m}"})
+            links.append((rel, f"{other:%B %Y}", href))
+    return links
 
 
 class ReportPages(Controller):
@@ -27,13 +40,15 @@ class ReportPages(Controller):
         reports: Reports,
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
+        month: Annotated[str | None, QueryParameter(name="month")] = None,
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
         start, end = report_period(user, date_from, date_to)
+        budget_month = parse_month(month.strip()) if month and month.strip() else month_start(today)
         monthly = await reports.monthly(user.id, today, 12, user.currency)
         by_category = await reports.by_category(user.id, start, end, user.currency)
-        budget = await reports.budget(user.id, month_start(today), user.currency)
+        budget = await reports.budget(user.id, budget_month, user.currency)
         year_total = sum((m.total for m in monthly.months), Decimal(0))
         trend = column_chart(
             [Bar(month_label(m.month), m.total, money(m.total, user.currency)) for m in monthly.months],
@@ -57,5 +72,6 @@ class ReportPages(Controller):
             split_svg=split,
             start=start,
             end=end,
-            budget_month=f"{today:%B %Y}",
+            budget_month=f"{budget_month:%B %Y}",
+            budget_nav=_month_links(budget_month, date_from, date_to),
         )
