@@ -50,3 +50,28 @@ async def test_the_dashboard_compares_with_the_same_days_of_last_month(client: A
     # 20 this month against 40 on the same days of last month (the 500 later last month does not count): 50 % less.
     assert "50% less than" in page.text, page.text[page.text.find("comparison") - 50 :][:400]
     assert "$40.00" in page.text
+
+
+async def test_quick_add_says_which_category_it_preselects(client: AsyncTestClient[Litestar]) -> None:
+    user = await sign_in(client)
+    categories = (await client.get("/api/categories", headers=user.headers)).json()
+    chosen = categories[2]
+
+    async def dashboard() -> str:
+        client.cookies.set(SESSION_COOKIE, user.token)
+        try:
+            page = await client.get("/", headers=HTML)
+        finally:
+            client.cookies.clear()
+        assert page.status_code == 200
+        return page.text
+
+    assert "Pre-selected" not in await dashboard()  # no expense yet: nothing is pre-selected, nothing is said
+    body = {"title": "t", "amount": "1.00", "category_id": chosen["id"]}
+    assert (await client.post("/api/expenses", json=body, headers=user.headers)).status_code == 201
+    html = await dashboard()
+    hint = f"Pre-selected: {chosen['name']}, the category of your last expense."
+    assert hint in html
+    # Tied to the select for screen readers, and the option really is the selected one.
+    assert 'aria-describedby="f-h-category_id"' in html
+    assert f'<option value="{chosen["id"]}" selected>' in html

@@ -91,6 +91,8 @@ class DashboardPage(Controller):
         budget = await reports.budget(user.id, this_month, user.currency)
         latest = (await expenses.page(user.id, ExpenseFilters(), limit=8, with_total=False)).items
         cats = await categories.list_for(user.id)
+        by_id = names_by_id(cats)
+        last_used = await expenses.last_used_category(user.id)
 
         def total(summary: Any) -> Any:
             return next((c.total for c in summary.currencies if c.currency == user.currency), None)
@@ -107,8 +109,11 @@ class DashboardPage(Controller):
             budget_lines=[line for line in budget.lines if line.budget is not None],
             latest=latest,
             categories=cats,
-            by_id=names_by_id(cats),
-            form=blank_form(user, await expenses.last_used_category(user.id)),
+            by_id=by_id,
+            form=blank_form(user, last_used),
+            category_hint=f"Pre-selected: {by_id[last_used].name}, the category of your last expense."
+            if last_used in by_id
+            else "",
             errors={},
         )
 
