@@ -32,6 +32,8 @@ REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "zsJgurl50yjizw6ZncgEZXSnwNcV5EgI9SeXfq-W5JY"
 OIDC_DISCOVERY = "http://127.0.0.1:9/realms/test/.well-known/openid-configuration"
 BACKENDS = ["sqlite", "postgresql"]
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+"""Headers of a browser asking for a page (HTML errors instead of problem+json)."""
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from expense_tracker.constants import SESSION_COOKIE
+from tests.conftest import HTML
 
 SQL = "sql"
 BEGIN = "BEGIN"
@@ -121,9 +122,6 @@ def capture() -> Iterator[Capture]:
         yield recorded
     finally:
         _current.reset(token)
-
-
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 async def request(

@@ -9,9 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from expense_tracker.constants import SESSION_COOKIE
-from tests.conftest import Session, sign_in
-
-HTML = {"Accept": "text/html,application/xhtml+xml"}
+from tests.conftest import HTML, Session, sign_in
 
 
 async def _page(client: AsyncTestClient[Litestar], user: Session, query: str) -> tuple[int, str]:

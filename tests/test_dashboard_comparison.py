@@ -10,9 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from expense_tracker.constants import SESSION_COOKIE
 from expense_tracker.lib.timezones import same_days_last_month
-from tests.conftest import sign_in
-
-HTML = {"Accept": "text/html,application/xhtml+xml"}
+from tests.conftest import HTML, sign_in
 
 
 @pytest.mark.parametrize(

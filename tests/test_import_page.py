@@ -6,10 +6,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from expense_tracker.constants import SESSION_COOKIE
-from tests.conftest import Session
+from tests.conftest import HTML, Session
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 async def post_file(client: Client, user: Session, content: bytes | None) -> tuple[int, str]:

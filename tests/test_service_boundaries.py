@@ -20,10 +20,9 @@ from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 
 from expense_tracker.constants import SESSION_COOKIE
-from tests.conftest import Session, sign_in
+from tests.conftest import HTML, Session, sign_in
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "expense_tracker"
 DOMAIN = PACKAGE / "domain"

@@ -10,10 +10,9 @@ from litestar.testing import AsyncTestClient
 from expense_tracker.constants import SESSION_COOKIE
 from expense_tracker.domain.web import asset_versions
 from expense_tracker.lib.security_headers import CONTENT_SECURITY_POLICY
-from tests.conftest import Session
+from tests.conftest import HTML, Session
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 PAGES = ["/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/settings"]
 
 

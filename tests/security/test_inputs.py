@@ -18,10 +18,9 @@ from litestar.testing import AsyncTestClient
 
 from expense_tracker.constants import CSRF_COOKIE, SESSION_COOKIE
 from expense_tracker.lib.money import parse_amount
-from tests.conftest import Session, sign_in
+from tests.conftest import HTML, Session, sign_in
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 PROBLEM = "application/problem+json"
 
 

@@ -23,10 +23,9 @@ from litestar.testing import AsyncTestClient
 
 from expense_tracker.app import create_app
 from expense_tracker.constants import CSRF_COOKIE, SESSION_COOKIE
-from tests.conftest import Session, make_settings, sign_in
+from tests.conftest import HTML, Session, make_settings, sign_in
 
 Client = AsyncTestClient[Litestar]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 TODAY = dt.date.today().isoformat()  # both users are in UTC; the reports default to this month
 VICTIM_AMOUNT = "313131.31"
 VICTIM_BUDGET = "424242.42"
