@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,6 +39,8 @@ class User(UUIDv7AuditBase):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True, index=True)
     """Last signed-in request, to within ``LAST_SEEN_RESOLUTION``; feeds the active-users gauge."""
+    convert_totals: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Show totals converted to ``currency`` with the user's exchange rates (otherwise one total per currency)."""
 
 
 class OAuthIdentity(UUIDv7AuditBase):
@@ -69,6 +72,29 @@ class Category(UUIDv7AuditBase):
     name: Mapped[str] = mapped_column(String(50))
     color: Mapped[str] = mapped_column(String(7))
     monthly_budget: Mapped[Decimal | None] = mapped_column(MONEY, nullable=True)
+    budget_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    """The budget's currency (NULL when there is no budget); changing the default currency never changes it."""
+
+
+RATE = Numeric(18, 8)
+
+
+class ExchangeRate(UUIDv7AuditBase):
+    """1 unit of ``currency`` is ``rate`` units of ``base`` from ``valid_from`` on (until the next row's valid_from).
+
+    ``base`` is the user's default currency when the rate was entered; conversion reads only the rows whose base is
+    the current default, so changing the default never reinterprets old rates.
+    """
+
+    __tablename__ = "exchange_rate"
+    # Its index serves every read: one user's rates for one base, by currency and date.
+    __table_args__ = (UniqueConstraint("user_id", "base", "currency", "valid_from"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    base: Mapped[str] = mapped_column(String(3))
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(RATE)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
 
 
 class Expense(UUIDv7AuditBase):
