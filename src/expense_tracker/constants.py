@@ -109,3 +109,11 @@ REPORT_YEAR_MIN: Final = 1900
 REPORT_YEAR_MAX: Final = 9998
 """``month=YYYY-MM`` on the budget report: 9999-12 has no following month for the date arithmetic to reach."""
 JSON_MAX_DEPTH: Final = 32
+
+# Exchange rates (issue 14): ``exchange_rate.rate`` is NUMERIC(18, 8), so at most 10 integer digits and 8 decimals.
+RATE_DECIMALS: Final = 8
+RATE_INTEGER_DIGITS: Final = 10
+RATES_FILE_MAX_BYTES: Final = 1024 * 1024
+RATES_MAX_ROWS: Final = 10_000
+RATES_COLUMNS: Final = ("currency", "rate", "valid_from")
+"""The rates CSV, export and import alike: ``currency,rate,valid_from`` (the base is the user's default currency)."""

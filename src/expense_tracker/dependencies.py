@@ -15,6 +15,7 @@ from expense_tracker.domain.accounts.oauth import IdentityProviders
 from expense_tracker.domain.accounts.services import UserService
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.services import ExpenseService
+from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.settings import Settings
 
@@ -23,6 +24,7 @@ Users = NamedDependency[UserService]
 Categories = NamedDependency[CategoryService]
 Expenses = NamedDependency[ExpenseService]
 Reports = NamedDependency[ReportService]
+Rates = NamedDependency[RateService]
 AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
 
@@ -42,6 +44,7 @@ DEPENDENCIES = {
     "categories": Provide(create_service_provider(CategoryService)),
     "expenses": Provide(create_service_provider(ExpenseService)),
     "reports": Provide(create_service_provider(ReportService)),
+    "rates": Provide(create_service_provider(RateService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
 }
