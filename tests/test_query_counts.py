@@ -50,10 +50,12 @@ EXPECTED: dict[str, tuple[int, int]] = {
     "delete": (3, 3),  # BEGIN, DELETE scoped to the owner, COMMIT
     "report monthly": (1, 1),  # the months' aggregates
     "report by-category": (2, 2),  # aggregates UNION ALL the partial month's rows, the categories' names
-    "report budget": (1, 1),  # categories joined to the month's aggregates
-    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget,
-    # latest 8, categories, last-used category: the same on any day of the month
-    "dashboard page": (6, 6),
+    # categories joined to the month's aggregates (per currency), the exchange rates (to convert other currencies
+    # into the budgets' ones)
+    "report budget": (2, 2),
+    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget (+ its
+    # rates, see above), latest 8, categories, last-used category: the same on any day of the month
+    "dashboard page": (7, 7),
     "expenses page": (3, 3),  # page, count from the aggregates, categories
 }
 

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
@@ -24,7 +24,19 @@ from expense_tracker.domain.rates.conversion import Conversion, Rate, RateTable
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 K = TypeVar("K")
+
+
+async def load_rate_table(session: AsyncSession, user_id: uuid.UUID, base: str) -> RateTable:
+    """The user's rates into ``base`` (their default currency): rates entered under another default are unused."""
+    statement = select(ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.rate).where(
+        ExchangeRate.user_id == user_id, ExchangeRate.base == base
+    )
+    rows = await session.execute(statement)
+    return RateTable(base, (Rate(cur, day, rate) for cur, day, rate in rows))
 
 
 class RateService(OwnedRowService[ExchangeRate]):
@@ -41,12 +53,7 @@ class RateService(OwnedRowService[ExchangeRate]):
         return result
 
     async def table(self, user_id: uuid.UUID, base: str) -> RateTable:
-        """The user's rates into ``base`` (their default currency): rates entered under another default are unused."""
-        statement = select(ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.rate).where(
-            ExchangeRate.user_id == user_id, ExchangeRate.base == base
-        )
-        rows = await self.repository.session.execute(statement)
-        return RateTable(base, (Rate(cur, day, rate) for cur, day, rate in rows))
+        return await load_rate_table(self.repository.session, user_id, base)
 
     async def _ensure_free(
         self, user_id: uuid.UUID, base: str, currency: str, valid_from: dt.date, exclude: uuid.UUID | None = None
@@ -147,7 +154,7 @@ async def convert_pieces(
 
 
 async def convert_period(
-    session: Any,
+    session: AsyncSession,
     user_id: uuid.UUID,
     table: RateTable,
     start: dt.date,

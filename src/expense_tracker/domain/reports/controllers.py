@@ -10,7 +10,7 @@ from expense_tracker.constants import REPORT_YEAR_MAX, REPORT_YEAR_MIN
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import Reports
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
-from expense_tracker.domain.reports.deps import Period, parse_month, provide_period, report_currency
+from expense_tracker.domain.reports.deps import Convert, Period, parse_month, provide_period, report_currency
 from expense_tracker.domain.reports.schemas import Budget, ByCategory, Monthly, Summary
 from expense_tracker.lib.timezones import month_start, today_in
 
@@ -27,10 +27,14 @@ class ReportController(Controller):
         request: Request[User, Any, Any],
         reports: Reports,
         period: NamedDependency[Period],
+        convert: Convert = None,
     ) -> Summary:
-        """Total, count and average per currency for a period (default: this month)."""
+        """Total, count and average per currency for a period (default: this month); with ``convert``, also the
+        total converted to the default currency (``converted``), naming the rates used and what had none."""
         start, end = period
-        return await reports.summary(request.user.id, start, end)
+        user = request.user
+        wanted = user.convert_totals if convert is None else convert
+        return await reports.summary(user.id, start, end, user.currency if wanted else None)
 
     @get("/by-category", operation_id="reportByCategory")
     async def by_category(
@@ -39,10 +43,14 @@ class ReportController(Controller):
         reports: Reports,
         period: NamedDependency[Period],
         currency: Annotated[str | None, QueryParameter(description="Default: the user's currency.")] = None,
+        convert: Convert = None,
     ) -> ByCategory:
-        """Sum, count and share of the period's total per category, in one currency."""
+        """Sum, count and share of the period's total per category, in one currency; ``other_currencies`` lists what
+        the period holds in other currencies. With ``convert``, every currency converted into ``currency``."""
         start, end = period
-        return await reports.by_category(request.user.id, start, end, report_currency(request.user, currency))
+        user = request.user
+        base = user.currency if (user.convert_totals if convert is None else convert) else None
+        return await reports.by_category(user.id, start, end, report_currency(user, currency), base)
 
     @get("/monthly", operation_id="reportMonthly")
     async def monthly(
@@ -51,10 +59,14 @@ class ReportController(Controller):
         reports: Reports,
         months: Annotated[int, QueryParameter(ge=1, le=60)] = 12,
         currency: Annotated[str | None, QueryParameter()] = None,
+        convert: Convert = None,
     ) -> Monthly:
-        """Totals for the last ``months`` calendar months in the user's time zone, zero-filled."""
+        """Totals for the last ``months`` calendar months in the user's time zone, zero-filled, in one currency
+        (``other_currencies`` lists the rest) or, with ``convert``, every currency converted into it."""
         user = request.user
-        return await reports.monthly(user.id, today_in(user.timezone), months, report_currency(user, currency))
+        base = user.currency if (user.convert_totals if convert is None else convert) else None
+        today = today_in(user.timezone)
+        return await reports.monthly(user.id, today, months, report_currency(user, currency), base)
 
     @get("/budget", operation_id="reportBudget")
     async def budget(
@@ -70,7 +82,8 @@ class ReportController(Controller):
         ] = None,
         currency: Annotated[str | None, QueryParameter()] = None,
     ) -> Budget:
-        """Budget against spending per category for one calendar month."""
+        """Budget against spending per category for one calendar month. Each line is in its budget's currency:
+        spending in other currencies is converted where a rate exists, else listed in ``not_converted``."""
         user = request.user
         first = month_start(today_in(user.timezone)) if month is None else parse_month(month)
-        return await reports.budget(user.id, first, report_currency(user, currency))
+        return await reports.budget(user.id, first, report_currency(user, currency), user.currency)

@@ -19,6 +19,13 @@ from expense_tracker.lib.timezones import month_start, today_in
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 Period = tuple[dt.date, dt.date]
+Convert = Annotated[
+    bool | None,
+    QueryParameter(
+        description="Convert every currency to the default currency with your exchange rates. "
+        "Default: your convert_totals setting."
+    ),
+]
 
 
 def report_period(user: User, date_from: str | None, date_to: str | None) -> Period:
