@@ -45,6 +45,8 @@ class UserSettings(msgspec.Struct, forbid_unknown_fields=True):
     currency: str
     theme: Theme
     timezone: str
+    convert_totals: bool = False
+    """Show totals converted to the default currency with your exchange rates (reports' ``convert`` default)."""
 
     def __post_init__(self) -> None:
         try:

@@ -26,8 +26,14 @@ class CategoryController(Controller):
     async def create_category(
         self, request: Request[User, Any, Any], data: JSONBody[CategoryCreate], categories: Categories
     ) -> CategoryRead:
-        values = {"name": data.name, "color": data.color, "monthly_budget": data.monthly_budget}
-        return categories.to_schema(await categories.create_for(request.user.id, values), schema_type=CategoryRead)
+        values = {
+            "name": data.name,
+            "color": data.color,
+            "monthly_budget": data.monthly_budget,
+            "budget_currency": data.budget_currency,
+        }
+        created = await categories.create_for(request.user.id, values, request.user.currency)
+        return categories.to_schema(created, schema_type=CategoryRead)
 
     @get("/{category_id:uuid}", operation_id="getCategory")
     async def get_category(
@@ -43,7 +49,9 @@ class CategoryController(Controller):
         data: JSONBody[CategoryUpdate],
         categories: Categories,
     ) -> CategoryRead:
-        category = await categories.update_for(request.user.id, category_id, provided_fields(data))
+        category = await categories.update_for(
+            request.user.id, category_id, provided_fields(data), request.user.currency
+        )
         return categories.to_schema(category, schema_type=CategoryRead)
 
     @delete("/{category_id:uuid}", operation_id="deleteCategory")

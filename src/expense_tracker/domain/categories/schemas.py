@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from expense_tracker.domain.expenses.schemas import NUL_MESSAGE
-from expense_tracker.lib.money import AmountText, parse_amount
+from expense_tracker.lib.money import AmountText, parse_amount, parse_currency
 from expense_tracker.lib.problems import field_error
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -39,11 +39,22 @@ def clean_budget(value: Decimal | str | None) -> Decimal | None:
         raise field_error("monthly_budget", str(exc)) from None
 
 
+def clean_budget_currency(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_currency(value)
+    except ValueError as exc:
+        raise field_error("budget_currency", str(exc)) from None
+
+
 class CategoryRead(msgspec.Struct):
     id: uuid.UUID
     name: str
     color: str
     monthly_budget: Decimal | None
+    budget_currency: str | None = None
+    """The budget's currency (null without a budget); defaults to the default currency when a budget is set."""
 
 
 class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,11 +65,14 @@ class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
         monthly_budget: Decimal | None = None
     else:
         monthly_budget: AmountText | None = None
+    budget_currency: str | None = None
+    """Default: the user's default currency, when a budget is set."""
 
     def __post_init__(self) -> None:
         self.name = clean_name(self.name)
         self.color = clean_color(self.color)
         self.monthly_budget = clean_budget(self.monthly_budget)
+        self.budget_currency = clean_budget_currency(self.budget_currency)
 
 
 class CategoryUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -68,8 +82,11 @@ class CategoryUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
         monthly_budget: Decimal | msgspec.UnsetType | None = msgspec.UNSET
     else:
         monthly_budget: AmountText | msgspec.UnsetType | None = msgspec.UNSET
+    budget_currency: str | msgspec.UnsetType | None = msgspec.UNSET
 
     def __post_init__(self) -> None:
+        if not isinstance(self.budget_currency, msgspec.UnsetType):
+            self.budget_currency = clean_budget_currency(self.budget_currency)
         if isinstance(self.name, str):
             self.name = clean_name(self.name)
         if isinstance(self.color, str):

@@ -14,6 +14,14 @@ from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
 
 
+def _budget_currency(values: dict[str, Any], default_currency: str) -> str | None:
+    """A budget carries a currency (the given one, else the default currency); no budget, no currency."""
+    if values.get("monthly_budget") is None:
+        return None
+    currency: str = values.get("budget_currency") or default_currency
+    return currency
+
+
 class CategoryService(OwnedRowService[Category]):
     class Repo(SQLAlchemyAsyncRepository[Category]):
         model_type = Category
@@ -52,15 +60,25 @@ class CategoryService(OwnedRowService[Category]):
         if await self.repository.session.scalar(statement) is not None:
             raise ConflictError(detail=f"A category named {name!r} already exists.")
 
-    async def create_for(self, user_id: uuid.UUID, values: dict[str, Any]) -> Category:
+    async def create_for(self, user_id: uuid.UUID, values: dict[str, Any], default_currency: str) -> Category:
         await self._ensure_unique(user_id, values["name"])
+        values = {**values, "budget_currency": _budget_currency(values, default_currency)}
         created: Category = await self.create(Category(user_id=user_id, **values))
         return created
 
-    async def update_for(self, user_id: uuid.UUID, category_id: uuid.UUID, values: dict[str, Any]) -> Category:
+    async def update_for(
+        self, user_id: uuid.UUID, category_id: uuid.UUID, values: dict[str, Any], default_currency: str
+    ) -> Category:
         category = await self.get_owned(user_id, category_id)
         if "name" in values:
             await self._ensure_unique(user_id, values["name"], exclude=category_id)
+        if "monthly_budget" in values or "budget_currency" in values:
+            merged = {
+                "monthly_budget": values.get("monthly_budget", category.monthly_budget),
+                # A new budget amount alone keeps the budget's currency (a default-currency change never moves it).
+                "budget_currency": values.get("budget_currency") or category.budget_currency,
+            }
+            values = {**values, "budget_currency": _budget_currency(merged, default_currency)}
         return await self.apply(category, values)
 
     async def delete_for(self, user_id: uuid.UUID, category_id: uuid.UUID, reassign_to: uuid.UUID | None) -> None:

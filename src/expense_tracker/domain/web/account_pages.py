@@ -58,17 +58,26 @@ class AccountPages(Controller):
     async def settings_page(self, request: Request[User, Any, Any], users: Users, providers: Providers) -> Template:
         user = request.user
         form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone}
+        form["convert_totals"] = "on" if user.convert_totals else ""
         return await self._settings(request, users, providers, form, {})
 
     @post("/settings")
     async def save_settings(
         self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], users: Users, providers: Providers
     ) -> Template | Redirect:
-        body, errors = parse_form(UserSettings, data)
+        # A checkbox: "on" when ticked, absent when not (the Struct's strict bool takes neither).
+        convert_totals = data.get("convert_totals") == "on"
+        body, errors = parse_form(UserSettings, {k: v for k, v in data.items() if k != "convert_totals"})
         if body is None:
             return await self._settings(request, users, providers, data, errors, status_code=400)
         await users.update(
-            {"currency": body.currency, "theme": body.theme, "timezone": body.timezone}, item_id=request.user.id
+            {
+                "currency": body.currency,
+                "theme": body.theme,
+                "timezone": body.timezone,
+                "convert_totals": convert_totals,
+            },
+            item_id=request.user.id,
         )
         return see_other("/settings", msg="settings-saved")
 

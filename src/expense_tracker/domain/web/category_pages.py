@@ -15,7 +15,7 @@ from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
 from expense_tracker.lib.problems import FieldValidationError
 
-OPTIONAL = frozenset({"monthly_budget"})
+OPTIONAL = frozenset({"monthly_budget", "budget_currency"})
 
 
 class CategoryPages(Controller):
@@ -31,7 +31,7 @@ class CategoryPages(Controller):
         **context: Any,
     ) -> Template:
         user = request.user
-        context.setdefault("new_form", {"name": "", "color": "#4f7cac", "monthly_budget": ""})
+        context.setdefault("new_form", {"name": "", "color": "#4f7cac", "monthly_budget": "", "budget_currency": ""})
         context.setdefault("errors", {})
         context.setdefault("error_for", None)
         return render(
@@ -57,8 +57,13 @@ class CategoryPages(Controller):
         body, errors = parse_form(CategoryCreate, data, OPTIONAL)
         if body is not None:
             try:
-                values = {"name": body.name, "color": body.color, "monthly_budget": body.monthly_budget}
-                await categories.create_for(request.user.id, values)
+                values = {
+                    "name": body.name,
+                    "color": body.color,
+                    "monthly_budget": body.monthly_budget,
+                    "budget_currency": body.budget_currency,
+                }
+                await categories.create_for(request.user.id, values, request.user.currency)
                 return see_other("/categories", msg="category-added")
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
@@ -76,8 +81,13 @@ class CategoryPages(Controller):
         body, errors = parse_form(CategoryCreate, data, OPTIONAL)
         if body is not None:
             try:
-                values = {"name": body.name, "color": body.color, "monthly_budget": body.monthly_budget}
-                await categories.update_for(request.user.id, category_id, values)
+                values = {
+                    "name": body.name,
+                    "color": body.color,
+                    "monthly_budget": body.monthly_budget,
+                    "budget_currency": body.budget_currency,
+                }
+                await categories.update_for(request.user.id, category_id, values, request.user.currency)
                 return see_other("/categories", msg="category-saved")
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
