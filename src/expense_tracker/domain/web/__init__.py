@@ -68,6 +68,16 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.auth_pages import AuthPages
     from expense_tracker.domain.web.category_pages import CategoryPages
     from expense_tracker.domain.web.expense_pages import DashboardPage, ExpensePages
+    from expense_tracker.domain.web.rate_pages import RatePages
     from expense_tracker.domain.web.report_pages import ReportPages
 
-    return [AuthPages, DashboardPage, ExpensePages, CategoryPages, ReportPages, AccountPages, static_router()]
+    return [
+        AuthPages,
+        DashboardPage,
+        ExpensePages,
+        CategoryPages,
+        ReportPages,
+        AccountPages,
+        RatePages,
+        static_router(),
+    ]

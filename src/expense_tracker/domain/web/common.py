@@ -19,6 +19,8 @@ NOTICES = {
     "category-saved": "Category saved.",
     "category-deleted": "Category deleted.",
     "settings-saved": "Settings saved.",
+    "rate-added": "Exchange rate added.",
+    "rate-deleted": "Exchange rate deleted.",
     "signed-out": "You are signed out.",
 }
 

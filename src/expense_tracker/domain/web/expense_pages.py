@@ -86,15 +86,18 @@ class DashboardPage(Controller):
         # Month to date against the same days of last month: a whole previous month would make every month look cheap
         # until its last days.
         last_start, last_end = same_days_last_month(today)
-        current = await reports.summary(user.id, this_month, today)
-        previous = await reports.summary(user.id, last_start, last_end)
-        budget = await reports.budget(user.id, this_month, user.currency)
+        convert_to = user.currency if user.convert_totals else None
+        current = await reports.summary(user.id, this_month, today, convert_to)
+        previous = await reports.summary(user.id, last_start, last_end, convert_to)
+        budget = await reports.budget(user.id, this_month, user.currency, user.currency)
         latest = (await expenses.page(user.id, ExpenseFilters(), limit=8, with_total=False)).items
         cats = await categories.list_for(user.id)
         by_id = names_by_id(cats)
         last_used = await expenses.last_used_category(user.id)
 
         def total(summary: Any) -> Any:
+            if summary.converted is not None:
+                return summary.converted.total if summary.converted.count else None
             return next((c.total for c in summary.currencies if c.currency == user.currency), None)
 
         return render(
@@ -102,6 +105,9 @@ class DashboardPage(Controller):
             "dashboard.html",
             this_total=total(current),
             last_total=total(previous),
+            # Never silently partial: the other currencies (or, converted, what had no rate) are listed with the total.
+            converted=current.converted,
+            other_currencies=[c for c in current.currencies if c.currency != user.currency],
             last_period=f"{last_start.day}\u2013{last_end.day} {last_end:%B}"
             if last_end.day > 1
             else f"1 {last_end:%B}",

@@ -46,19 +46,22 @@ class ReportPages(Controller):
         today = today_in(user.timezone)
         start, end = report_period(user, date_from, date_to)
         budget_month = parse_month(month.strip()) if month and month.strip() else month_start(today)
-        monthly = await reports.monthly(user.id, today, 12, user.currency)
-        by_category = await reports.by_category(user.id, start, end, user.currency)
-        budget = await reports.budget(user.id, budget_month, user.currency)
+        rates_base = user.currency if user.convert_totals else None
+        monthly = await reports.monthly(user.id, today, 12, user.currency, rates_base)
+        by_category = await reports.by_category(user.id, start, end, user.currency, rates_base)
+        budget = await reports.budget(user.id, budget_month, user.currency, user.currency)
         year_total = sum((m.total for m in monthly.months), Decimal(0))
+        # Charts say which currency they show: converted, or that currency only (the others are listed beside them).
+        shown = f"converted to {user.currency}" if rates_base else f"{user.currency} only"
         trend = column_chart(
             [Bar(month_label(m.month), m.total, money(m.total, user.currency)) for m in monthly.months],
-            title=f"Spending per month, last 12 months ({user.currency})",
+            title=f"Spending per month, last 12 months ({shown})",
             description=f"Total over the 12 months: {money(year_total, user.currency)}.",
             chart_id="trend",
         )
         split = bar_chart(
             [Bar(c.name, c.total, money(c.total, user.currency), c.color) for c in by_category.categories],
-            title=f"Spending by category, {start.isoformat()} to {end.isoformat()}",
+            title=f"Spending by category, {start.isoformat()} to {end.isoformat()} ({shown})",
             description=f"Total: {money(by_category.total, user.currency)}.",
             chart_id="by-category",
         )
