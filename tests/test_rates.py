@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import Session
+from tests.conftest import Session, sign_in
 
 Client = AsyncTestClient[Litestar]
 
@@ -96,3 +96,54 @@ async def test_rates_csv_import_is_all_or_nothing_with_row_errors(client: Client
     response = await client.post("/api/rates/import", files=missing, headers=user.headers)
     assert response.status_code == 400
     assert "valid_from" in response.json()["errors"][0]["message"]
+
+
+async def test_migration_0006_down_and_up_keeps_expenses_and_gives_budgets_the_owners_currency(
+    client: Client, database_url: str
+) -> None:
+    import asyncio
+
+    from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tests.test_aggregates import run_migration
+
+    user = await sign_in(client)
+    settings = (await client.get("/api/settings", headers=user.headers)).json()
+    await client.put("/api/settings", json={**settings, "currency": "EUR"}, headers=user.headers)
+    budgeted = await client.post(
+        "/api/categories", json={"name": "Rent", "monthly_budget": "800"}, headers=user.headers
+    )
+    free = await client.post("/api/categories", json={"name": "Fun"}, headers=user.headers)
+    for amount, currency in (("12.34", "EUR"), ("56.78", "USD"), ("9.99", "GBP")):
+        body = {"title": "x", "amount": amount, "currency": currency, "spent_on": "2026-05-05"}
+        assert (await client.post("/api/expenses", json=body, headers=user.headers)).status_code == 201
+    await client.post(
+        "/api/rates", json={"currency": "USD", "rate": "0.9", "valid_from": "2026-01-01"}, headers=user.headers
+    )
+    before = sorted(
+        (e["id"], e["amount"], e["currency"])
+        for e in (await client.get("/api/expenses", headers=user.headers)).json()["items"]
+    )
+
+    await asyncio.to_thread(run_migration, database_url, "downgrade", "0005")
+    engine = create_async_engine(database_url)
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        columns = await connection.run_sync(lambda sync: [c["name"] for c in inspect(sync).get_columns("category")])
+    await engine.dispose()
+    assert "exchange_rate" not in tables
+    assert "budget_currency" not in columns
+    await asyncio.to_thread(run_migration, database_url, "upgrade")
+
+    after = sorted(
+        (e["id"], e["amount"], e["currency"])
+        for e in (await client.get("/api/expenses", headers=user.headers)).json()["items"]
+    )
+    assert after == before
+    assert len(after) == 3
+    rent = (await client.get(f"/api/categories/{budgeted.json()['id']}", headers=user.headers)).json()
+    assert (rent["monthly_budget"], rent["budget_currency"]) == ("800.00", "EUR")
+    fun = (await client.get(f"/api/categories/{free.json()['id']}", headers=user.headers)).json()
+    assert fun["budget_currency"] is None
+    assert (await client.get("/api/settings", headers=user.headers)).json()["convert_totals"] is False
