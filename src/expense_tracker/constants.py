@@ -109,3 +109,8 @@ REPORT_YEAR_MIN: Final = 1900
 REPORT_YEAR_MAX: Final = 9998
 """``month=YYYY-MM`` on the budget report: 9999-12 has no following month for the date arithmetic to reach."""
 JSON_MAX_DEPTH: Final = 32
+
+# Currency choice (issue 14): the currency selects list the user's recent currencies first, read from the currencies
+# of their latest RECENT_CURRENCIES_SCAN expenses (one bounded index read, whatever the history size).
+RECENT_CURRENCIES_MAX: Final = 5
+RECENT_CURRENCIES_SCAN: Final = 100
