@@ -30,8 +30,7 @@ from expense_tracker.lib.problems import FieldValidationError
 CURSOR_MAX_LENGTH = 512
 """Longer than any cursor we issue (about 120 characters); longer input is refused before it is decoded."""
 _MAC_BYTES = 16
-_VERSION = 2
-"""2 added the currency (amount sorts order by currency, amount, id); a version 1 cursor of another sort still works."""
+_VERSION = 1
 _SORTS: frozenset[str] = frozenset(get_args(SortKey))
 
 
@@ -79,7 +78,9 @@ def _mac(secret: str, payload: bytes) -> bytes:
 
 def encode(secret: str, seek: Seek) -> str:
     """The url-safe text of ``seek`` (no padding, no characters that need escaping in a query string)."""
-    fields = [_VERSION, seek.sort, _value_text(seek.value), seek.id.hex, seek.position, seek.currency]
+    fields: list[Any] = [_VERSION, seek.sort, _value_text(seek.value), seek.id.hex, seek.position]
+    if seek.currency is not None:  # the amount sorts' first key (issue 14); cursors of the other sorts are unchanged
+        fields.append(seek.currency)
     payload = json.dumps(fields, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(_mac(secret, payload) + payload).rstrip(b"=").decode()
 
@@ -102,14 +103,13 @@ def decode(secret: str, token: str, sort: SortKey) -> Seek:
     try:
         fields: Any = json.loads(payload)
         version, made_for, value_text, id_hex, position, *rest = fields
-        currency = rest[0] if version == _VERSION and len(rest) == 1 else None
-        by_amount = made_for.removeprefix("-") == "amount"
-        if not (version == _VERSION or (version == 1 and not rest and not by_amount)):
-            raise ValueError("unknown version")
-        if made_for not in _SORTS or not isinstance(position, int) or position < 0:
+        if version != _VERSION or made_for not in _SORTS or not isinstance(position, int) or position < 0:
             raise ValueError("unexpected fields")
-        if by_amount != isinstance(currency, str) or (currency is not None and len(currency) != 3):
-            raise ValueError("the amount sorts need a currency, the others have none")
+        # An amount cursor made before the amount sorts were per currency has none: refused like any stale cursor.
+        currency = rest[0] if len(rest) == 1 else None
+        by_amount = made_for.removeprefix("-") == "amount"
+        if len(rest) > 1 or by_amount != isinstance(currency, str) or (currency is not None and len(currency) != 3):
+            raise ValueError("the amount sorts carry a currency, the others none")
         value = _parse_value(made_for, value_text)
         row_id = uuid.UUID(hex=id_hex)
     except (ValueError, TypeError, InvalidOperation):
