@@ -109,7 +109,7 @@ async def test_a_stored_old_currency_is_kept_when_other_fields_change(client: Cl
     assert (same.json()["title"], same.json()["currency"]) == ("Brötchen", "DEM")
     # The edit page offers it as it is, selected, and saving the form keeps it.
     html = await _page(client, user, f"/expenses/{expense['id']}/edit")
-    _, everything, selected = _options(html, "f-currency")
+    _, _, selected = _options(html, "f-currency")
     assert selected == ["DEM"]
     assert "DEM — German Mark (no longer in use)" in unescape(html)
     form = {"title": "Brezel", "amount": "3.50", "currency": "DEM", "spent_on": "2001-05-02", "next": "/expenses"}
@@ -173,7 +173,7 @@ async def test_changing_the_default_currency_asks_first(client: Client, user: Se
     page = unescape(asked.text)
     assert "Change your default currency from USD to EUR?" in page
     effects = re.sub(r"\s+", " ", page[page.index('data-testid="currency-change-effects"') :])
-    assert "Budgets keep their own currency: Food’s $1,500.00 stays USD." in effects
+    assert "Budgets keep their own currency: the Food budget of $1,500.00 stays USD." in effects
     assert "Expenses keep their currencies: nothing is converted or relabelled." in effects
     assert "Totals in EUR will show other currencies separately, or converted with your exchange rates." in effects
     assert '<input type="hidden" name="confirm_currency" value="EUR">' in page
