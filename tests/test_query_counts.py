@@ -52,9 +52,12 @@ EXPECTED: dict[str, tuple[int, int]] = {
     "report by-category": (2, 2),  # aggregates UNION ALL the partial month's rows, the categories' names
     "report budget": (1, 1),  # categories joined to the month's aggregates
     # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget,
-    # latest 8, categories, last-used category: the same on any day of the month
-    "dashboard page": (6, 6),
-    "expenses page": (3, 3),  # page, count from the aggregates, categories
+    # latest 8, categories, last-used category, recent currencies (the quick add's currency select): the same on any
+    # day of the month
+    "dashboard page": (7, 7),
+    # page, totals per currency from the aggregates (also the count), categories, recent currencies (filter and edit
+    # forms' currency selects)
+    "expenses page": (4, 4),
 }
 
 
