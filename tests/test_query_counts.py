@@ -54,9 +54,12 @@ EXPECTED: dict[str, tuple[int, int]] = {
     # into the budgets' ones)
     "report budget": (2, 2),
     # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget (+ its
-    # rates, see above), latest 8, categories, last-used category: the same on any day of the month
-    "dashboard page": (7, 7),
-    "expenses page": (3, 3),  # page, count from the aggregates, categories
+    # rates, see above), latest 8, categories, last-used category, recent currencies (the quick add's currency
+    # select): the same on any day of the month
+    "dashboard page": (8, 8),
+    # page, totals per currency from the aggregates (also the count), categories, recent currencies (filter and edit
+    # forms' currency selects)
+    "expenses page": (4, 4),
 }
 
 

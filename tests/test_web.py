@@ -63,7 +63,7 @@ async def test_friendly_error_pages_leak_nothing(client: Client, user: Session) 
     assert "Page not found" in unknown.text
     bad_filter = await client.get("/expenses?from=someday", headers=HTML)
     assert bad_filter.status_code == 400
-    assert "must be a date as YYYY-MM-DD" in bad_filter.text
+    assert "Must be a date as YYYY-MM-DD" in bad_filter.text  # next to the field, in the filter form
     client.cookies.clear()
 
 

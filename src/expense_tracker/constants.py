@@ -117,3 +117,8 @@ RATES_FILE_MAX_BYTES: Final = 1024 * 1024
 RATES_MAX_ROWS: Final = 10_000
 RATES_COLUMNS: Final = ("currency", "rate", "valid_from")
 """The rates CSV, export and import alike: ``currency,rate,valid_from`` (the base is the user's default currency)."""
+
+# Currency choice (issue 14): the currency selects list the user's recent currencies first, read from the currencies
+# of their latest RECENT_CURRENCIES_SCAN expenses (one bounded index read, whatever the history size).
+RECENT_CURRENCIES_MAX: Final = 5
+RECENT_CURRENCIES_SCAN: Final = 100

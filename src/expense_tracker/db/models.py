@@ -112,7 +112,8 @@ class Expense(UUIDv7AuditBase):
 # The listing's sorts, each in its exact order (forwards or backwards) so a page after a cursor reads only its own rows
 # (migration 0005). The spent_on index also serves every date-range report.
 Index("ix_expense_user_spent_on_id", Expense.user_id, Expense.spent_on.desc(), Expense.id.desc())
-Index("ix_expense_user_amount_id", Expense.user_id, Expense.amount, Expense.id)
+# The amount sorts order within a currency (migration 0007); a ``currency`` filter is an equality on its second column.
+Index("ix_expense_user_currency_amount_id", Expense.user_id, Expense.currency, Expense.amount, Expense.id)
 Index("ix_expense_user_created_at_id", Expense.user_id, Expense.created_at, Expense.id)
 # A category is one user's: the category-filtered list in page order; also serves the foreign key's checks.
 Index("ix_expense_category_spent_on_id", Expense.category_id, Expense.spent_on.desc(), Expense.id.desc())

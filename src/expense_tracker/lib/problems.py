@@ -41,7 +41,8 @@ class FieldValidationError(ValidationException):
 
     def by_field(self) -> dict[str, str]:
         """For forms: the first message per field, capitalised for display next to the input."""
-        return {e["field"]: str(e["message"]).capitalize() for e in reversed(self.errors)}
+        # Only the first letter: str.capitalize() would also lower "YYYY-MM-DD" and "USD or EUR".
+        return {e["field"]: str(e["message"])[:1].upper() + str(e["message"])[1:] for e in reversed(self.errors)}
 
 
 class ConflictError(HTTPException):

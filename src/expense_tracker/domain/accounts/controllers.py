@@ -202,14 +202,7 @@ class AccountController(Controller):
     async def put_settings(
         self, request: Request[User, Token, Any], data: JSONBody[UserSettings], users: Users
     ) -> UserSettings:
-        user = request.user
-        await users.update(
-            {
-                "currency": data.currency,
-                "theme": data.theme,
-                "timezone": data.timezone,
-                "convert_totals": data.convert_totals,
-            },
-            item_id=user.id,
-        )
+        """Saves at once, a change of currency included (the settings page asks to confirm that first; an API client
+        has decided already). Budgets and expenses keep their own currencies either way."""
+        await users.save_settings(request.user, data)
         return data

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
@@ -21,6 +21,11 @@ from expense_tracker.db.statements import insert_unless_present
 from expense_tracker.domain.accounts.oauth import IdentityProvider, IdentityProviders, SignInError
 from expense_tracker.domain.accounts.session_cache import cache_of
 from expense_tracker.lib import metrics
+from expense_tracker.lib.currencies import check_chosen_currency
+from expense_tracker.lib.problems import FieldValidationError
+
+if TYPE_CHECKING:
+    from expense_tracker.domain.accounts.schemas import UserSettings
 
 DEV_PROVIDER = "dev"
 """The development login's provider key: its subject is the e-mail itself."""
@@ -71,6 +76,19 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         await self.repository.session.execute(
             update(User).where(User.id == user_id).values(last_seen_at=at, updated_at=User.updated_at)
         )
+
+    async def save_settings(self, user: User, settings: UserSettings) -> None:
+        """Store ``settings`` (API and settings page). A newly chosen currency must be in use today; the stored one
+        may stay whatever it is. Budgets and expenses are not touched: they keep their own currencies."""
+        if problem := check_chosen_currency(settings.currency, user.currency):
+            raise FieldValidationError([{"field": "currency", "message": problem}])
+        values = {
+            "currency": settings.currency,
+            "theme": settings.theme,
+            "timezone": settings.timezone,
+            "convert_totals": settings.convert_totals,
+        }
+        await self.update(values, item_id=user.id)
 
     async def count_active(self, window: dt.timedelta) -> int:
         since = dt.datetime.now(dt.UTC) - window

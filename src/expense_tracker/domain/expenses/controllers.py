@@ -26,6 +26,7 @@ from expense_tracker.domain.expenses.schemas import (
     ExpenseFilters,
     ExpensePage,
     ExpenseRead,
+    ExpenseTotals,
     ExpenseUpdate,
     ImportResult,
 )
@@ -74,6 +75,16 @@ class ExpenseController(Controller):
             offset=offset,
             next_cursor=cursors.encode(settings.secret_key, next_after) if next_after is not None else None,
         )
+
+    @get("/totals", operation_id="expenseTotals")
+    async def totals(
+        self, request: Request[User, Any, Any], expenses: Expenses, filters: NamedDependency[ExpenseFilters]
+    ) -> ExpenseTotals:
+        """What the listing with the same filters adds up to, per currency (the list page's "Total of ..." line).
+
+        ``sort`` is accepted and ignored, so a listing's query string can be reused as it is.
+        """
+        return await expenses.totals(request.user.id, filters)
 
     @post("/", operation_id="createExpense", status_code=HTTP_201_CREATED)
     async def create_expense(

@@ -43,6 +43,8 @@ class Seek:
     id: uuid.UUID
     position: int
     """How many rows came before the next page (for display; rows added or removed meanwhile make it approximate)."""
+    currency: str | None = None
+    """The row's currency, for the amount sorts (they order by currency, then amount, then id); else ``None``."""
 
 
 def _value_text(value: dt.date | dt.datetime | Decimal) -> str:
@@ -76,7 +78,9 @@ def _mac(secret: str, payload: bytes) -> bytes:
 
 def encode(secret: str, seek: Seek) -> str:
     """The url-safe text of ``seek`` (no padding, no characters that need escaping in a query string)."""
-    fields = [_VERSION, seek.sort, _value_text(seek.value), seek.id.hex, seek.position]
+    fields: list[Any] = [_VERSION, seek.sort, _value_text(seek.value), seek.id.hex, seek.position]
+    if seek.currency is not None:  # the amount sorts' first key (issue 14); cursors of the other sorts are unchanged
+        fields.append(seek.currency)
     payload = json.dumps(fields, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(_mac(secret, payload) + payload).rstrip(b"=").decode()
 
@@ -98,9 +102,14 @@ def decode(secret: str, token: str, sort: SortKey) -> Seek:
         raise _invalid("is not a cursor this server issued")
     try:
         fields: Any = json.loads(payload)
-        version, made_for, value_text, id_hex, position = fields
+        version, made_for, value_text, id_hex, position, *rest = fields
         if version != _VERSION or made_for not in _SORTS or not isinstance(position, int) or position < 0:
             raise ValueError("unexpected fields")
+        # An amount cursor made before the amount sorts were per currency has none: refused like any stale cursor.
+        currency = rest[0] if len(rest) == 1 else None
+        by_amount = made_for.removeprefix("-") == "amount"
+        if len(rest) > 1 or by_amount != isinstance(currency, str) or (currency is not None and len(currency) != 3):
+            raise ValueError("the amount sorts carry a currency, the others none")
         value = _parse_value(made_for, value_text)
         row_id = uuid.UUID(hex=id_hex)
     except (ValueError, TypeError, InvalidOperation):
@@ -108,4 +117,4 @@ def decode(secret: str, token: str, sort: SortKey) -> Seek:
         raise _invalid("is not a cursor this server issued") from None
     if made_for != sort:
         raise _invalid(f"was made for sort={made_for}; start again without a cursor to list by sort={sort}")
-    return Seek(sort=sort, value=value, id=row_id, position=position)
+    return Seek(sort=sort, value=value, id=row_id, position=position, currency=currency)

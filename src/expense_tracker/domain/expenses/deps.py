@@ -3,48 +3,96 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, get_args
 
 from litestar.params import QueryParameter
 
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey
-from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount
+from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount, parse_currency
 from expense_tracker.lib.problems import FieldValidationError
-from expense_tracker.lib.query import optional, parse_range
+from expense_tracker.lib.query import DATE_MESSAGE, optional, parse_date
+
+T = TypeVar("T")
+SORT_KEYS: tuple[str, ...] = get_args(SortKey)
+CURRENCY_FILTER_MESSAGE = "must be an ISO 4217 currency code such as USD or EUR"
+FILTER_PARAMS = ("from", "to", "category_id", "currency", "q", "min_amount", "max_amount", "sort")
+"""The query parameters of a filtered view, as the client sends them."""
 
 
 def _amount(raw: str) -> Decimal:
     return parse_amount(raw, allow_zero=True)
 
 
+def parse_filters(raw: Mapping[str, str | None]) -> ExpenseFilters:
+    """The filters from their query parameters (by the names clients send: ``from``, ``to``, ...).
+
+    Every parameter is checked, and one 400 names *every* bad one (a page shows each message next to its field).
+    A currency filter takes any ISO 4217 code, withdrawn ones too: old expenses may be in them.
+    """
+    errors: list[dict[str, Any]] = []
+
+    def check(field: str, parse: Callable[[str], T], message: str) -> T | None:
+        try:
+            return optional(field, raw.get(field), parse, message)
+        except FieldValidationError as exc:
+            errors.extend(exc.errors)
+            return None
+
+    q = raw.get("q")
+    if q is not None and "\x00" in q:  # PostgreSQL cannot compare text containing U+0000
+        errors.append({"field": "q", "message": NUL_MESSAGE})
+        q = None
+    start = check("from", parse_date, DATE_MESSAGE)
+    end = check("to", parse_date, DATE_MESSAGE)
+    if start is not None and end is not None and start > end:
+        errors.append({"field": "from", "message": "must not be after 'to'"})
+    category_id = check("category_id", uuid.UUID, "is not a valid id")
+    currency = check("currency", parse_currency, CURRENCY_FILTER_MESSAGE)
+    low = check("min_amount", _amount, AMOUNT_MESSAGE)
+    high = check("max_amount", _amount, AMOUNT_MESSAGE)
+    if low is not None and high is not None and low > high:
+        errors.append({"field": "min_amount", "message": "must not exceed max_amount"})
+    sort = (raw.get("sort") or "").strip() or "-spent_on"
+    if sort not in SORT_KEYS:
+        errors.append({"field": "sort", "message": f"must be one of {', '.join(SORT_KEYS)}"})
+    if errors:
+        raise FieldValidationError(errors)
+    return ExpenseFilters(
+        date_from=start,
+        date_to=end,
+        category_id=category_id,
+        currency=currency,
+        q=q.strip() or None if q else None,
+        min_amount=low,
+        max_amount=high,
+        sort=sort,  # type: ignore[arg-type] # checked against SortKey above
+    )
+
+
 async def provide_filters(
     date_from: Annotated[str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD.")] = None,
     date_to: Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD.")] = None,
     category_id: Annotated[str | None, QueryParameter(description="A category id.")] = None,
+    currency: Annotated[
+        str | None, QueryParameter(max_length=3, description="Only expenses in this ISO 4217 currency, e.g. EUR.")
+    ] = None,
     q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
     min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
     max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
-    sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
+    sort: Annotated[
+        SortKey,
+        QueryParameter(
+            description="`amount` and `-amount` order by currency, then amount (an amount is only compared with "
+            "amounts in the same currency), then id."
+        ),
+    ] = "-spent_on",
 ) -> ExpenseFilters:
-    """Query parameters shared by the listing, the CSV export and the UI table."""
-    if q is not None and "\x00" in q:  # PostgreSQL cannot compare text containing U+0000
-        raise FieldValidationError([{"field": "q", "message": NUL_MESSAGE}])
-    start, end = parse_range(date_from, date_to)
-    low = optional("min_amount", min_amount, _amount, AMOUNT_MESSAGE)
-    high = optional("max_amount", max_amount, _amount, AMOUNT_MESSAGE)
-    if low is not None and high is not None and low > high:
-        raise FieldValidationError([{"field": "min_amount", "message": "must not exceed max_amount"}])
-    return ExpenseFilters(
-        date_from=start,
-        date_to=end,
-        category_id=optional("category_id", category_id, uuid.UUID, "is not a valid id"),
-        q=q.strip() or None if q else None,
-        min_amount=low,
-        max_amount=high,
-        sort=sort,
-    )
+    """Query parameters shared by the listing, the CSV export, the totals and the UI table."""
+    values = (date_from, date_to, category_id, currency, q, min_amount, max_amount, sort)
+    return parse_filters(dict(zip(FILTER_PARAMS, values, strict=True)))
 
 
 def parse_cursor(secret: str, cursor: str | None, offset: int, filters: ExpenseFilters) -> cursors.Seek | None:

@@ -135,6 +135,38 @@ class ExpensePage(msgspec.Struct):
     ]
 
 
+class CurrencyTotal(msgspec.Struct):
+    currency: str
+    total: Decimal
+    """Signed sum of the amounts in this currency (never converted)."""
+    count: int
+
+
+class ExpenseTotals(msgspec.Struct):
+    """What a filtered view adds up to, per currency: amounts in different currencies are never added together."""
+
+    count: Annotated[
+        int,
+        msgspec.Meta(
+            description=(
+                f"Expenses matching the filters; exact unless `count_capped` (then {LIST_COUNT_CAP}, meaning more)."
+            )
+        ),
+    ]
+    count_capped: Annotated[
+        bool,
+        msgspec.Meta(
+            description=(
+                f"True when more than {LIST_COUNT_CAP} expenses match a filter by `q`, `min_amount` or `max_amount`: "
+                "they are not all read, so `currencies` is empty rather than partial."
+            )
+        ),
+    ]
+    currencies: Annotated[
+        list[CurrencyTotal], msgspec.Meta(description="One entry per currency with matches, by currency code.")
+    ]
+
+
 class ImportResult(msgspec.Struct):
     imported: int
     categories_created: list[str]
@@ -146,6 +178,7 @@ class ExpenseFilters(msgspec.Struct, frozen=True):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     category_id: uuid.UUID | None = None
+    currency: str | None = None
     q: str | None = None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
 
@@ -14,19 +15,48 @@ import anyio.to_thread
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.datastructures import UploadFile
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 from uuid_utils.compat import uuid7
 
-from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, LIST_COUNT_CAP
+from expense_tracker.constants import (
+    IMPORT_FILE_MAX_BYTES,
+    LIST_COUNT_CAP,
+    RECENT_CURRENCIES_MAX,
+    RECENT_CURRENCIES_SCAN,
+)
 from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
 from expense_tracker.domain.expenses.cursors import Seek
-from expense_tracker.domain.expenses.schemas import ExpenseFilters, ExpenseRead, ImportResult, SortKey
-from expense_tracker.domain.expenses.totals import aggregate_count
+from expense_tracker.domain.expenses.schemas import (
+    CurrencyTotal,
+    ExpenseFilters,
+    ExpenseRead,
+    ExpenseTotals,
+    ImportResult,
+    SortKey,
+)
+from expense_tracker.domain.expenses.totals import countable_from_aggregates, period_totals
 from expense_tracker.lib import metrics
+from expense_tracker.lib.currencies import check_chosen_currency, is_active
+from expense_tracker.lib.money import quantize
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import today_in
@@ -34,8 +64,10 @@ from expense_tracker.lib.timezones import today_in
 _ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
     "spent_on": (Expense.spent_on.asc(), Expense.id.asc()),
     "-spent_on": (Expense.spent_on.desc(), Expense.id.desc()),
-    "amount": (Expense.amount.asc(), Expense.id.asc()),
-    "-amount": (Expense.amount.desc(), Expense.id.desc()),
+    # By amount within a currency (issue 14): 5.00 EUR and 5.00 USD are not the same amount. Currencies in code
+    # order, reversed with the rest for "largest first", so either direction is one index range read in order.
+    "amount": (Expense.currency.asc(), Expense.amount.asc(), Expense.id.asc()),
+    "-amount": (Expense.currency.desc(), Expense.amount.desc(), Expense.id.desc()),
     "created_at": (Expense.created_at.asc(), Expense.id.asc()),
 }
 # The column each sort orders by and whether it descends: the keyset seek continues in the same direction.
@@ -70,6 +102,8 @@ def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnEl
         clauses.append(Expense.spent_on <= filters.date_to)
     if filters.category_id is not None:
         clauses.append(Expense.category_id == filters.category_id)
+    if filters.currency is not None:
+        clauses.append(Expense.currency == filters.currency)
     if filters.q:
         clauses.append(
             or_(
@@ -90,6 +124,14 @@ def seek_clause(after: Seek) -> ColumnElement[bool]:
     on every backend and for either index direction, the second only drops the rows that tie with ``v``.
     """
     column, descending = _SORT_COLUMN[after.sort]
+    if after.sort in ("amount", "-amount"):
+        # Three keys: a row-value comparison, which PostgreSQL and SQLite both turn into the start of an index range
+        # of (user_id, currency, amount, id) (an expanded OR would read every row of the cursor's currency before it).
+        key = tuple_(Expense.currency, Expense.amount, Expense.id)
+        value = tuple_(
+            literal(after.currency), literal(after.value, Expense.amount.type), literal(after.id, Expense.id.type)
+        )
+        return key < value if descending else key > value
     if descending:
         return and_(column <= after.value, or_(column < after.value, Expense.id < after.id))
     return and_(column >= after.value, or_(column > after.value, Expense.id > after.id))
@@ -105,6 +147,8 @@ class ExpenseListing(Generic[Row]):
     total_capped: bool
     next_after: Seek | None
     """Where the next page starts; ``None`` on the last page."""
+    totals: ExpenseTotals | None = None
+    """What the whole filtered view adds up to per currency (``total`` is its count); ``None`` when not asked for."""
 
 
 def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expense]:
@@ -113,12 +157,30 @@ def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expen
 
 def _seek_after(sort: SortKey, row: Expense | ExpenseRead, position: int) -> Seek:
     column, _ = _SORT_COLUMN[sort]
-    return Seek(sort=sort, value=getattr(row, column.key), id=row.id, position=position)
+    currency = row.currency if sort in ("amount", "-amount") else None
+    return Seek(sort=sort, value=getattr(row, column.key), id=row.id, position=position, currency=currency)
 
 
 READ_COLUMNS = tuple(Expense.__table__.c[name] for name in ExpenseRead.__struct_fields__)
 """The columns of :class:`ExpenseRead`, in its field order: the API's reads select exactly these and build the struct
 from each row positionally, without an ORM object, an identity-map entry or a ``to_schema`` conversion per row."""
+
+
+def _totals(sums: dict[str, tuple[int, int]]) -> ExpenseTotals:
+    """``{currency: (cents, count)}`` as totals, currencies in code order."""
+    currencies = [
+        CurrencyTotal(currency=code, total=Decimal(cents).scaleb(-2), count=count)
+        for code, (cents, count) in sorted(sums.items())
+    ]
+    return ExpenseTotals(count=sum(c.count for c in currencies), count_capped=False, currencies=currencies)
+
+
+def _page_totals(rows: Sequence[Expense | ExpenseRead]) -> ExpenseTotals:
+    sums: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        cents, count = sums.get(row.currency, (0, 0))
+        sums[row.currency] = (cents + int(quantize(Decimal(row.amount)) * 100), count + 1)
+    return _totals(sums)
 
 
 def expense_reads(rows: Iterable[Sequence[Any]]) -> list[ExpenseRead]:
@@ -184,31 +246,56 @@ class ExpenseService(OwnedRowService[Expense]):
         more, items = len(rows) > limit, rows[:limit]
         start = after.position if after is not None else offset
         next_after = _seek_after(filters.sort, items[-1], start + len(items)) if more else None
-        if not with_total:
-            total, capped = 0, False
-        elif after is None and offset == 0 and not more:
-            total, capped = len(items), False  # the whole result is on this page: it is its own count
-        else:
-            total, capped = await self._total(user_id, filters)
-        return ExpenseListing(items=items, total=total, total_capped=capped, next_after=next_after)
+        totals = None
+        if with_total:
+            if after is None and offset == 0 and not more:
+                totals = _page_totals(items)  # the whole result is on this page: it is its own count and sum
+            else:
+                totals = await self.totals(user_id, filters)
+        total, capped = (totals.count, totals.count_capped) if totals is not None else (0, False)
+        return ExpenseListing(items=items, total=total, total_capped=capped, next_after=next_after, totals=totals)
 
-    async def _total(self, user_id: uuid.UUID, filters: ExpenseFilters) -> tuple[int, bool]:
-        """How many rows match: ``(count, False)`` exactly, or ``(LIST_COUNT_CAP, True)`` meaning "more than that".
+    async def totals(self, user_id: uuid.UUID, filters: ExpenseFilters) -> ExpenseTotals:
+        """How many rows match and what they add up to per currency: exact, or "more than ``LIST_COUNT_CAP``".
 
-        The one place that decides how a listing's total is computed. Dates and category only: exact, from the
-        maintained month aggregates (plus at most the smaller side of two partial months' rows), whatever the history
-        size. Text search and amount bounds can match a few rows among a million; counting them exactly means reading
-        every row of the user, so those counts stop at ``LIST_COUNT_CAP``.
+        The one place that decides how a filtered view is counted and summed (the listing's ``total``, the list page's
+        totals line, ``GET /api/expenses/totals``). Dates, category and currency only: exact, from the maintained month
+        aggregates (plus at most the smaller side of two partial months' rows), whatever the history size. Text
+        search and amount bounds can match a few rows among a million; reading them all means reading every row of
+        the user, so those stop after ``LIST_COUNT_CAP`` + 1 rows: beyond the cap the count is capped and no sum is
+        given (a partial sum would be a wrong one).
         """
         session = self.repository.session
-        exact = await aggregate_count(session, user_id, filters)
-        if exact is not None:
-            return exact, False
+        if countable_from_aggregates(filters):
+            found = await period_totals(
+                session,
+                user_id,
+                filters.date_from,
+                filters.date_to,
+                currency=filters.currency,
+                category_id=filters.category_id,
+            )
+            per_currency: dict[str, tuple[int, int]] = {}
+            for (_, currency), total in found.items():
+                cents, count = per_currency.get(currency, (0, 0))
+                per_currency[currency] = (cents + total.cents, count + total.count)
+            return _totals(per_currency)
         clauses = filter_clauses(user_id, filters)
         # Stop reading after one row more than the cap: the answer is "at most the cap" or "more than the cap".
-        candidates = select(literal(1)).select_from(Expense).where(*clauses).limit(LIST_COUNT_CAP + 1).subquery()
-        seen = await session.scalar(select(func.count()).select_from(candidates)) or 0
-        return (LIST_COUNT_CAP, True) if seen > LIST_COUNT_CAP else (seen, False)
+        # Each amount in whole cents in SQL: exact on SQLite too, where the column holds floats.
+        candidates = (
+            select(Expense.currency, cast(func.round(Expense.amount * 100), BigInteger).label("cents"))
+            .where(*clauses)
+            .limit(LIST_COUNT_CAP + 1)
+            .subquery()
+        )
+        statement = select(candidates.c.currency, func.sum(candidates.c.cents), func.count()).group_by(
+            candidates.c.currency
+        )
+        sums = {currency: (int(c), int(n)) for currency, c, n in await session.execute(statement)}
+        if sum(n for _, n in sums.values()) > LIST_COUNT_CAP:
+            return ExpenseTotals(count=LIST_COUNT_CAP, count_capped=True, currencies=[])
+        return _totals(sums)
 
     async def read_owned(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> ExpenseRead:
         """One expense of ``user_id`` as the API returns it (one Core SELECT); a foreign id is a missing one."""
@@ -229,6 +316,8 @@ class ExpenseService(OwnedRowService[Expense]):
         category's ownership is checked by the INSERT itself (``INSERT ... SELECT ... WHERE EXISTS``), not by a query
         before it. The row is not added to the session: nothing in the request changes it afterwards.
         """
+        if values.get("currency") and (problem := check_chosen_currency(values["currency"])):
+            raise FieldValidationError([{"field": "currency", "message": problem}])
         now = dt.datetime.now(dt.UTC)
         row: dict[str, Any] = {
             "id": uuid7(),
@@ -266,8 +355,33 @@ class ExpenseService(OwnedRowService[Expense]):
         category_id: uuid.UUID | None = await self.repository.session.scalar(statement)
         return category_id
 
+    async def recent_currencies(self, user: User) -> list[str]:
+        """The currencies to offer first: the user's default, then the other active currencies of their latest
+        ``RECENT_CURRENCIES_SCAN`` expenses, most recently entered first (at most ``RECENT_CURRENCIES_MAX`` in all).
+
+        One statement: the newest rows by ``created_at`` (an index range of ``ix_expense_user_created_at_id``, read
+        backwards) grouped by currency, whatever the history size.
+        """
+        latest = (
+            select(Expense.currency, Expense.created_at)
+            .where(Expense.user_id == user.id)
+            .order_by(Expense.created_at.desc(), Expense.id.desc())
+            .limit(RECENT_CURRENCIES_SCAN)
+            .subquery()
+        )
+        statement = (
+            select(latest.c.currency)
+            .group_by(latest.c.currency)
+            .order_by(func.max(latest.c.created_at).desc(), latest.c.currency)
+        )
+        used = (await self.repository.session.scalars(statement)).all()
+        recent = [user.currency, *(code for code in used if code != user.currency and is_active(code))]
+        return recent[:RECENT_CURRENCIES_MAX]
+
     async def update_for(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> Expense:
         expense = await self.get_owned(user_id, expense_id)
+        if "currency" in values and (problem := check_chosen_currency(values["currency"], expense.currency)):
+            raise FieldValidationError([{"field": "currency", "message": problem}])
         if "category_id" in values:
             await self._check_category(user_id, values["category_id"])
         return await self.apply(expense, values)

@@ -183,5 +183,7 @@ async def aggregate_count(session: AsyncSession, user_id: uuid.UUID, filters: Ex
     include a text search or an amount bound (the aggregates know nothing of titles or single amounts)."""
     if not countable_from_aggregates(filters):
         return None
-    totals = await period_totals(session, user_id, filters.date_from, filters.date_to, category_id=filters.category_id)
+    totals = await period_totals(
+        session, user_id, filters.date_from, filters.date_to, currency=filters.currency, category_id=filters.category_id
+    )
     return sum(total.count for total in totals.values())

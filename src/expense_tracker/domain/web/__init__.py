@@ -33,10 +33,11 @@ def template_config() -> Any:
     from litestar.template.config import TemplateConfig
 
     from expense_tracker.lib import formatting
+    from expense_tracker.lib.currencies import active_currency_list
 
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
-        env.globals.update(asset=asset)
+        env.globals.update(asset=asset, active_currencies=active_currency_list)
         env.filters.update(
             money=formatting.money,
             day=formatting.day,

@@ -10,13 +10,14 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Expenses, Providers, Users
+from expense_tracker.dependencies import Categories, Expenses, Providers, Users
 from expense_tracker.domain.accounts.schemas import UserSettings
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.services import ImportTooLargeError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
-from expense_tracker.lib.money import currency_codes
+from expense_tracker.lib.currencies import check_chosen_currency
+from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import timezone_names
 
 
@@ -55,30 +56,51 @@ class AccountPages(Controller):
         )
 
     @get("/settings")
-    async def settings_page(self, request: Request[User, Any, Any], users: Users, providers: Providers) -> Template:
+    async def settings_page(
+        self, request: Request[User, Any, Any], users: Users, providers: Providers, expenses: Expenses
+    ) -> Template:
         user = request.user
         form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone}
         form["convert_totals"] = "on" if user.convert_totals else ""
-        return await self._settings(request, users, providers, form, {})
+        return await self._settings(request, users, providers, expenses, form, {})
 
     @post("/settings")
     async def save_settings(
-        self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], users: Users, providers: Providers
+        self,
+        request: Request[User, Any, Any],
+        data: URLEncodedBody[dict[str, str]],
+        users: Users,
+        providers: Providers,
+        expenses: Expenses,
+        categories: Categories,
     ) -> Template | Redirect:
+        """Saves the settings; a new default currency is saved only once the second step has confirmed it.
+
+        The confirmation names the currency it confirms (``confirm_currency``), so a stale or forged confirmation of
+        another change does not count. Without JavaScript this is a page of its own; nothing is saved before it.
+        """
+        user = request.user
         # A checkbox: "on" when ticked, absent when not (the Struct's strict bool takes neither).
         convert_totals = data.get("convert_totals") == "on"
         body, errors = parse_form(UserSettings, {k: v for k, v in data.items() if k != "convert_totals"})
         if body is None:
-            return await self._settings(request, users, providers, data, errors, status_code=400)
-        await users.update(
-            {
-                "currency": body.currency,
-                "theme": body.theme,
-                "timezone": body.timezone,
-                "convert_totals": convert_totals,
-            },
-            item_id=request.user.id,
-        )
+            return await self._settings(request, users, providers, expenses, data, errors, status_code=400)
+        body.convert_totals = convert_totals
+        if problem := check_chosen_currency(body.currency, user.currency):
+            errors = {"currency": problem.capitalize()}
+            return await self._settings(request, users, providers, expenses, data, errors, status_code=400)
+        if body.currency != user.currency and data.get("confirm_currency") != body.currency:
+            budgets = [c for c in await categories.list_for(user.id) if c.monthly_budget is not None]
+            values = {"currency": body.currency, "theme": body.theme, "timezone": body.timezone}
+            if convert_totals:
+                values["convert_totals"] = "on"
+            return render(
+                request, "settings_confirm.html", new=body.currency, old=user.currency, values=values, budgets=budgets[:3]
+            )
+        try:
+            await users.save_settings(user, body)
+        except FieldValidationError as exc:
+            return await self._settings(request, users, providers, expenses, data, exc.by_field(), status_code=400)
         return see_other("/settings", msg="settings-saved")
 
     async def _settings(
@@ -86,6 +108,7 @@ class AccountPages(Controller):
         request: Request[User, Any, Any],
         users: Users,
         providers: Providers,
+        expenses: Expenses,
         form: dict[str, str],
         errors: dict[str, str],
         status_code: int = 200,
@@ -98,7 +121,7 @@ class AccountPages(Controller):
             status_code=status_code,
             form=form,
             errors=errors,
-            currencies=sorted(currency_codes()),
+            recent_currencies=await expenses.recent_currencies(request.user),
             timezones=sorted(timezone_names()),
             sign_in_methods=[(key, label, key in linked) for key, label in providers.labels.items()],
         )

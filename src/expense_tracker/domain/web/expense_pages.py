@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -14,7 +13,7 @@ from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.dependencies import AppSettings, Categories, Expenses, Reports
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
-from expense_tracker.domain.expenses.deps import parse_cursor, provide_filters
+from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
 from expense_tracker.domain.expenses.schemas import ExpenseCreate, ExpenseFilters
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_form
@@ -39,6 +38,7 @@ def filter_query(filters: ExpenseFilters) -> dict[str, Any]:
         "from": filters.date_from,
         "to": filters.date_to,
         "category_id": filters.category_id,
+        "currency": filters.currency,
         "q": filters.q,
         "min_amount": filters.min_amount,
         "max_amount": filters.max_amount,
@@ -117,6 +117,7 @@ class DashboardPage(Controller):
             categories=cats,
             by_id=by_id,
             form=blank_form(user, last_used),
+            recent_currencies=await expenses.recent_currencies(user),
             category_hint=f"Pre-selected: {by_id[last_used].name}, the category of your last expense."
             if last_used in by_id
             else "",
@@ -128,13 +129,11 @@ class ExpensePages(Controller):
     path = "/expenses"
     include_in_schema = False
     opt = HTML_OPT
-    dependencies = {"filters": Provide(provide_filters)}
 
     @get("/")
     async def list_page(
         self,
         request: Request[User, Any, Any],
-        filters: NamedDependency[ExpenseFilters],
         categories: Categories,
         expenses: Expenses,
         settings: AppSettings,
@@ -143,10 +142,24 @@ class ExpensePages(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=cursors.CURSOR_MAX_LENGTH)] = None,
     ) -> Template:
         user = request.user
-        after = parse_cursor(settings.secret_key, cursor, offset, filters)
+        # The filters are read here, not by the API's dependency: a bad value is shown next to its field in the
+        # filter form (400, the page itself), never as a dead-end error page.
+        raw = {name: request.query_params.get(name) for name in FILTER_PARAMS}
+        try:
+            filters = parse_filters(raw)
+            after = parse_cursor(settings.secret_key, cursor, offset, filters)
+        except FieldValidationError as exc:
+            form = {name: value or "" for name, value in raw.items()}
+            return render(
+                request,
+                "expenses.html",
+                status_code=400,
+                **await self._list_context(user, categories, expenses, form, exc.by_field()),
+                items=[],
+                filters=None,
+            )
         listing = await expenses.page(user.id, filters, limit, offset, after)
         items = listing.items
-        cats = await categories.list_for(user.id)
         query = filter_query(filters)
         # Where this page starts: a cursor carries its position, so "Showing 51 to 75" and "Previous" still work.
         start = after.position if after is not None else offset
@@ -161,13 +174,17 @@ class ExpensePages(Controller):
             prev_url = with_query(
                 "/expenses", {**query, "limit": size, "offset": (back if back <= OFFSET_MAX else 0) or None}
             )
+        form = {name: "" if value is None else str(value) for name, value in query.items()}
+        form["sort"] = filters.sort
         return render(
             request,
             "expenses.html",
+            **await self._list_context(user, categories, expenses, form, {}),
             items=items,
             edit_forms={e.id: expense_form(e) for e in items},
             total=listing.total,
             total_capped=listing.total_capped,
+            totals=listing.totals,
             offset=start,
             limit=limit,
             next_url=next_url,
@@ -175,14 +192,26 @@ class ExpensePages(Controller):
             prev_label="← Newer" if filters.sort == "-spent_on" else "← Previous",
             filters=filters,
             query=query,
-            categories=cats,
-            by_id=names_by_id(cats),
-            sorts=SORTS,
             prev_url=prev_url,
             sort_url=lambda key: with_query("/expenses", {**query, "sort": key}),
             export_url=with_query("/api/expenses/export.csv", query),
             here=with_query("/expenses", {**query, "offset": offset or None, "cursor": cursor}),
         )
+
+    @staticmethod
+    async def _list_context(
+        user: User, categories: Categories, expenses: Expenses, form: dict[str, str], errors: dict[str, str]
+    ) -> dict[str, Any]:
+        """What the list page shows whether or not its filters are valid: the filter form and its choices."""
+        cats = await categories.list_for(user.id)
+        return {
+            "form": form,
+            "errors": errors,
+            "categories": cats,
+            "by_id": names_by_id(cats),
+            "recent_currencies": await expenses.recent_currencies(user),
+            "sorts": SORTS,
+        }
 
     @get("/new")
     async def new_page(self, request: Request[User, Any, Any], categories: Categories, expenses: Expenses) -> Template:
@@ -195,6 +224,7 @@ class ExpensePages(Controller):
             form=blank_form(user, default),
             errors={},
             categories=await categories.list_for(user.id),
+            recent_currencies=await expenses.recent_currencies(user),
             next_path="/expenses",
         )
 
@@ -224,6 +254,7 @@ class ExpensePages(Controller):
             form=data,
             errors=errors,
             categories=await categories.list_for(user.id),
+            recent_currencies=await expenses.recent_currencies(user),
             next_path=next_path,
         )
 
@@ -244,6 +275,7 @@ class ExpensePages(Controller):
             form=expense_form(expense),
             errors={},
             categories=await categories.list_for(request.user.id),
+            recent_currencies=await expenses.recent_currencies(request.user),
             next_path=safe_next(next_path or "/expenses"),
         )
 
@@ -278,6 +310,7 @@ class ExpensePages(Controller):
             form=data,
             errors=errors,
             categories=await categories.list_for(user.id),
+            recent_currencies=await expenses.recent_currencies(user),
             next_path=next_path,
         )
 

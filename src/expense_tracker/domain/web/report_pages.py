@@ -15,6 +15,7 @@ from expense_tracker.domain.reports.deps import parse_month, report_period
 from expense_tracker.domain.web.common import HTML_OPT, render, with_query
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
 from expense_tracker.lib.formatting import money, month_label
+from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import month_start, today_in
 
 
@@ -44,8 +45,20 @@ class ReportPages(Controller):
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
-        start, end = report_period(user, date_from, date_to)
-        budget_month = parse_month(month.strip()) if month and month.strip() else month_start(today)
+        # Each parameter on its own: a bad one is shown next to its field (400, the page with the defaults in its
+        # place), never a dead-end error page; the others still apply.
+        errors: dict[str, str] = {}
+        try:
+            start, end = report_period(user, date_from, date_to)
+        except FieldValidationError as exc:
+            errors |= exc.by_field()
+            start, end = report_period(user, None, None)
+        budget_month = month_start(today)
+        if month and month.strip():
+            try:
+                budget_month = parse_month(month.strip())
+            except FieldValidationError as exc:
+                errors |= exc.by_field()
         rates_base = user.currency if user.convert_totals else None
         monthly = await reports.monthly(user.id, today, 12, user.currency, rates_base)
         by_category = await reports.by_category(user.id, start, end, user.currency, rates_base)
@@ -76,5 +89,12 @@ class ReportPages(Controller):
             start=start,
             end=end,
             budget_month=f"{budget_month:%B %Y}",
-            budget_nav=_month_links(budget_month, date_from, date_to),
+            budget_nav=_month_links(budget_month, *((None, None) if errors else (date_from, date_to))),
+            errors=errors,
+            form={
+                "from": date_from if errors else start.isoformat(),
+                "to": date_to if errors else end.isoformat(),
+                "month": month if errors.get("month") else f"{budget_month:%Y-%m}",
+            },
+            status_code=400 if errors else 200,
         )
