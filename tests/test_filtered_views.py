@@ -266,7 +266,7 @@ async def test_migration_0007_swaps_the_amount_index_both_ways(
 
     try:
         assert {"ix_expense_user_currency_amount_id"} <= await indexes()
-        run_migration(database_url, "downgrade", "0005")
+        run_migration(database_url, "downgrade", "0006")
         names = await indexes()
         assert "ix_expense_user_amount_id" in names
         assert "ix_expense_user_currency_amount_id" not in names

@@ -1,7 +1,7 @@
 """The amount sorts order within a currency: ``ix_expense_user_amount_id`` becomes (user_id, currency, amount, id).
 
 Revision ID: 0007
-Revises: 0005 (the merge of issue 14 re-chains it after 0006)
+Revises: 0006
 Create Date: 2026-12-05
 
 Sorting by amount mixed currencies (5.00 EUR between 4.99 USD and 5.01 USD). The listing now orders ``amount`` by
@@ -15,7 +15,7 @@ number of indexes afterwards, so no extra cost per insert. Existing rows are not
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
