@@ -9,6 +9,7 @@ built on this interface, which stays stable::
                                                     # StatementError(field, message) for a value it cannot use
     table = read_table(data, dialect)               # Table: header, rows, each row's line number, rejected lines
     mapping = guess_mapping(table.header)           # Mapping: which column is what, sign convention, skip money in
+    currency = guess_currency(table, mapping)       # "GBP" for "£12.40" cells, "EUR" for "Betrag (EUR)"; else None
     errors = validate_mapping(mapping, table.header)  # {field: message}, empty when the mapping can be used
     rows = parse_rows(table, dialect, mapping, "EUR")  # list[StatementRow], one per table row, in file order
 
@@ -46,7 +47,7 @@ import msgspec
 
 from expense_tracker.domain.categories.schemas import NAME_MAX
 from expense_tracker.domain.expenses.schemas import NOTES_MAX, TITLE_MAX
-from expense_tracker.lib.money import CENT, MAX_AMOUNT, parse_currency
+from expense_tracker.lib.money import CENT, MAX_AMOUNT, currency_codes, parse_currency
 
 # --- Choices a form may offer (value -> label) ---
 
@@ -309,6 +310,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _SYMBOLS = "€$£¥₹₩₽₺₪₫฿₴₦"
 _CODE_AROUND = re.compile(r"^([A-Z]{3})\s*|\s*([A-Z]{3})$")
 _MINUS = "-\u2212"
+_SPACE_GROUP = re.compile(r"[0-9][ \u00a0\u202f][0-9]{3}(?![0-9])")
 
 
 def _number_body(text: str) -> tuple[bool, str] | None:
@@ -578,6 +580,33 @@ def guess_mapping(header: Sequence[str]) -> Mapping:
     )
 
 
+_CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₺": "TRY", "₪": "ILS", "₴": "UAH"}
+"""Symbols that name one currency ("$" and "kr" name several, so they name none)."""
+_CURRENCY_WORDS = {"euro": "EUR", "euros": "EUR"}
+
+
+def guess_currency(table: Table, mapping: Mapping) -> str | None:
+    """The one currency a file without a currency column is written in, when its amount columns say so: a code or
+    "euros" in their header ("Betrag (EUR)", "Débit euros") or a symbol/code in their cells ("£12.40"); else None."""
+    if mapping.currency_column is not None:
+        return None
+    columns = [c for c in (mapping.amount, mapping.debit, mapping.credit) if c is not None and c in table.header]
+    found: Counter[str] = Counter()
+    codes = currency_codes()
+    for column in columns:
+        for word in re.findall(r"[A-Za-z]+", column):
+            code = _CURRENCY_WORDS.get(word.lower(), word if word.isupper() and word in codes else None)
+            if code:
+                found[code] += 1
+        i = table.header.index(column)
+        for row in table.rows:
+            cell = row[i]
+            found.update(code for symbol, code in _CURRENCY_SYMBOLS.items() if symbol in cell)
+            for groups in _CODE_AROUND.findall(cell):  # ("EUR", "") for "EUR 12,50", ("", "EUR") for "12,50 EUR"
+                found.update(g for g in groups if g in codes)
+    return found.most_common(1)[0][0] if len(found) == 1 else None
+
+
 def validate_mapping(mapping: Mapping, header: Sequence[str]) -> dict[str, str]:
     """Problems that make the mapping unusable for this header, by Mapping field; empty when it can be used."""
     errors: dict[str, str] = {}
@@ -792,17 +821,25 @@ def _detect_delimiter(text: str) -> str:
     return best
 
 
+def _header_fits(cells: list[str], following: list[str], width: int) -> bool:
+    """The header has the data's width, or fewer cells when the data rows' extra cells are empty (Chase ends every
+    data row, but not the header, with a delimiter)."""
+    if _fits(cells, width) is not None:
+        return _fits(following, width) is not None
+    return 2 <= len(cells) < width and len(following) == width and _blank(following[len(cells) :])
+
+
 def _detect_header(records: Sequence[_Record]) -> int:
     """Index of the header record: the first with the data's width that holds names (no dates, no numbers, mostly
     filled) and is followed by a record of that width. Falls back to the first record of that width."""
     width, _ = _width(records)
     filled_records = [i for i, r in enumerate(records) if not _blank(r.cells)]
     for position, i in enumerate(filled_records[:-1]):
-        cells = _fits(records[i].cells, width)
-        if cells is None or _fits(records[filled_records[position + 1]].cells, width) is None:
+        cells = records[i].cells
+        if not _header_fits(cells, records[filled_records[position + 1]].cells, width):
             continue
-        filled = [c for c in cells if c.strip()]
-        if 2 * len(filled) >= width and not any(_looks_like_value(c) for c in filled):
+        filled = [c for c in cells[:width] if c.strip()]
+        if 2 * len(filled) >= min(width, len(cells)) and not any(_looks_like_value(c) for c in filled):
             return i
     fitting = (i for i in filled_records if _fits(records[i].cells, width) is not None)
     return next(fitting, filled_records[0] if filled_records else 0)
@@ -812,6 +849,8 @@ def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
     votes: Counter[str] = Counter()
     thousands_seen: Counter[str] = Counter()
     for cell in cells:
+        if _SPACE_GROUP.search(cell):
+            thousands_seen[" "] += 1
         body = _number_body(cell)
         if body is None or not re.fullmatch(r"[0-9][0-9.,']*", body[1]):
             continue
@@ -827,9 +866,8 @@ def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
     # Without a telling cell, a semicolon-separated file is from a country that writes a decimal comma.
     decimal = ("," if votes[","] > votes["."] else ".") if votes else ("," if delimiter == ";" else ".")
     partner = "." if decimal == "," else ","
-    if thousands_seen["'"] > thousands_seen[partner]:
-        return decimal, "'"
-    return decimal, partner
+    other = max(("'", " "), key=lambda t: thousands_seen[t])
+    return decimal, other if thousands_seen[other] > thousands_seen[partner] else partner
 
 
 def _date_column(table: Table) -> int | None:
