@@ -498,6 +498,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "description": (
         "description",
         "verwendungszweck",
+        "purpose",
+        "motif",
         "buchungstext",
         "libelle",
         "libelle operation",
