@@ -697,3 +697,17 @@ def test_fixed_currency_category_and_notes() -> None:
     mapping = Mapping(date="Date", title=("Text",), amount="Amount", category="Cat", notes="Memo", currency="CHF")
     [row] = parse_rows(read_table(data, Dialect()), Dialect(), mapping, "EUR")
     assert (row.amount, row.currency, row.category, row.notes) == (D("3.50"), "CHF", "Food and drink", "two\nlines")
+
+
+def test_account_lines_with_the_data_width_are_not_the_header() -> None:
+    """Some banks pad the lines above the header to the full width; a line holding a number or a date is data."""
+    data = (
+        b"Account;DE12 3456;Balance;1.234,56\n"
+        b"Period;01.11.2026;to;30.11.2026\n"
+        b"Date;Text;Amount;Balance\n"
+        b"03.11.2026;Tea;-3,50;1.231,06\n"
+        b"04.11.2026;Cake;-4,00;1.227,06\n"
+    )
+    dialect = detect(data)
+    assert dialect.header_line == 3
+    assert read_table(data, dialect).header == ["Date", "Text", "Amount", "Balance"]
