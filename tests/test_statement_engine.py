@@ -6,7 +6,9 @@ computed by the engine's own helpers.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +16,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expense_tracker.domain.imports.statement import (
     SKIPPED_MONEY_IN,
@@ -711,3 +715,43 @@ def test_account_lines_with_the_data_width_are_not_the_header() -> None:
     dialect = detect(data)
     assert dialect.header_line == 3
     assert read_table(data, dialect).header == ["Date", "Text", "Amount", "Balance"]
+
+
+# --- Any bytes: a clear StatementError or a result, never another exception -----------------------------------------
+
+CSV_ALPHABET = st.sampled_from([*';,\t|"\r\n .-0123456789/:aäé€£$xDateAmount', "\x00", "\x80", "\ufeff"])
+CELLS = st.sampled_from(
+    [
+        *("Date", "Amount", "Debit", "Credit", "Text", "Currency", "2026-11-03", "03.11.2026", "11/03/2026", "-1,00"),
+        *("2.50", "12.345", "", "x\ny", "1e5", "9999999999999,99", "0", "(3.00)", "EUX", "JPY", '"', "a;b", "\x00"),
+        "99/99/2026",
+    ]
+)
+TABLES = st.lists(st.lists(CELLS, min_size=1, max_size=6), max_size=8)
+
+
+def _csv_bytes(rows: list[list[str]], delimiter: str) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    return buffer.getvalue().encode()
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(CSV_ALPHABET, max_size=300).map(lambda t: t.encode("utf-8")),
+        st.builds(_csv_bytes, TABLES, st.sampled_from([",", ";", "\t"])),
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_any_input_gives_a_result_or_a_statement_error(data: bytes) -> None:
+    try:
+        dialect = detect(data)
+        table = read_table(data, dialect)
+        mapping = guess_mapping(table.header)
+        if not validate_mapping(mapping, table.header):
+            for row in parse_rows(table, dialect, mapping, "EUR"):
+                assert row.importable == (row.skipped_reason is None and not row.problems)
+                assert row.amount is None or row.amount != 0 or row.problems
+    except StatementError:
+        pass
