@@ -35,12 +35,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Literal
 
 import msgspec
@@ -185,6 +187,9 @@ def _check_dialect_value(field: str, value: str) -> object:
 # --- Decoding and records ---
 
 
+_C1_BYTES = re.compile(b"[\x80-\x9f]")
+
+
 def detect_encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM) when the bytes are valid UTF-8; else Windows-1252 when bytes 0x80-0x9F occur
     (printable there, e.g. € = 0x80; control characters in Latin-1) and decode; else Latin-1."""
@@ -198,7 +203,7 @@ def detect_encoding(data: bytes) -> str:
         pass
     else:
         return "utf-8"
-    if any(0x80 <= b <= 0x9F for b in data):
+    if _C1_BYTES.search(data):
         try:
             data.decode("cp1252")
         except UnicodeDecodeError:
@@ -280,7 +285,10 @@ def _header_names(cells: Iterable[str]) -> list[str]:
 
 
 def read_table(data: bytes, dialect: Dialect) -> Table:
-    records = _records(decode(data, dialect.encoding), dialect.delimiter)
+    return _table(_records(decode(data, dialect.encoding), dialect.delimiter), dialect)
+
+
+def _table(records: Sequence[_Record], dialect: Dialect) -> Table:
     at = next((i for i, r in enumerate(records) if r.line == dialect.header_line), None)
     if at is None or _blank(records[at].cells):
         raise StatementError("header_line", f"no header row starts on line {dialect.header_line}")
@@ -357,6 +365,15 @@ def parse_date(text: str, date_format: str) -> dt.date:
     if parsed.year < _MIN_YEAR:
         raise ValueError(f"'{text.strip()}' has no plausible year")
     return parsed.date()
+
+
+@lru_cache(maxsize=4096)
+def _cached_date(text: str, date_format: str) -> tuple[dt.date | None, str | None]:
+    """parse_date's answer, remembered: a statement repeats its dates on many rows, and strptime is slow."""
+    try:
+        return parse_date(text, date_format), None
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def _date_ok(text: str, date_format: str) -> dt.date | None:
@@ -664,6 +681,7 @@ def _single_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@cache
 def _currency_step(currency: str) -> Decimal:
     """Smallest unit an amount may have: the currency's own (0 for JPY), at most cents (what the app stores)."""
     from babel.numbers import get_currency_precision
@@ -720,11 +738,10 @@ class _RowReader:
         if not raw.strip():
             problems.append("date: empty")
             return None
-        try:
-            return parse_date(raw, self.dialect.date_format)
-        except ValueError as exc:
-            problems.append(f"date: {exc}")
-            return None
+        day, error = _cached_date(raw, self.dialect.date_format)
+        if error is not None:
+            problems.append(f"date: {error}")
+        return day
 
     def title(self, cells: list[str], problems: list[str]) -> str:
         parts = dict.fromkeys(p for p in (_single_line(self.cell(cells, c)) for c in self.mapping.title) if p)
@@ -799,7 +816,10 @@ def parse_rows(table: Table, dialect: Dialect, mapping: Mapping, default_currenc
 # --- Detection ---
 
 _SAMPLE_RECORDS = 2000
-"""Delimiter and header detection look at the first records only; the date and decimal detection read every row."""
+"""Detection looks at the first records only (a statement's format does not change half-way; a later row that does
+not fit gets its problem from parse_rows)."""
+_SAMPLE_CELLS = 20_000
+"""The decimal separator detection reads this many distinct cells at most."""
 
 
 def _width(records: Sequence[_Record]) -> tuple[int, int]:
@@ -913,9 +933,12 @@ def detect(data: bytes) -> Dialect:
         return Dialect(encoding=encoding, delimiter=delimiter)
     header_line = records[_detect_header(records)].line
     provisional = Dialect(encoding=encoding, delimiter=delimiter, header_line=header_line)
-    table = read_table(data, provisional)
+    table = _table(records, provisional)
     date_index = _date_column(table)
-    number_cells = (c for r in table.rows for i, c in enumerate(r) if i != date_index)
+    # Distinct cells only, and not all of them: a 5 MB file repeats its formats thousands of times.
+    number_cells = itertools.islice(
+        dict.fromkeys(c for r in table.rows for i, c in enumerate(r) if i != date_index), _SAMPLE_CELLS
+    )
     decimal, thousands = _detect_decimal(number_cells, delimiter)
     if date_index is None:
         return msgspec.structs.replace(provisional, decimal=decimal, thousands=thousands)
