@@ -51,6 +51,7 @@ EXPECTED_DIALECT = {
     "us-chase-checking.csv": ("utf-8", ",", 1, "%m/%d/%Y", ".", ",", False),
     "us-chase-checking-2.csv": ("utf-8", ",", 1, "%m/%d/%Y", ".", ",", False),
     "uk-nationwide-flexaccount.csv": ("cp1252", ",", 5, "%d %b %Y", ".", ",", False),
+    "uk-hsbc-no-header.csv": ("utf-8", ",", 0, "%d/%m/%Y", ".", ",", False),
     "de-dkb-girokonto.csv": ("latin-1", ";", 7, "%d.%m.%Y", ",", ".", False),
     "de-dkb-girokonto-2.csv": ("latin-1", ";", 7, "%d.%m.%Y", ",", ".", False),
     "fr-credit-agricole-compte.csv": ("utf-8-sig", ";", 4, "%d/%m/%Y", ",", " ", False),
@@ -69,6 +70,7 @@ EXPECTED_MAPPING: dict[str, dict[str, Any]] = {
         "debit": "Paid out",
         "credit": "Paid in",
     },
+    "uk-hsbc-no-header.csv": {"date": "Column 1", "title": ("Column 2",), "amount": "Column 3"},
     "de-dkb-girokonto.csv": DKB,
     "de-dkb-girokonto-2.csv": DKB,
     "fr-credit-agricole-compte.csv": {
@@ -112,6 +114,7 @@ EXPECTED_HEADER: dict[str, tuple[str | None, list[str]]] = {
         ],
     ),
     "fr-credit-agricole-compte.csv": ("EUR", ["Date", "Libellé", "Débit euros", "Crédit euros"]),
+    "uk-hsbc-no-header.csv": (None, ["Column 1", "Column 2", "Column 3"]),
     "neobank-revolut-account.csv": (
         None,
         [
@@ -135,6 +138,7 @@ EXPECTED_TOTALS: dict[str, tuple[str, int, int, dict[str, Decimal], dict[str, De
     "us-chase-checking.csv": ("USD", 22, 3, {"USD": D("-3277.07")}, {"USD": D("3010.35")}, []),
     "us-chase-checking-2.csv": ("USD", 10, 2, {"USD": D("-752.66")}, {"USD": D("2401.96")}, []),
     "uk-nationwide-flexaccount.csv": ("GBP", 18, 2, {"GBP": D("-664.76")}, {"GBP": D("2203.33")}, []),
+    "uk-hsbc-no-header.csv": ("GBP", 12, 2, {"GBP": D("-1540.76")}, {"GBP": D("1389.68")}, []),
     "de-dkb-girokonto.csv": ("EUR", 16, 2, {"EUR": D("-1455.26")}, {"EUR": D("1997.56")}, []),
     "de-dkb-girokonto-2.csv": ("EUR", 7, 2, {"EUR": D("-3256.42")}, {"EUR": D("196.40")}, []),
     "fr-credit-agricole-compte.csv": ("EUR", 17, 2, {"EUR": D("-1156.29")}, {"EUR": D("1587.83")}, [23]),
@@ -160,6 +164,11 @@ EXPECTED_FIRST_ROWS = {
         (7, Day(2026, 11, 2), "TESCO STORES 3021", D("12.40"), "GBP", False),
         (8, Day(2026, 11, 3), "SAINSBURY\u2019S S/MKTS", D("46.85"), "GBP", False),
         (9, Day(2026, 11, 3), "Rent Flat 2 \u2013 Mr J Smith", D("1150.00"), "GBP", False),
+    ],
+    "uk-hsbc-no-header.csv": [
+        (1, Day(2026, 11, 28), "TESCO STORES 2291 LONDON", D("23.18"), "GBP", False),
+        (2, Day(2026, 11, 27), "TFL TRAVEL CH TFL.GOV.UK/CP", D("8.10"), "GBP", False),
+        (3, Day(2026, 11, 26), "ACME UK LTD SALARY", D("-2910.45"), "GBP", True),
     ],
     "de-dkb-girokonto.csv": [
         (8, Day(2026, 11, 30), "REWE Markt GmbH — REWE SAGT DANKE. 54321//München/DE", D("54.23"), "EUR", False),
@@ -203,7 +212,8 @@ def test_detect_gives_the_expected_dialect(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED_MAPPING))
 def test_guess_mapping_gives_the_expected_columns(name: str) -> None:
     data = load(name)
-    mapping = guess_mapping(read_table(data, detect(data)).header)
+    table = read_table(data, detect(data))
+    mapping = guess_mapping(table.header, table.rows)
     assert mapping == Mapping(**EXPECTED_MAPPING[name])
     assert (mapping.sign, mapping.skip_money_in) == ("negative_out", True)
 
@@ -214,7 +224,7 @@ def test_header_and_currency_guess(name: str) -> None:
     table = read_table(data, detect(data))
     currency, header = EXPECTED_HEADER[name]
     assert table.header == header
-    assert guess_currency(table, guess_mapping(table.header)) == currency
+    assert guess_currency(table, guess_mapping(table.header, table.rows)) == currency
 
 
 def _parsed(name: str) -> tuple[list[StatementRow], list[int]]:
@@ -222,7 +232,8 @@ def _parsed(name: str) -> tuple[list[StatementRow], list[int]]:
     dialect = detect(data)
     table = read_table(data, dialect)
     default_currency = EXPECTED_TOTALS[name][0]
-    return parse_rows(table, dialect, guess_mapping(table.header), default_currency), [r.line for r in table.rejected]
+    mapping = guess_mapping(table.header, table.rows)
+    return parse_rows(table, dialect, mapping, default_currency), [r.line for r in table.rejected]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_TOTALS))
@@ -476,7 +487,7 @@ def test_every_detected_value_can_be_overridden() -> None:
     [
         ("encoding", "ebcdic"),
         ("delimiter", ":"),
-        ("header_line", "0"),
+        ("header_line", "-1"),
         ("header_line", "x"),
         ("header_line", "٣"),
         ("date_format", "%s"),
@@ -755,3 +766,32 @@ def test_any_input_gives_a_result_or_a_statement_error(data: bytes) -> None:
                 assert row.amount is None or row.amount != 0 or row.problems
     except StatementError:
         pass
+
+
+def test_content_finds_the_columns_that_names_do_not_give_away() -> None:
+    header = ["Ref", "Kind", "When", "What", "Money", "Balance"]
+    rows = [
+        ["1001", "CARD", "03/11/2026", "Tea shop", "-3.50", "96.50"],
+        ["1002", "CARD", "04/11/2026", "Bakery", "-2.00", "94.50"],
+        ["1003", "TRANSFER", "05/11/2026", "Salary", "100.00", "194.50"],
+    ]
+    assert guess_mapping(header) == Mapping()
+    assert guess_mapping(header, rows) == Mapping(date="When", title=("What",), amount="Money")
+    # Names win over content.
+    named = ["Date", "Booked", "Description", "Memo", "Amount", "Balance"]
+    assert guess_mapping(named, rows) == Mapping(date="Date", title=("Description",), amount="Amount")
+
+
+def test_a_file_without_header_is_read_from_its_first_line() -> None:
+    data = b"03.11.2026;Tea;-3,50\n04.11.2026;Cake;-4,00\n"
+    dialect = detect(data)
+    assert (dialect.header_line, dialect.decimal) == (0, ",")
+    table = read_table(data, dialect)
+    assert (table.header, table.lines) == (["Column 1", "Column 2", "Column 3"], [1, 2])
+    assert read_table(data, dialect.with_overrides({"header_line": "1"})).header == ["03.11.2026", "Tea", "-3,50"]
+
+
+def test_content_prefers_a_column_with_negative_numbers_for_the_amount() -> None:
+    rows = [["03/11/2026", "96.50", "Tea shop", "-3.50"], ["04/11/2026", "94.50", "Bakery", "(2.00)"]]
+    mapping = guess_mapping(["When", "Left", "What", "Money"], rows)
+    assert (mapping.date, mapping.amount, mapping.title) == ("When", "Money", ("What",))

@@ -39,7 +39,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -131,7 +131,8 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
     delimiter: str = ","
     """A key of DELIMITER_CHOICES."""
     header_line: int = 1
-    """1-based line of the file on which the header row starts (banks put account details above it)."""
+    """1-based line of the file on which the header row starts (banks put account details above it); 0 when the file
+    has no header row (HSBC-like): its columns are then named "Column 1", "Column 2"..."""
     date_format: str = "%Y-%m-%d"
     """A key of DATE_FORMAT_CHOICES (strptime format; a time part, when present, is part of it and ignored)."""
     decimal: str = "."
@@ -167,8 +168,8 @@ _DIALECT_FIELDS = frozenset({"encoding", "delimiter", "header_line", "date_forma
 
 def _check_dialect_value(field: str, value: str) -> object:
     if field == "header_line":
-        if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 1_000_000:
-            raise StatementError(field, "must be a line number (1 or more)")
+        if not value.isascii() or not value.isdigit() or not 0 <= int(value) <= 1_000_000:
+            raise StatementError(field, "must be a line number (or 0 when the file has no header row)")
         return int(value)
     if field == "delimiter":
         value = DELIMITER_ALIASES.get(value.strip().lower(), value) if value.strip() else value
@@ -289,13 +290,18 @@ def read_table(data: bytes, dialect: Dialect) -> Table:
 
 
 def _table(records: Sequence[_Record], dialect: Dialect) -> Table:
-    at = next((i for i, r in enumerate(records) if r.line == dialect.header_line), None)
-    if at is None or _blank(records[at].cells):
-        raise StatementError("header_line", f"no header row starts on line {dialect.header_line}")
-    header_cells = records[at].cells
-    while len(header_cells) > 1 and not header_cells[-1].strip():
-        header_cells = header_cells[:-1]  # a trailing delimiter on the header line names no column
-    width = len(header_cells)
+    if dialect.header_line == 0:
+        widths = Counter(len(r.cells) for r in records if not _blank(r.cells))
+        width = max(widths.items(), key=lambda item: (item[1], item[0]))[0] if widths else 1
+        header_cells, at = [""] * width, -1
+    else:
+        found = next((i for i, r in enumerate(records) if r.line == dialect.header_line), None)
+        if found is None or _blank(records[found].cells):
+            raise StatementError("header_line", f"no header row starts on line {dialect.header_line}")
+        header_cells, at = records[found].cells, found
+        while len(header_cells) > 1 and not header_cells[-1].strip():
+            header_cells = header_cells[:-1]  # a trailing delimiter on the header line names no column
+        width = len(header_cells)
     rows: list[list[str]] = []
     lines: list[int] = []
     rejected: list[RejectedLine] = []
@@ -570,7 +576,9 @@ def _mentions_both_sides(norm: str) -> bool:
     return bool(words & {"debit", "soll"}) and bool(words & {"credit", "haben"})
 
 
-def guess_mapping(header: Sequence[str]) -> Mapping:
+def guess_mapping(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Mapping:
+    """Columns by their names (EN/DE/FR); with ``rows`` (Table.rows), the date, amount and description columns that
+    no name gives away are then looked for in the cells (a file without a header row, unusual names)."""
     taken: set[str] = set()
 
     def pick(kind: str) -> str | None:
@@ -587,6 +595,15 @@ def guess_mapping(header: Sequence[str]) -> Mapping:
     amount = pick("amount") if debit is None else None
     payee, description = pick("payee"), pick("description")
     title = tuple(c for c in (payee, description) if c is not None)
+    if rows:
+        sample = [list(r) for r in rows[:_SAMPLE_ROWS]]
+        if date is None:
+            date = _content_column(header, sample, taken, _is_date_column)
+        if amount is None and debit is None:
+            amount = _content_column(header, sample, taken, _is_amount_column)
+        if not title:
+            text = _text_column(header, sample, taken)
+            title = () if text is None else (text,)
     return Mapping(
         date=date,
         title=title,
@@ -624,6 +641,53 @@ def guess_currency(table: Table, mapping: Mapping) -> str | None:
             for groups in _CODE_AROUND.findall(cell):  # ("EUR", "") for "EUR 12,50", ("", "EUR") for "12,50 EUR"
                 found.update(g for g in groups if g in codes)
     return found.most_common(1)[0][0] if len(found) == 1 else None
+
+
+_SAMPLE_ROWS = 200
+
+
+def _column(sample: Sequence[Sequence[str]], i: int) -> list[str]:
+    return [r[i].strip() for r in sample if i < len(r) and r[i].strip()]
+
+
+def _is_date_column(cells: list[str]) -> int:
+    return 1 if cells and _formats_reading_all(cells) else 0
+
+
+def _is_number(cell: str) -> bool:
+    body = _number_body(cell)
+    return body is not None and bool(re.fullmatch(r"[0-9][0-9.,' ]*", body[1]))
+
+
+def _is_amount_column(cells: list[str]) -> int:
+    """2 for numbers some of which are negative (amounts; balances rarely are), 1 for numbers only, else 0."""
+    if not cells or not all(_is_number(c) for c in cells) or all(c.isdigit() for c in cells):
+        return 0  # digits only: a check or reference number, not money
+    return 2 if any(c.lstrip(" " + _SYMBOLS).startswith(("-", "(", "\u2212")) or c.endswith("-") for c in cells) else 1
+
+
+def _content_column(
+    header: Sequence[str], sample: Sequence[Sequence[str]], taken: set[str], score: Callable[[list[str]], int]
+) -> str | None:
+    """The free column that scores best (the first of equals); None when none scores."""
+    scored = [(score(_column(sample, i)), -i, name) for i, name in enumerate(header) if name not in taken]
+    best = max(scored, default=(0, 0, ""))
+    if best[0] == 0:
+        return None
+    taken.add(best[2])
+    return best[2]
+
+
+def _text_column(header: Sequence[str], sample: Sequence[Sequence[str]], taken: set[str]) -> str | None:
+    """The free column of text (not dates or numbers) with the most different values: descriptions vary, a
+    transaction type column repeats a few words."""
+
+    def score(cells: list[str]) -> int:
+        if not cells or sum(_looks_like_value(c) for c in cells) * 2 > len(cells):
+            return 0
+        return len(set(cells))
+
+    return _content_column(header, sample, taken, score)
 
 
 def validate_mapping(mapping: Mapping, header: Sequence[str]) -> dict[str, str]:
@@ -851,9 +915,10 @@ def _header_fits(cells: list[str], following: list[str], width: int) -> bool:
     return 2 <= len(cells) < width and len(following) == width and _blank(following[len(cells) :])
 
 
-def _detect_header(records: Sequence[_Record]) -> int:
+def _detect_header(records: Sequence[_Record]) -> int | None:
     """Index of the header record: the first with the data's width that holds names (no dates, no numbers, mostly
-    filled) and is followed by a record of that width. Falls back to the first record of that width."""
+    filled) and is followed by a record of that width. None when there is no such record and the first record of
+    that width holds a date or a number (a file without a header); else that first record."""
     width, _ = _width(records)
     filled_records = [i for i, r in enumerate(records) if not _blank(r.cells)]
     for position, i in enumerate(filled_records[:-1]):
@@ -863,8 +928,10 @@ def _detect_header(records: Sequence[_Record]) -> int:
         filled = [c for c in cells[:width] if c.strip()]
         if 2 * len(filled) >= min(width, len(cells)) and not any(_looks_like_value(c) for c in filled):
             return i
-    fitting = (i for i in filled_records if _fits(records[i].cells, width) is not None)
-    return next(fitting, filled_records[0] if filled_records else 0)
+    first = next((i for i in filled_records if _fits(records[i].cells, width) is not None), None)
+    if first is None or any(_looks_like_value(c) for c in records[first].cells):
+        return None
+    return first
 
 
 def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
@@ -893,7 +960,7 @@ def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
 
 
 def _date_column(table: Table) -> int | None:
-    guessed = guess_mapping(table.header).date
+    guessed = guess_mapping(table.header).date  # by name only: the content is what this looks at
     order = list(range(len(table.header)))
     if guessed is not None:
         order.remove(table.header.index(guessed))
@@ -931,7 +998,8 @@ def detect(data: bytes) -> Dialect:
     records = _records(text, delimiter, _SAMPLE_RECORDS)
     if not records:
         return Dialect(encoding=encoding, delimiter=delimiter)
-    header_line = records[_detect_header(records)].line
+    header = _detect_header(records)
+    header_line = 0 if header is None else records[header].line
     provisional = Dialect(encoding=encoding, delimiter=delimiter, header_line=header_line)
     table = _table(records, provisional)
     date_index = _date_column(table)
