@@ -8,7 +8,8 @@ built on this interface, which stays stable::
     dialect = dialect.with_overrides(form)          # the person's corrections, as strings from a form; raises
                                                     # StatementError(field, message) for a value it cannot use
     table = read_table(data, dialect)               # Table: header, rows, each row's line number, rejected lines
-    mapping = guess_mapping(table.header)           # Mapping: which column is what, sign convention, skip money in
+    mapping = guess_mapping(table.header, table.rows)  # Mapping: which column is what (by name, else by content),
+                                                    # sign convention, skip money in
     currency = guess_currency(table, mapping)       # "GBP" for "£12.40" cells, "EUR" for "Betrag (EUR)"; else None
     errors = validate_mapping(mapping, table.header)  # {field: message}, empty when the mapping can be used
     rows = parse_rows(table, dialect, mapping, "EUR")  # list[StatementRow], one per table row, in file order
@@ -16,7 +17,8 @@ built on this interface, which stays stable::
 ``Dialect`` and ``Mapping`` are frozen msgspec Structs with plain fields (strings, an int, booleans), so they
 round-trip through JSON and forms (``msgspec.to_builtins`` / ``msgspec.convert``); ``Dialect.with_overrides`` and
 ``Mapping.with_overrides`` take the strings a form posts and check them. ``*_CHOICES`` dicts give the values a form
-may offer, with labels.
+may offer, with labels. ``Dialect.header_line`` is 0 for a file without a header row (its first line is data); its
+columns are then named "Column 1", "Column 2"... and ``guess_mapping`` finds them by their content.
 
 Sign rule (shared design): a :class:`StatementRow`'s ``amount`` is an EXPENSE amount: positive is money spent, negative
 is money back (a refund, or income when money-in rows are not skipped); zero is a problem. A single amount column is
