@@ -384,6 +384,9 @@ def test_header_line_that_starts_no_row_is_refused() -> None:
         ("EUR -12,50", ",", ".", D("-12.50")),
         ("1'234.50", ".", "'", D("1234.50")),
         ("1234", ".", "", D("1234")),
+        ("12.50 DR", ".", ",", D("-12.50")),
+        ("£1,012.50CR", ".", ",", D("1012.50")),
+        ("12.50 cr.", ".", ",", D("12.50")),
         ("  ", ".", ",", None),
     ],
 )
@@ -401,6 +404,10 @@ def test_parse_number(text: str, decimal: str, thousands: str, expected: Decimal
         ("1e5", ".", ","),
         ("--5", ".", ","),
         ("1,234", ".", ""),
+        ("EUR", ".", ","),
+        ("-", ".", ","),
+        ("()", ".", ","),
+        ("DR", ".", ","),
     ],
 )
 def test_parse_number_refuses(text: str, decimal: str, thousands: str) -> None:

@@ -326,6 +326,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _SYMBOLS = "€$£¥₹₩₽₺₪₫฿₴₦"
 _CODE_AROUND = re.compile(r"^([A-Z]{3})\s*|\s*([A-Z]{3})$")
 _MINUS = "-\u2212"
+_DEBIT_CREDIT_MARK = re.compile(r"(?i)(?<=[0-9 ])\s*(DR|CR)\.?$")
 _SPACE_GROUP = re.compile(r"[0-9][ \u00a0\u202f][0-9]{3}(?![0-9])")
 
 
@@ -334,15 +335,18 @@ def _number_body(text: str) -> tuple[bool, str] | None:
     s = text.strip()
     if not s:
         return None
-    s = _CODE_AROUND.sub("", s).strip(" " + _SYMBOLS)
     negative = False
+    side = _DEBIT_CREDIT_MARK.search(s)
+    if side is not None:  # "12.50 DR" / "12.50 CR" (UK card statements): the mark is the sign
+        negative, s = side.group(1).upper() == "DR", s[: side.start()]
+    s = _CODE_AROUND.sub("", s).strip(" " + _SYMBOLS)
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip(" " + _SYMBOLS)
-    if s[:1] in _MINUS:
+    if s and s[0] in _MINUS:
         negative, s = True, s[1:]
-    elif s[:1] == "+":
+    elif s.startswith("+"):
         s = s[1:]
-    elif s[-1:] in _MINUS:  # "45,00-": some German banks put the sign last
+    elif s and s[-1] in _MINUS:  # "45,00-": some German banks put the sign last
         negative, s = True, s[:-1]
     s = _SPACES.sub("", s.strip(" " + _SYMBOLS))
     return negative, s
