@@ -510,6 +510,14 @@ def test_bad_overrides_name_their_field(field: str, value: str) -> None:
     assert caught.value.field == field
 
 
+def test_overriding_the_decimal_alone_swaps_the_thousands_separator() -> None:
+    assert Dialect(decimal=".", thousands=",").with_overrides({"decimal": ","}).thousands == "."
+    assert Dialect(decimal=",", thousands=".").with_overrides({"decimal": "."}).thousands == ","
+    assert Dialect(decimal=".", thousands=" ").with_overrides({"decimal": ","}).thousands == " "
+    with pytest.raises(StatementError):
+        Dialect(decimal=".", thousands=",").with_overrides({"decimal": ",", "thousands": ","})
+
+
 def test_overriding_the_delimiter_and_decimal_rereads_the_file() -> None:
     data = b"Date|Text|Amount\n2026-11-03|A|-1.234,50\n"
     dialect = Dialect().with_overrides({"delimiter": "|", "decimal": ",", "thousands": "."})

@@ -159,6 +159,9 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
             changes[field] = _check_dialect_value(field, value)
         if "date_format" in changes:
             changes["date_ambiguous"] = False
+        if "decimal" in changes and "thousands" not in changes and changes["decimal"] == self.thousands:
+            # Switching 12.50 to 12,50 alone also switches the grouping the detection paired with it.
+            changes["thousands"] = self.decimal if self.decimal in THOUSANDS_CHOICES else ""
         dialect = msgspec.structs.replace(self, **changes)
         if dialect.thousands == dialect.decimal:
             raise StatementError("thousands", "must differ from the decimal separator")
