@@ -217,3 +217,22 @@ async def test_api_changes_the_default_currency_directly(client: Client, user: S
     response = await client.put("/api/settings", json=body, headers=user.headers)
     assert response.status_code == 200
     assert await _settings(client, user) == body
+
+
+async def test_list_page_inline_editors_offer_recent_currencies_and_link_the_full_form(
+    client: Client, user: Session
+) -> None:
+    for code in ["EUR", "JPY"]:
+        assert (await _create(client, user, code)).status_code == 201
+    html = await _page(client, user, "/expenses")
+    client.cookies.clear()
+    # Newest first: row 1 is the JPY expense. Its inline editor lists the recent currencies only (not ~150 options
+    # per row), with its own selected; the full edit page, linked, has every active currency.
+    recent, everything, selected = _options(html, "row1-currency")
+    assert (recent, everything, selected) == (["USD", "JPY", "EUR"], ["USD", "JPY", "EUR"], ["JPY"])
+    assert "Full form (any currency)" in html
+    # The filter form's currency select has every active code, "All currencies" first and selected.
+    assert '<option value="">All currencies</option>' in html
+    _, filter_codes, filter_selected = _options(html, "flt-currency")
+    assert set(ACTIVE) <= set(filter_codes)
+    assert filter_selected == []

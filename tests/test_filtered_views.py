@@ -278,3 +278,19 @@ async def test_migration_0007_swaps_the_amount_index_both_ways(
         await engine.dispose()
     after = (await client.get("/api/expenses?limit=200", headers=user.headers)).json()["items"]
     assert after == before  # every expense keeps its amount and currency
+
+
+async def test_openapi_documents_the_currency_filter_and_the_totals(client: Client) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    for path in ("/api/expenses", "/api/expenses/export.csv", "/api/expenses/totals"):
+        params = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        assert params["currency"]["in"] == "query", path
+        assert "ISO 4217" in params["currency"]["description"]
+    listing = {p["name"]: p for p in schema["paths"]["/api/expenses"]["get"]["parameters"]}
+    assert "then amount" in listing["sort"]["description"]
+    totals = schema["components"]["schemas"]["ExpenseTotals"]
+    assert set(totals["required"]) == {"count", "count_capped", "currencies"}
+    assert "1000" in totals["properties"]["count_capped"]["description"]
+    assert set(schema["components"]["schemas"]["CurrencySum"]["required"]) == {"currency", "total", "count"}
+    # Its own name: the reports' CurrencyTotal keeps its name in the schema (no module-prefixed duplicates).
+    assert "CurrencyTotal" in schema["components"]["schemas"]

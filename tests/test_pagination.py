@@ -331,7 +331,8 @@ async def test_postgresql_reads_each_cursor_page_in_index_order(database_url: st
         "amount": Decimal("5.00"),
         "created_at": dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
     }
-    seek = Seek(sort=sort, value=values[sort.removeprefix("-")], id=uuid.UUID(int=7), position=50)  # type: ignore[arg-type]
+    currency = "USD" if sort.removeprefix("-") == "amount" else None  # the amount sorts seek within a currency
+    seek = Seek(sort=sort, value=values[sort.removeprefix("-")], id=uuid.UUID(int=7), position=50, currency=currency)  # type: ignore[arg-type]
     statement = filtered_select(uuid.UUID(int=1), ExpenseFilters(sort=sort)).where(seek_clause(seek)).limit(51)  # type: ignore[arg-type]
     sql = str(statement.compile(dialect=postgresql.asyncpg.dialect(), compile_kwargs={"literal_binds": True}))
     engine = create_async_engine(database_url)

@@ -111,10 +111,12 @@ def test_filter_sort_paginate_and_export(ui: UI, tmp_path: Any) -> None:
     expect(page).to_have_url(re.compile(r"q=train"))
     expect(page.get_by_test_id("result-count")).to_have_text("Showing 1–2 of 2 expenses")
     page.get_by_role("link", name=re.compile("^Amount")).click()  # sort by amount, largest first
-    first = page.locator("table.expenses tbody tr").first
+    # Amounts are sorted within a currency, under a heading per currency.
+    expect(page.locator("table.expenses tbody tr.group")).to_have_text(["USD — US Dollar"])
+    first = page.locator("table.expenses tbody tr[data-expense-id]").first
     expect(first).to_contain_text("Train ticket")
     page.get_by_role("link", name=re.compile("^Amount")).click()  # and smallest first
-    expect(page.locator("table.expenses tbody tr").first).to_contain_text("Train snack")
+    expect(page.locator("table.expenses tbody tr[data-expense-id]").first).to_contain_text("Train snack")
 
     shared = page.url  # filters live in the URL: the same view opens from a bookmark
     page.goto("/expenses")
@@ -215,6 +217,10 @@ def test_settings_theme_switch_is_visible(ui: UI) -> None:
     page.get_by_label("Default currency").select_option("EUR")
     page.get_by_label("Time zone").fill("Europe/Berlin")
     page.get_by_role("button", name="Save settings").click()
+    # A new default currency is confirmed on a page of its own first (nothing is saved before).
+    expect(page.get_by_role("heading", name="Change your default currency from USD to EUR?")).to_be_visible()
+    expect(page.get_by_test_id("currency-change-effects")).to_contain_text("Budgets keep their own currency")
+    page.get_by_role("button", name="Change to EUR").click()
     expect(page.get_by_role("status")).to_have_text("Settings saved.")
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     dark_background = page.evaluate("getComputedStyle(document.body).backgroundColor")

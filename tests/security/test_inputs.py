@@ -131,7 +131,8 @@ async def test_bad_amount_filters_are_400(client: Client, user: Session, raw: st
         client.cookies.clear()
         assert page.status_code == 400, page.text[:300]
         assert page.headers["content-type"].startswith("text/html")
-        assert "must be a decimal number" in page.text
+        assert "Must be a decimal number" in page.text  # next to its field in the filter form (issue 14)
+        assert 'aria-invalid="true" aria-describedby="e-' in page.text
 
 
 @pytest.mark.parametrize("amount", ["1e26", "\u0665", "+5", "1_000", "\uff15"])

@@ -246,6 +246,7 @@ async def import_into_a_category_named_like_a_foreign_one(w: World) -> None:
 LISTINGS = [
     "/api/expenses",
     "/api/expenses/export.csv",
+    "/api/expenses/totals",
     "/api/categories",
     "/api/reports/summary",
     "/api/reports/by-category",
@@ -262,7 +263,7 @@ async def api_listings_show_only_the_callers_data(w: World) -> None:
         response = await w.as_attacker("GET", path)
         assert response.status_code == 200, (path, response.text)
         w.assert_clean(response)
-    for path in ("/api/expenses", "/api/expenses/export.csv"):
+    for path in ("/api/expenses", "/api/expenses/export.csv", "/api/expenses/totals"):
         for params in ({"category_id": w.victim_category}, {"q": "VEXP"}, {"q": "VNOTE"}, {"min_amount": "300000"}):
             response = await w.as_attacker("GET", path, params=params)
             assert response.status_code == 200, response.text
@@ -272,6 +273,8 @@ async def api_listings_show_only_the_callers_data(w: World) -> None:
         assert w.attacker_marker in (await w.as_attacker("GET", path)).text
     summary = (await w.as_attacker("GET", "/api/reports/summary")).json()
     assert summary["currencies"][0]["total"] == ATTACKER_AMOUNT
+    totals = (await w.as_attacker("GET", "/api/expenses/totals")).json()
+    assert [(c["total"], c["count"]) for c in totals["currencies"]] == [(ATTACKER_AMOUNT, 1)]
 
 
 PAGES = ["/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/settings"]

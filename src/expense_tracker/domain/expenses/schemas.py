@@ -135,7 +135,7 @@ class ExpensePage(msgspec.Struct):
     ]
 
 
-class CurrencyTotal(msgspec.Struct):
+class CurrencySum(msgspec.Struct):
     currency: str
     total: Decimal
     """Signed sum of the amounts in this currency (never converted)."""
@@ -163,7 +163,7 @@ class ExpenseTotals(msgspec.Struct):
         ),
     ]
     currencies: Annotated[
-        list[CurrencyTotal], msgspec.Meta(description="One entry per currency with matches, by currency code.")
+        list[CurrencySum], msgspec.Meta(description="One entry per currency with matches, by currency code.")
     ]
 
 

@@ -46,7 +46,7 @@ from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
 from expense_tracker.domain.expenses.cursors import Seek
 from expense_tracker.domain.expenses.schemas import (
-    CurrencyTotal,
+    CurrencySum,
     ExpenseFilters,
     ExpenseRead,
     ExpenseTotals,
@@ -169,7 +169,7 @@ from each row positionally, without an ORM object, an identity-map entry or a ``
 def _totals(sums: dict[str, tuple[int, int]]) -> ExpenseTotals:
     """``{currency: (cents, count)}`` as totals, currencies in code order."""
     currencies = [
-        CurrencyTotal(currency=code, total=Decimal(cents).scaleb(-2), count=count)
+        CurrencySum(currency=code, total=Decimal(cents).scaleb(-2), count=count)
         for code, (cents, count) in sorted(sums.items())
     ]
     return ExpenseTotals(count=sum(c.count for c in currencies), count_capped=False, currencies=currencies)
