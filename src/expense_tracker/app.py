@@ -193,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.web import template_config, web_controllers
     from expense_tracker.lib import db_errors, json_body, metrics, openapi_docs, rate_limit
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
+    from expense_tracker.lib.locales import apply_request_locale
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
     from expense_tracker.lib.metrics import RequestMetricsMiddleware
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
@@ -265,6 +266,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={**EXCEPTION_HANDLERS, **db_errors.DB_ERROR_HANDLERS, **rate_limit.RATE_LIMIT_HANDLERS},
         # Rate limits first (they need no body); then JSON-body routes: media type, nesting, duplicate keys.
         guards=[rate_limit.rate_limit_guard, json_body.json_body_guard],
+        # The UI's amounts and dates use the user's locale (lib/formatting.py reads it); see lib/locales.py.
+        before_request=apply_request_locale,
         on_startup=[on_startup, openapi_docs.document_app, freeze_startup_heap],
         on_shutdown=[on_shutdown],
         openapi_config=_openapi_config(settings),

@@ -191,12 +191,20 @@ class AccountController(Controller):
     @get("/settings", operation_id="getSettings")
     async def get_settings(self, request: Request[User, Token, Any]) -> UserSettings:
         user = request.user
-        return UserSettings(currency=user.currency, theme=user.theme, timezone=user.timezone)  # type: ignore[arg-type]
+        return UserSettings(
+            currency=user.currency,
+            theme=user.theme,  # type: ignore[arg-type]
+            timezone=user.timezone,
+            locale=user.locale,
+        )
 
     @put("/settings", operation_id="putSettings")
     async def put_settings(
         self, request: Request[User, Token, Any], data: JSONBody[UserSettings], users: Users
     ) -> UserSettings:
         user = request.user
-        await users.update({"currency": data.currency, "theme": data.theme, "timezone": data.timezone}, item_id=user.id)
+        await users.update(
+            {"currency": data.currency, "theme": data.theme, "timezone": data.timezone, "locale": data.locale},
+            item_id=user.id,
+        )
         return data

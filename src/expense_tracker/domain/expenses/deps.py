@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey
+from expense_tracker.lib.locales import current_locale, parse_local_amount
 from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.query import optional, parse_range
@@ -17,6 +18,16 @@ from expense_tracker.lib.query import optional, parse_range
 
 def _amount(raw: str) -> Decimal:
     return parse_amount(raw, allow_zero=True)
+
+
+def _local_amount(field: str, raw: str | None) -> Decimal | None:
+    """A page filter's bound, typed in the user's locale (``12,50`` in de_DE); negative bounds select refunds."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_amount(parse_local_amount(raw, None, current_locale.get()), allow_zero=True)
+    except ValueError as exc:
+        raise FieldValidationError([{"field": field, "message": str(exc)}]) from None
 
 
 async def provide_filters(
@@ -28,12 +39,39 @@ async def provide_filters(
     max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
     sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
 ) -> ExpenseFilters:
-    """Query parameters shared by the listing, the CSV export and the UI table."""
+    """Query parameters shared by the listing and the CSV export (machine format: ``min_amount=12.50``)."""
+    low = optional("min_amount", min_amount, _amount, AMOUNT_MESSAGE)
+    high = optional("max_amount", max_amount, _amount, AMOUNT_MESSAGE)
+    return build_filters(date_from, date_to, category_id, q, low, high, sort)
+
+
+async def provide_page_filters(
+    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
+    category_id: Annotated[str | None, QueryParameter()] = None,
+    q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    min_amount: Annotated[str | None, QueryParameter()] = None,
+    max_amount: Annotated[str | None, QueryParameter()] = None,
+    sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
+) -> ExpenseFilters:
+    """The same filters on the expenses page, whose amount bounds are typed in the user's locale."""
+    low = _local_amount("min_amount", min_amount)
+    high = _local_amount("max_amount", max_amount)
+    return build_filters(date_from, date_to, category_id, q, low, high, sort)
+
+
+def build_filters(
+    date_from: str | None,
+    date_to: str | None,
+    category_id: str | None,
+    q: str | None,
+    low: Decimal | None,
+    high: Decimal | None,
+    sort: SortKey,
+) -> ExpenseFilters:
     if q is not None and "\x00" in q:  # PostgreSQL cannot compare text containing U+0000
         raise FieldValidationError([{"field": "q", "message": NUL_MESSAGE}])
     start, end = parse_range(date_from, date_to)
-    low = optional("min_amount", min_amount, _amount, AMOUNT_MESSAGE)
-    high = optional("max_amount", max_amount, _amount, AMOUNT_MESSAGE)
     if low is not None and high is not None and low > high:
         raise FieldValidationError([{"field": "min_amount", "message": "must not exceed max_amount"}])
     return ExpenseFilters(

@@ -16,8 +16,9 @@ from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.services import ImportTooLargeError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
+from expense_tracker.lib.locales import locale_names, negotiate
 from expense_tracker.lib.money import currency_codes
-from expense_tracker.lib.timezones import timezone_names
+from expense_tracker.lib.timezones import timezone_groups
 
 
 @dataclass
@@ -57,18 +58,19 @@ class AccountPages(Controller):
     @get("/settings")
     async def settings_page(self, request: Request[User, Any, Any], users: Users, providers: Providers) -> Template:
         user = request.user
-        form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone}
+        form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone, "locale": user.locale or ""}
         return await self._settings(request, users, providers, form, {})
 
     @post("/settings")
     async def save_settings(
         self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], users: Users, providers: Providers
     ) -> Template | Redirect:
-        body, errors = parse_form(UserSettings, data)
+        body, errors = parse_form(UserSettings, data, optional=frozenset({"locale"}))  # blank: follow the browser
         if body is None:
             return await self._settings(request, users, providers, data, errors, status_code=400)
         await users.update(
-            {"currency": body.currency, "theme": body.theme, "timezone": body.timezone}, item_id=request.user.id
+            {"currency": body.currency, "theme": body.theme, "timezone": body.timezone, "locale": body.locale},
+            item_id=request.user.id,
         )
         return see_other("/settings", msg="settings-saved")
 
@@ -90,6 +92,9 @@ class AccountPages(Controller):
             form=form,
             errors=errors,
             currencies=sorted(currency_codes()),
-            timezones=sorted(timezone_names()),
+            timezone_groups=timezone_groups(),
+            listed_timezones={name for _, names in timezone_groups() for name in names},
+            locales=locale_names(),
+            browser_locale=locale_names().get(negotiate(request.headers.get("accept-language"))),
             sign_in_methods=[(key, label, key in linked) for key, label in providers.labels.items()],
         )
