@@ -390,3 +390,25 @@ async def test_csv_import_refuses_extra_decimals_and_round_trips_refunds(client:
     # What was exported imports unchanged (the JPY amount's ".00" is not an extra decimal).
     status, result = await upload(client, user, exported)
     assert (status, result["imported"]) == (201, 3)
+
+
+async def test_budget_form_reads_the_users_locale(client: Client, user: Session) -> None:
+    await set_locale(client, user, "de_DE")
+    status, _ = await post(
+        client, user, "/categories", {"name": "Urlaub", "color": "#336699", "monthly_budget": "1.500,50"}
+    )
+    assert status == 303
+    budgets = {
+        c["name"]: c["monthly_budget"] for c in (await client.get("/api/categories", headers=user.headers)).json()
+    }
+    assert budgets["Urlaub"] == "1500.50"
+    assert 'value="1500,50"' in await page(client, user, "/categories")
+    status, html = await post(
+        client, user, "/categories", {"name": "Neu", "color": "#336699", "monthly_budget": "12.50"}
+    )
+    assert status == 400
+    assert "Use the format 1.234,56" in html
+    status, html = await post(client, user, "/categories", {"name": "Neu", "color": "#336699", "monthly_budget": "-5"})
+    assert status == 400
+    assert "Must be greater than 0" in html
+    client.cookies.clear()
