@@ -295,6 +295,12 @@ async def test_page_filters_parse_in_the_locale_and_may_be_negative(client: Clie
     assert 'value="-25,00"' in html
     assert 'value="1000,00"' in html
     assert 'href="/api/expenses/export.csv?min_amount=-25.00&amp;max_amount=1000.00"' in html  # API: machine format
+    # The page's own links (sorting, paging) carry the bounds in the locale, so following one filters the same way.
+    sort_link = re.search(r'href="(/expenses\?min_amount=-25%2C00&amp;max_amount=1000%2C00&amp;sort=[^"]+)"', html)
+    assert sort_link
+    sorted_page = await page(client, user, sort_link.group(1).replace("&amp;", "&"))
+    assert "Erstattung" in sorted_page
+    assert "Kauf" not in sorted_page
     refunds = await page(client, user, "/expenses?max_amount=-0,01")
     assert "Erstattung" in refunds
     assert "Kaffee" not in refunds
