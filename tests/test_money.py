@@ -28,7 +28,9 @@ def test_parse_amount_keeps_two_decimal_values_exactly(value: Decimal) -> None:
         assert parse_amount(str(value)) == value
 
 
-@pytest.mark.parametrize("raw", ["0.005", "1.005", "2.675", "-10.125", "33.3333", "0.001"])
+@pytest.mark.parametrize(
+    "raw", ["0.005", "1.005", "2.675", "-10.125", "33.3333", "0.001", "12.000000000000000000000000000001"]
+)
 def test_more_than_two_decimals_are_refused_not_rounded(raw: str) -> None:
     with pytest.raises(ValueError, match=r"^must have at most 2 decimals \(amounts are never rounded\)$"):
         parse_amount(raw)

@@ -150,7 +150,7 @@ def parse_local_amount(text: str, currency: str | None, locale: str) -> Decimal:
         raise ValueError(format_message(locale)) from None
     if not amount.is_finite():
         raise ValueError(format_message(locale))
-    amount = -amount if negative else amount
+    amount = amount.copy_negate() if negative else amount  # exact: unary minus rounds to the context
     if currency:
         try:
             check_decimals(amount, currency)

@@ -45,9 +45,16 @@ def quantize(value: Decimal) -> Decimal:
 
 
 def decimals(value: Decimal) -> int:
-    """Decimal places a value needs (``12.50`` -> 1, ``100`` -> 0); no quantize, so huge values cannot raise."""
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    """Decimal places a value needs (``12.50`` -> 1, ``100`` -> 0), from its digits: no arithmetic, so no context
+    rounding (``normalize()`` would round ``12.000000000000000000000000000001`` to 28 digits, hiding its decimals)."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return 0
+    places = -exponent
+    index = len(digits) - 1
+    while places > 0 and index >= 0 and digits[index] == 0:  # trailing zeros of the fraction change nothing
+        places, index = places - 1, index - 1
+    return max(places, 0) if index >= 0 else 0  # every digit a zero: the value is 0
 
 
 def parse_amount(value: Decimal | str, *, allow_zero: bool = False, allow_negative: bool = True) -> Decimal:
