@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from contextvars import ContextVar
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale, UnknownLocaleError
@@ -60,6 +60,7 @@ def parse_locale(value: str) -> str:
     return canonical
 
 
+@lru_cache(maxsize=256)  # runs on every request; browsers send a handful of distinct headers
 def negotiate(accept_language: str | None) -> str:
     """The supported locale a browser's ``Accept-Language`` asks for first (by q-value), else :data:`DEFAULT_LOCALE`.
 

@@ -35,8 +35,8 @@ async def provide_filters(
     date_to: Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD.")] = None,
     category_id: Annotated[str | None, QueryParameter(description="A category id.")] = None,
     q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
-    min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
-    max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
+    min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive; negative: refunds.")] = None,
+    max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive; negative: refunds.")] = None,
     sort: Annotated[SortKey, QueryParameter()] = "-spent_on",
 ) -> ExpenseFilters:
     """Query parameters shared by the listing and the CSV export (machine format: ``min_amount=12.50``)."""
