@@ -110,6 +110,23 @@ def test_formatting_follows_the_current_locale(locale: str, euros: str, refund: 
 
 
 @pytest.mark.parametrize(
+    ("locale", "days", "day"),
+    [
+        ("en_US", "February 1 \u2013 5", "February 1"),
+        ("de_DE", "1.\u20135. Februar", "1. Februar"),
+        ("fr_FR", "1 \u2013 5 février", "1 février"),
+    ],
+)
+def test_dashboard_period_labels(locale: str, days: str, day: str) -> None:
+    token = current_locale.set(locale)
+    try:
+        assert formatting.day_range(dt.date(2024, 2, 1), dt.date(2024, 2, 5)).replace("\u2009", " ") == days
+        assert formatting.day_range(dt.date(2024, 2, 1), dt.date(2024, 2, 1)) == day
+    finally:
+        current_locale.reset(token)
+
+
+@pytest.mark.parametrize(
     ("header", "locale"),
     [
         ("de-DE,de;q=0.9,en;q=0.8", "de_DE"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal, get_currency_name
 
 from expense_tracker.constants import DEFAULT_LOCALE
@@ -58,3 +58,11 @@ def month_label(value: str) -> str:
 def month_title(value: dt.date) -> str:
     """A month in full: ``March 2024`` (en_US), ``März 2024`` (de_DE)."""
     return str(format_skeleton("yMMMM", value, locale=current_locale.get()))
+
+
+def day_range(start: dt.date, end: dt.date) -> str:
+    """Days of one month, CLDR's interval format: ``February 1 - 5`` (en_US), ``1.-5. Februar`` (de_DE), both with an
+    en dash; one day alone: ``February 1``."""
+    if start == end:
+        return str(format_skeleton("MMMMd", start, locale=current_locale.get()))
+    return str(format_interval(start, end, "MMMMd", locale=current_locale.get()))

@@ -18,7 +18,7 @@ from expense_tracker.domain.expenses.deps import parse_cursor, provide_page_filt
 from expense_tracker.domain.expenses.schemas import ExpenseFilters
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_expense_form
-from expense_tracker.lib.formatting import month_title
+from expense_tracker.lib.formatting import day_range, month_title
 from expense_tracker.lib.locales import current_locale, input_amount
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
@@ -114,9 +114,7 @@ class DashboardPage(Controller):
             "dashboard.html",
             this_total=total(current),
             last_total=total(previous),
-            last_period=f"{last_start.day}\u2013{last_end.day} {last_end:%B}"
-            if last_end.day > 1
-            else f"1 {last_end:%B}",
+            last_period=day_range(last_start, last_end),
             month_label=month_title(today),
             budget_lines=[line for line in budget.lines if line.budget is not None],
             latest=latest,
