@@ -102,8 +102,9 @@ async def user_id(client: Client, user: Session) -> uuid.UUID:
 
 
 def random_amount(rng: random.Random) -> str:
-    # Three decimals on purpose: the API rounds half up to cents before storing.
-    return f"{rng.randint(1, 2_000_000) / 1000:.3f}"
+    # About one in ten is a refund (negative): the aggregates are signed sums and must net them out.
+    cents = rng.choice([-1, 1, 1, 1, 1, 1, 1, 1, 1, 1]) * rng.randint(1, 200_000)
+    return f"{cents / 100:.2f}"
 
 
 def random_day(rng: random.Random) -> str:

@@ -18,14 +18,14 @@ async def categories(client: Client, user: Session) -> dict[str, dict[str, Any]]
 async def test_create_update_and_list(client: Client, user: Session) -> None:
     created = await client.post(
         "/api/categories",
-        json={"name": "  Pets  ", "color": "#A1B2C3", "monthly_budget": "80.505"},
+        json={"name": "  Pets  ", "color": "#A1B2C3", "monthly_budget": "80.5"},
         headers=user.headers,
     )
     assert created.status_code == 201
     pets = created.json()
     assert pets["name"] == "Pets"
     assert pets["color"] == "#a1b2c3"
-    assert pets["monthly_budget"] == "80.51"
+    assert pets["monthly_budget"] == "80.50"
     renamed = await client.patch(f"/api/categories/{pets['id']}", json={"name": "Animals"}, headers=user.headers)
     assert renamed.json() == {**pets, "name": "Animals"}
     cleared = await client.patch(f"/api/categories/{pets['id']}", json={"monthly_budget": None}, headers=user.headers)

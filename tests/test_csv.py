@@ -87,7 +87,7 @@ async def test_one_bad_row_stores_nothing_and_names_row_and_field(client: Client
     content = (
         "title,amount,spent_on,currency,category\n"
         "Fine,1.00,2024-01-01,USD,Brand new\n"
-        "Bad amount,-3,2024-01-02,USD,\n"
+        "Bad amount,0,2024-01-02,USD,\n"
         ",2,2024-01-03,USD,\n"
         "Bad date,2,2024-02-30,EUR,\n"
         "Bad currency,2,2024-01-04,ZZZ,\n"
@@ -96,7 +96,7 @@ async def test_one_bad_row_stores_nothing_and_names_row_and_field(client: Client
     assert result.status_code == 400
     problem = result.json()
     assert problem["errors"] == [
-        {"row": 3, "field": "amount", "message": "must be greater than 0"},
+        {"row": 3, "field": "amount", "message": "must not be 0 (a negative amount is a refund)"},
         {"row": 4, "field": "title", "message": "must be 1 to 200 characters"},
         {"row": 5, "field": "spent_on", "message": "must be a date as YYYY-MM-DD"},
         {"row": 6, "field": "currency", "message": "must be an ISO 4217 currency code such as USD or EUR"},

@@ -20,10 +20,10 @@ async def create(client: Client, user: Session, **body: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-async def test_create_applies_user_defaults_and_rounds_half_up(client: Client, user: Session) -> None:
-    expense = await create(client, user, title="  Lunch  ", amount="12.345")
+async def test_create_applies_user_defaults(client: Client, user: Session) -> None:
+    expense = await create(client, user, title="  Lunch  ", amount="12.3")
     assert expense["title"] == "Lunch"
-    assert expense["amount"] == "12.35"
+    assert expense["amount"] == "12.30"
     assert expense["currency"] == "USD"
     assert expense["spent_on"] == dt.datetime.now(dt.UTC).date().isoformat()
     assert expense["category_id"] is None
@@ -52,7 +52,8 @@ async def test_spent_on_defaults_to_today_in_the_users_timezone(client: Client, 
         ({"title": "", "amount": "1"}, "title"),
         ({"title": "x" * 201, "amount": "1"}, "title"),
         ({"title": "ok", "amount": "0"}, "amount"),
-        ({"title": "ok", "amount": "-5"}, "amount"),
+        ({"title": "ok", "amount": "12.345"}, "amount"),
+        ({"title": "ok", "amount": "-1000000000.00"}, "amount"),
         ({"title": "ok", "amount": "1000000000.00"}, "amount"),
         ({"title": "ok", "amount": "abc"}, "amount"),
         ({"title": "ok", "amount": "NaN"}, "amount"),
@@ -85,10 +86,10 @@ async def test_patch_changes_only_sent_fields_and_null_clears_category(client: C
     categories = (await client.get("/api/categories", headers=user.headers)).json()
     food = next(c for c in categories if c["name"] == "Food")
     expense = await create(client, user, category_id=food["id"], notes="keep me", spent_on="2024-05-01")
-    response = await client.patch(f"/api/expenses/{expense['id']}", json={"amount": "7.005"}, headers=user.headers)
+    response = await client.patch(f"/api/expenses/{expense['id']}", json={"amount": "7.5"}, headers=user.headers)
     assert response.status_code == 200
     patched = response.json()
-    assert patched["amount"] == "7.01"
+    assert patched["amount"] == "7.50"
     assert patched["notes"] == "keep me"
     assert patched["category_id"] == food["id"]
     assert patched["spent_on"] == "2024-05-01"

@@ -55,10 +55,11 @@ def test_the_files_span_several_batches() -> None:
 
 async def test_an_invalid_row_in_the_last_batch_stores_nothing(client: Client, user: Session) -> None:
     before = await stored(client, user)
-    response = await upload(client, user, file_with_a_late_row("Bad,-3,2024-05-06,Late,\n"))
+    response = await upload(client, user, file_with_a_late_row("Bad,0,2024-05-06,Late,\n"))
     assert response.status_code == 400, response.text
     problem = response.json()
-    assert problem["errors"] == [{"row": ROWS + 1, "field": "amount", "message": "must be greater than 0"}]
+    message = "must not be 0 (a negative amount is a refund)"
+    assert problem["errors"] == [{"row": ROWS + 1, "field": "amount", "message": message}]
     assert problem["detail"] == "1 problem(s) found; nothing was imported."
     # Neither the earlier batches' rows nor the categories they created survive.
     assert before[0] == 0

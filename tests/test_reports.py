@@ -30,7 +30,7 @@ async def seed(client: Client, user: Session, count: int, seed_value: int) -> li
     for _ in range(count):
         body = {
             "title": "random",
-            "amount": f"{rng.randint(1, 5_000_000) / 1000:.3f}",
+            "amount": f"{rng.randint(1, 500_000) / 100:.2f}",
             "currency": rng.choice(["USD", "USD", "EUR"]),
             "category_id": rng.choice([*[c["id"] for c in cats], None]),
             "spent_on": (today - dt.timedelta(days=rng.randint(0, 400))).isoformat(),

@@ -194,8 +194,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.web import template_config, web_controllers
     from expense_tracker.lib import db_errors, json_body, metrics, openapi_docs, rate_limit
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
+    from expense_tracker.lib.locales import apply_request_locale
     from expense_tracker.lib.logging import RequestContextMiddleware, configure_logging
-    from expense_tracker.lib.metrics import RequestMetricsMiddleware
     from expense_tracker.lib.problems import EXCEPTION_HANDLERS, MiddlewareErrorBoundary
     from expense_tracker.lib.security_headers import SecurityHeadersMiddleware
     from expense_tracker.settings import load_settings
@@ -267,6 +267,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={**EXCEPTION_HANDLERS, **db_errors.DB_ERROR_HANDLERS, **rate_limit.RATE_LIMIT_HANDLERS},
         # Rate limits first (they need no body); then JSON-body routes: media type, nesting, duplicate keys.
         guards=[rate_limit.rate_limit_guard, json_body.json_body_guard],
+        # The UI's amounts and dates use the user's locale (lib/formatting.py reads it); see lib/locales.py.
+        before_request=apply_request_locale,
         on_startup=[on_startup, openapi_docs.document_app, freeze_startup_heap],
         on_shutdown=[on_shutdown],
         openapi_config=_openapi_config(settings),
@@ -289,6 +291,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The commit sits inside them, so a response it replaces (failed commit -> 503) is logged and counted as sent.
     committed = db_errors.CommitOnResponse(app.asgi_handler, alchemy.session_scope_key)
     app.asgi_handler = RequestContextMiddleware(
-        SecurityHeadersMiddleware(RequestMetricsMiddleware(committed, config=prometheus), settings)
+        SecurityHeadersMiddleware(metrics.RequestMetricsMiddleware(committed, config=prometheus), settings)
     )
     return app

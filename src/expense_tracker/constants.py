@@ -72,6 +72,66 @@ JSON_BODY_MAX_BYTES: Final = 1024 * 1024
 IMPORT_FILE_MAX_BYTES: Final = 5 * 1024 * 1024
 IMPORT_MAX_ROWS: Final = 50_000
 AMOUNT_MAX: Final = "999999999.99"
+STORED_DECIMALS: Final = 2
+"""Decimals ``expense.amount`` (NUMERIC(12, 2)) keeps: amounts with more are refused, never rounded."""
+
+# Locales (CLDR ids, Babel). ``user_account.locale`` NULL means "follow the browser's Accept-Language"; a browser that
+# asks for none of these gets DEFAULT_LOCALE, the formatting the app always had. Curated rather than all of CLDR:
+# each one uses ASCII digits (what the amount parser accepts) and has a real chance of being someone's choice.
+DEFAULT_LOCALE: Final = "en_US"
+LOCALES: Final = (
+    "en_US",
+    "en_GB",
+    "en_CA",
+    "en_AU",
+    "en_IE",
+    "en_IN",
+    "en_NZ",
+    "de_DE",
+    "de_AT",
+    "de_CH",
+    "fr_FR",
+    "fr_BE",
+    "fr_CA",
+    "fr_CH",
+    "it_IT",
+    "es_ES",
+    "es_MX",
+    "es_AR",
+    "pt_PT",
+    "pt_BR",
+    "nl_NL",
+    "nl_BE",
+    "da_DK",
+    "sv_SE",
+    "nb_NO",
+    "fi_FI",
+    "pl_PL",
+    "cs_CZ",
+    "hu_HU",
+    "ro_RO",
+    "el_GR",
+    "tr_TR",
+    "uk_UA",
+    "ru_RU",
+    "ja_JP",
+    "ko_KR",
+    "zh_CN",
+    "zh_TW",
+)
+TIMEZONE_REGIONS: Final = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+"""IANA's geographic regions, the groups of the time-zone choice (lib/timezones.py ``timezone_groups``)."""
 
 DEFAULT_CATEGORIES: Final = (
     ("Food", "#e4572e"),

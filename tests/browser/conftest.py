@@ -93,10 +93,22 @@ def browser() -> Iterator[Any]:
 class UI:
     """A signed-in person in a fresh browser context, with helpers that read like what they do."""
 
-    def __init__(self, browser: Any, base: str, *, javascript: bool = True, viewport: tuple[int, int] = (1280, 900)):
+    def __init__(
+        self,
+        browser: Any,
+        base: str,
+        *,
+        javascript: bool = True,
+        viewport: tuple[int, int] = (1280, 900),
+        locale: str = "en-US",
+    ):
         self.base = base
+        # An explicit browser language (it is the Accept-Language the app formats and parses amounts with).
         self.context = browser.new_context(
-            base_url=base, java_script_enabled=javascript, viewport={"width": viewport[0], "height": viewport[1]}
+            base_url=base,
+            java_script_enabled=javascript,
+            viewport={"width": viewport[0], "height": viewport[1]},
+            locale=locale,
         )
         self.page = self.context.new_page()
         self.console: list[str] = []

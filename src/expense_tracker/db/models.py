@@ -37,6 +37,8 @@ class User(UUIDv7AuditBase):
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     theme: Mapped[str] = mapped_column(String(10), default="system", server_default="system")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """CLDR locale id (``de_DE``) for the UI's amounts and dates; NULL follows the browser's Accept-Language."""
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True, index=True)
     """Last signed-in request, to within ``LAST_SEEN_RESOLUTION``; feeds the active-users gauge."""
     convert_totals: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

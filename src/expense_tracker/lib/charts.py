@@ -20,6 +20,12 @@ def _scale(bars: list[Bar]) -> Decimal:
     return top if top > 0 else Decimal(1)
 
 
+def _share(bar: Bar, top: Decimal) -> float:
+    """A bar's length as a fraction of the longest. A negative total (refunds exceeding spending) draws no bar, never
+    one of negative size (invalid SVG); its amount is still written next to it and in its tooltip."""
+    return float(max(bar.value, Decimal(0)) / top)
+
+
 def column_chart(bars: list[Bar], title: str, description: str, chart_id: str) -> str:
     """Vertical bars (e.g. 12 months), labels under each bar, value in each bar's tooltip title."""
     width, height, pad, label_h = 640, 240, 8, 40
@@ -32,7 +38,7 @@ def column_chart(bars: list[Bar], title: str, description: str, chart_id: str) -
         f'<line x1="{pad}" y1="{height}" x2="{width - pad}" y2="{height}" class="axis"/>',
     ]
     for index, bar in enumerate(bars):
-        bar_h = float(bar.value / top) * (height - 20)
+        bar_h = _share(bar, top) * (height - 20)
         x = pad + index * slot + slot * 0.15
         y = height - bar_h
         parts.append(
@@ -57,7 +63,7 @@ def bar_chart(bars: list[Bar], title: str, description: str, chart_id: str) -> s
     ]
     for index, bar in enumerate(bars):
         y = 5 + index * row
-        bar_w = float(bar.value / top) * (width - label_w - 130)
+        bar_w = _share(bar, top) * (width - label_w - 130)
         parts.append(
             f'<g class="bar"><text x="{label_w - 8}" y="{y + 21}" text-anchor="end" class="tick">'
             f"{escape(bar.label)}</text>"

@@ -6,6 +6,8 @@ import datetime as dt
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from expense_tracker.constants import TIMEZONE_REGIONS
+
 
 @cache
 def timezone_names() -> frozenset[str]:
@@ -40,3 +42,25 @@ def same_days_last_month(today: dt.date) -> tuple[dt.date, dt.date]:
     start = month_start(today, 1)
     last_day = next_month_start(start) - dt.timedelta(days=1)
     return start, min(start.replace(day=min(today.day, last_day.day)), last_day)
+
+
+@cache
+def timezone_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The settings page's choice: ``(region, names)`` for each IANA region (Africa, America, ... Pacific), plus UTC.
+
+    Only canonical ``Region/City`` names are offered. Left out: ``Factory``, ``localtime``, ``posixrules``, ``Etc/*``
+    (fixed offsets whose sign is inverted, ``Etc/GMT+5`` is UTC-5), the legacy names outside a region (``US/Eastern``,
+    ``GB``, ``EST5EDT``...) and, per CLDR's zone aliases (via Babel), old spellings inside one (``Asia/Calcutta`` for
+    ``Asia/Kolkata``, ``Europe/Kiev``): each would duplicate a city's zone. They stay valid values
+    (:func:`parse_timezone`), so an account that already uses one keeps it; the page then shows it as an extra choice.
+    """
+    from babel.core import get_global
+
+    names = timezone_names()
+    aliases = get_global("zone_aliases")
+    grouped: dict[str, list[str]] = {region: [] for region in TIMEZONE_REGIONS}
+    for name in names:
+        region, _, city = name.partition("/")
+        if region in grouped and city and aliases.get(name) not in names:
+            grouped[region].append(name)
+    return (*((region, tuple(sorted(names))) for region, names in grouped.items() if names), ("UTC", ("UTC",)))

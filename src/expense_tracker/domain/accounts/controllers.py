@@ -196,6 +196,7 @@ class AccountController(Controller):
             theme=user.theme,  # type: ignore[arg-type]
             timezone=user.timezone,
             convert_totals=user.convert_totals,
+            locale=user.locale,
         )
 
     @put("/settings", operation_id="putSettings")

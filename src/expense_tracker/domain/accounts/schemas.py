@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from expense_tracker.lib.locales import parse_locale
 from expense_tracker.lib.money import parse_currency
 from expense_tracker.lib.problems import field_error
 from expense_tracker.lib.timezones import parse_timezone
@@ -20,6 +21,7 @@ class UserRead(msgspec.Struct):
     currency: str
     theme: str
     timezone: str
+    locale: str | None
     created_at: dt.datetime
 
 
@@ -41,10 +43,23 @@ class AccessToken(msgspec.Struct):
     expires_in: int = 0
 
 
+LocaleId = Annotated[
+    str | None,
+    msgspec.Meta(
+        description=(
+            "CLDR locale for amounts and dates in the web pages (`de_DE`, `en_US`...); null follows the browser's "
+            "Accept-Language. The JSON API and CSV files are locale-independent whatever it is."
+        ),
+        examples=["de_DE"],
+    ),
+]
+
+
 class UserSettings(msgspec.Struct, forbid_unknown_fields=True):
     currency: str
     theme: Theme
     timezone: str
+    locale: LocaleId = None
     convert_totals: bool = False
     """Show totals converted to the default currency with your exchange rates (reports' ``convert`` default)."""
 
@@ -57,3 +72,8 @@ class UserSettings(msgspec.Struct, forbid_unknown_fields=True):
             self.timezone = parse_timezone(self.timezone)
         except ValueError as exc:
             raise field_error("timezone", str(exc)) from None
+        if self.locale is not None:
+            try:
+                self.locale = parse_locale(self.locale)
+            except ValueError as exc:
+                raise field_error("locale", str(exc)) from None

@@ -87,6 +87,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
             "theme": settings.theme,
             "timezone": settings.timezone,
             "convert_totals": settings.convert_totals,
+            "locale": settings.locale,
         }
         await self.update(values, item_id=user.id)
 

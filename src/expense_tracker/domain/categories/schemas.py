@@ -34,7 +34,7 @@ def clean_budget(value: Decimal | str | None) -> Decimal | None:
     if value is None:
         return None
     try:
-        return parse_amount(value)
+        return parse_amount(value, allow_negative=False)  # a budget is money one may spend: more than 0
     except ValueError as exc:
         raise field_error("monthly_budget", str(exc)) from None
 

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, NamedTuple
 from expense_tracker.constants import IMPORT_MAX_ROWS
 from expense_tracker.domain.categories.schemas import NAME_MAX
 from expense_tracker.domain.expenses.schemas import clean_notes, clean_title
-from expense_tracker.lib.money import parse_amount, parse_currency
+from expense_tracker.lib.money import check_decimals, parse_amount, parse_currency
 
 COLUMNS = ("id", "spent_on", "title", "amount", "currency", "category", "notes", "created_at", "updated_at")
 REQUIRED = ("title", "amount", "spent_on")
@@ -133,6 +133,12 @@ def _validate_row(
     if category and len(category) > NAME_MAX:
         fail(number, "category", f"must be at most {NAME_MAX} characters")
         return None
+    if "amount" in values and "currency" in values:
+        try:
+            check_decimals(values["amount"], values["currency"])  # 5.5 JPY: refused, as in the API, never rounded
+        except ValueError as exc:
+            fail(number, "amount", str(exc))
+            return None
     return ImportRow(category=category, **values) if len(values) == len(cleaners) else None
 
 

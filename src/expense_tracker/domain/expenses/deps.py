@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey
+from expense_tracker.lib.locales import current_locale, parse_local_amount
 from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount, parse_currency
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.query import DATE_MESSAGE, optional, parse_date
@@ -26,11 +27,24 @@ def _amount(raw: str) -> Decimal:
     return parse_amount(raw, allow_zero=True)
 
 
-def parse_filters(raw: Mapping[str, str | None]) -> ExpenseFilters:
+def _local_amount(field: str, raw: str | None, errors: list[dict[str, Any]]) -> Decimal | None:
+    """A page filter's bound, typed in the user's locale (``12,50`` in de_DE); negative bounds select refunds."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_amount(parse_local_amount(raw, None, current_locale.get()), allow_zero=True)
+    except ValueError as exc:
+        errors.append({"field": field, "message": str(exc)})
+        return None
+
+
+def parse_filters(raw: Mapping[str, str | None], *, local_amounts: bool = False) -> ExpenseFilters:
     """The filters from their query parameters (by the names clients send: ``from``, ``to``, ...).
 
     Every parameter is checked, and one 400 names *every* bad one (a page shows each message next to its field).
-    A currency filter takes any ISO 4217 code, withdrawn ones too: old expenses may be in them.
+    A currency filter takes any ISO 4217 code, withdrawn ones too: old expenses may be in them. With
+    ``local_amounts`` (the expenses page) the amount bounds are typed in the user's locale (``12,50`` in de_DE) and a
+    bad one is answered with that locale's expected format; the API's are machine format (``12.50``).
     """
     errors: list[dict[str, Any]] = []
 
@@ -51,8 +65,12 @@ def parse_filters(raw: Mapping[str, str | None]) -> ExpenseFilters:
         errors.append({"field": "from", "message": "must not be after 'to'"})
     category_id = check("category_id", uuid.UUID, "is not a valid id")
     currency = check("currency", parse_currency, CURRENCY_FILTER_MESSAGE)
-    low = check("min_amount", _amount, AMOUNT_MESSAGE)
-    high = check("max_amount", _amount, AMOUNT_MESSAGE)
+    if local_amounts:
+        low = _local_amount("min_amount", raw.get("min_amount"), errors)
+        high = _local_amount("max_amount", raw.get("max_amount"), errors)
+    else:
+        low = check("min_amount", _amount, AMOUNT_MESSAGE)
+        high = check("max_amount", _amount, AMOUNT_MESSAGE)
     if low is not None and high is not None and low > high:
         errors.append({"field": "min_amount", "message": "must not exceed max_amount"})
     sort = (raw.get("sort") or "").strip() or "-spent_on"
@@ -80,8 +98,8 @@ async def provide_filters(
         str | None, QueryParameter(max_length=3, description="Only expenses in this ISO 4217 currency, e.g. EUR.")
     ] = None,
     q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
-    min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
-    max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive.")] = None,
+    min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive; negative: refunds.")] = None,
+    max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive; negative: refunds.")] = None,
     sort: Annotated[
         SortKey,
         QueryParameter(

@@ -56,7 +56,7 @@ from expense_tracker.domain.expenses.schemas import (
 from expense_tracker.domain.expenses.totals import countable_from_aggregates, period_totals
 from expense_tracker.lib import metrics
 from expense_tracker.lib.currencies import check_chosen_currency, is_active
-from expense_tracker.lib.money import quantize
+from expense_tracker.lib.money import check_decimals, quantize
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import today_in
@@ -309,6 +309,15 @@ class ExpenseService(OwnedRowService[Expense]):
         if category_id is not None and not await self.categories.owns(user_id, category_id):
             raise FieldValidationError([{"field": "category_id", "message": "is not one of your categories"}])
 
+    @staticmethod
+    def _check_decimals(amount: Any, currency: str) -> None:
+        """Per-currency decimals (5.5 JPY, 12.345 USD) are refused here, where the currency is finally known (it may
+        default to the user's or stay the expense's), for the API and the pages alike."""
+        try:
+            check_decimals(amount, currency)
+        except ValueError as exc:
+            raise FieldValidationError([{"field": "amount", "message": str(exc)}]) from None
+
     async def create_for(self, user: User, values: dict[str, Any], source: ExpenseSource) -> Expense:
         """Store one expense entered through ``source`` (counted in the ``expenses_created`` metric).
 
@@ -331,6 +340,7 @@ class ExpenseService(OwnedRowService[Expense]):
             "created_at": now,
             "updated_at": now,
         }
+        self._check_decimals(row["amount"], row["currency"])
         session = self.repository.session
         if row["category_id"] is None:
             await session.execute(insert(Expense).values(row))
@@ -382,6 +392,8 @@ class ExpenseService(OwnedRowService[Expense]):
         expense = await self.get_owned(user_id, expense_id)
         if "currency" in values and (problem := check_chosen_currency(values["currency"], expense.currency)):
             raise FieldValidationError([{"field": "currency", "message": problem}])
+        if "amount" in values or "currency" in values:
+            self._check_decimals(values.get("amount", expense.amount), values.get("currency") or expense.currency)
         if "category_id" in values:
             await self._check_category(user_id, values["category_id"])
         return await self.apply(expense, values)

@@ -52,7 +52,8 @@ def _cents(cents: int) -> Decimal:
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
-    if not whole:
+    # A share of a total that refunds brought to 0 or below means nothing (and would flip signs): 0 instead.
+    if whole <= 0:
         return ZERO
     return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 

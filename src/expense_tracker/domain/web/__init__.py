@@ -37,9 +37,13 @@ def template_config() -> Any:
 
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
-        env.globals.update(asset=asset, active_currencies=active_currency_list)
+        env.globals.update(
+            asset=asset, active_currencies=active_currency_list, amount_example=formatting.amount_example
+        )
         env.filters.update(
             money=formatting.money,
+            number=formatting.number,
+            amount_input=formatting.amount_input,
             day=formatting.day,
             month_label=formatting.month_label,
             currency_name=formatting.currency_name,

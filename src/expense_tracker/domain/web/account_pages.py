@@ -17,8 +17,9 @@ from expense_tracker.domain.expenses.services import ImportTooLargeError
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
 from expense_tracker.lib.currencies import check_chosen_currency
+from expense_tracker.lib.locales import locale_names, negotiate
 from expense_tracker.lib.problems import FieldValidationError
-from expense_tracker.lib.timezones import timezone_names
+from expense_tracker.lib.timezones import timezone_groups
 
 
 @dataclass
@@ -60,7 +61,7 @@ class AccountPages(Controller):
         self, request: Request[User, Any, Any], users: Users, providers: Providers, expenses: Expenses
     ) -> Template:
         user = request.user
-        form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone}
+        form = {"currency": user.currency, "theme": user.theme, "timezone": user.timezone, "locale": user.locale or ""}
         form["convert_totals"] = "on" if user.convert_totals else ""
         return await self._settings(request, users, providers, expenses, form, {})
 
@@ -82,7 +83,11 @@ class AccountPages(Controller):
         user = request.user
         # A checkbox: "on" when ticked, absent when not (the Struct's strict bool takes neither).
         convert_totals = data.get("convert_totals") == "on"
-        body, errors = parse_form(UserSettings, {k: v for k, v in data.items() if k != "convert_totals"})
+        body, errors = parse_form(
+            UserSettings,
+            {k: v for k, v in data.items() if k != "convert_totals"},
+            optional=frozenset({"locale"}),  # blank: follow the browser
+        )
         if body is None:
             return await self._settings(request, users, providers, expenses, data, errors, status_code=400)
         body.convert_totals = convert_totals
@@ -92,10 +97,17 @@ class AccountPages(Controller):
         if body.currency != user.currency and data.get("confirm_currency") != body.currency:
             budgets = [c for c in await categories.list_for(user.id) if c.monthly_budget is not None]
             values = {"currency": body.currency, "theme": body.theme, "timezone": body.timezone}
+            if body.locale:
+                values["locale"] = body.locale
             if convert_totals:
                 values["convert_totals"] = "on"
             return render(
-                request, "settings_confirm.html", new=body.currency, old=user.currency, values=values, budgets=budgets[:3]
+                request,
+                "settings_confirm.html",
+                new=body.currency,
+                old=user.currency,
+                values=values,
+                budgets=budgets[:3],
             )
         try:
             await users.save_settings(user, body)
@@ -122,6 +134,9 @@ class AccountPages(Controller):
             form=form,
             errors=errors,
             recent_currencies=await expenses.recent_currencies(request.user),
-            timezones=sorted(timezone_names()),
+            timezone_groups=timezone_groups(),
+            listed_timezones={name for _, names in timezone_groups() for name in names},
+            locales=locale_names(),
+            browser_locale=locale_names().get(negotiate(request.headers.get("accept-language"))),
             sign_in_methods=[(key, label, key in linked) for key, label in providers.labels.items()],
         )

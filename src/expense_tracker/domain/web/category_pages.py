@@ -12,7 +12,7 @@ from expense_tracker.db.models import User
 from expense_tracker.dependencies import Categories
 from expense_tracker.domain.categories.schemas import CategoryCreate
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
-from expense_tracker.domain.web.forms import parse_form
+from expense_tracker.domain.web.forms import local_amount, parse_form
 from expense_tracker.lib.problems import FieldValidationError
 
 OPTIONAL = frozenset({"monthly_budget", "budget_currency"})
@@ -54,7 +54,8 @@ class CategoryPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
     ) -> Template | Redirect:
-        body, errors = parse_form(CategoryCreate, data, OPTIONAL)
+        values, errors = local_amount(data, "monthly_budget", request.user.currency)  # typed in the user's locale
+        body, errors = (None, errors) if errors else parse_form(CategoryCreate, values, OPTIONAL)
         if body is not None:
             try:
                 values = {
@@ -78,7 +79,8 @@ class CategoryPages(Controller):
         categories: Categories,
     ) -> Template | Redirect:
         await categories.get_owned(request.user.id, category_id)
-        body, errors = parse_form(CategoryCreate, data, OPTIONAL)
+        values, errors = local_amount(data, "monthly_budget", request.user.currency)
+        body, errors = (None, errors) if errors else parse_form(CategoryCreate, values, OPTIONAL)
         if body is not None:
             try:
                 values = {

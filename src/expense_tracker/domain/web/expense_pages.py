@@ -14,9 +14,11 @@ from expense_tracker.dependencies import AppSettings, Categories, Expenses, Repo
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
-from expense_tracker.domain.expenses.schemas import ExpenseCreate, ExpenseFilters
+from expense_tracker.domain.expenses.schemas import ExpenseFilters
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
-from expense_tracker.domain.web.forms import parse_form
+from expense_tracker.domain.web.forms import parse_expense_form
+from expense_tracker.lib.formatting import day_range, month_title
+from expense_tracker.lib.locales import current_locale, input_amount
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
 from expense_tracker.lib.timezones import month_start, same_days_last_month, today_in
@@ -32,16 +34,23 @@ SORTS = {
 }
 
 
-def filter_query(filters: ExpenseFilters) -> dict[str, Any]:
-    """The filters as URL parameters, so a view can be bookmarked, shared and exported."""
+def filter_query(filters: ExpenseFilters, *, local: bool = False) -> dict[str, Any]:
+    """The filters as URL parameters, so a view can be bookmarked, shared and exported.
+
+    ``local``: amounts as the page's filter form takes them (the user's locale); otherwise the API's machine format.
+    """
+
+    def amount(value: Any) -> Any:
+        return input_amount(value, current_locale.get()) if local and value is not None else value
+
     return {
         "from": filters.date_from,
         "to": filters.date_to,
         "category_id": filters.category_id,
         "currency": filters.currency,
         "q": filters.q,
-        "min_amount": filters.min_amount,
-        "max_amount": filters.max_amount,
+        "min_amount": amount(filters.min_amount),
+        "max_amount": amount(filters.max_amount),
         "sort": None if filters.sort == "-spent_on" else filters.sort,
     }
 
@@ -50,6 +59,7 @@ def blank_form(user: User, category_id: uuid.UUID | None = None) -> dict[str, An
     return {
         "title": "",
         "amount": "",
+        "refund": "",
         "currency": user.currency,
         "category_id": str(category_id or ""),
         "spent_on": today_in(user.timezone).isoformat(),
@@ -60,7 +70,9 @@ def blank_form(user: User, category_id: uuid.UUID | None = None) -> dict[str, An
 def expense_form(expense: Expense) -> dict[str, Any]:
     return {
         "title": expense.title,
-        "amount": f"{expense.amount:.2f}",
+        # A refund shows as its size with the refund box ticked, in the user's locale (it is parsed back in it).
+        "amount": input_amount(abs(expense.amount), current_locale.get()),
+        "refund": "yes" if expense.amount < 0 else "",
         "currency": expense.currency,
         "category_id": str(expense.category_id or ""),
         "spent_on": expense.spent_on.isoformat(),
@@ -108,10 +120,8 @@ class DashboardPage(Controller):
             # Never silently partial: the other currencies (or, converted, what had no rate) are listed with the total.
             converted=current.converted,
             other_currencies=[c for c in current.currencies if c.currency != user.currency],
-            last_period=f"{last_start.day}\u2013{last_end.day} {last_end:%B}"
-            if last_end.day > 1
-            else f"1 {last_end:%B}",
-            month_label=f"{today:%B %Y}",
+            last_period=day_range(last_start, last_end),
+            month_label=month_title(today),
             budget_lines=[line for line in budget.lines if line.budget is not None],
             latest=latest,
             categories=cats,
@@ -146,7 +156,7 @@ class ExpensePages(Controller):
         # filter form (400, the page itself), never as a dead-end error page.
         raw = {name: request.query_params.get(name) for name in FILTER_PARAMS}
         try:
-            filters = parse_filters(raw)
+            filters = parse_filters(raw, local_amounts=True)
             after = parse_cursor(settings.secret_key, cursor, offset, filters)
         except FieldValidationError as exc:
             form = {name: value or "" for name, value in raw.items()}
@@ -160,7 +170,7 @@ class ExpensePages(Controller):
             )
         listing = await expenses.page(user.id, filters, limit, offset, after)
         items = listing.items
-        query = filter_query(filters)
+        query = filter_query(filters, local=True)
         # Where this page starts: a cursor carries its position, so "Showing 51 to 75" and "Previous" still work.
         start = after.position if after is not None else offset
         size = None if limit == UI_PAGE_SIZE else limit
@@ -194,7 +204,7 @@ class ExpensePages(Controller):
             query=query,
             prev_url=prev_url,
             sort_url=lambda key: with_query("/expenses", {**query, "sort": key}),
-            export_url=with_query("/api/expenses/export.csv", query),
+            export_url=with_query("/api/expenses/export.csv", filter_query(filters)),
             here=with_query("/expenses", {**query, "offset": offset or None, "cursor": cursor}),
         )
 
@@ -238,7 +248,7 @@ class ExpensePages(Controller):
     ) -> Template | Redirect:
         user = request.user
         next_path = safe_next(data.get("next") or "/expenses")
-        body, errors = parse_form(ExpenseCreate, data, OPTIONAL_EXPENSE_FIELDS)
+        body, errors = parse_expense_form(data, OPTIONAL_EXPENSE_FIELDS, user.currency)
         if body is not None:
             try:
                 await expenses.create_for(user, provided_fields(body), source="ui")
@@ -291,7 +301,7 @@ class ExpensePages(Controller):
         user = request.user
         expense = await expenses.get_owned(user.id, expense_id)
         next_path = safe_next(data.get("next") or "/expenses")
-        body, errors = parse_form(ExpenseCreate, data, OPTIONAL_EXPENSE_FIELDS)
+        body, errors = parse_expense_form(data, OPTIONAL_EXPENSE_FIELDS, user.currency)
         if body is not None:
             values = provided_fields(body)
             values["category_id"] = body.category_id  # a blank select means "no category"

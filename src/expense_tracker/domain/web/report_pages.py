@@ -14,7 +14,7 @@ from expense_tracker.dependencies import Reports
 from expense_tracker.domain.reports.deps import parse_month, report_period
 from expense_tracker.domain.web.common import HTML_OPT, render, with_query
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
-from expense_tracker.lib.formatting import money, month_label
+from expense_tracker.lib.formatting import money, month_label, month_title
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import month_start, today_in
 
@@ -26,7 +26,7 @@ def _month_links(month: dt.date, date_from: str | None, date_to: str | None) -> 
     for rel, other in (("prev", month_start(month, 1)), ("next", month_start(month, -1))):
         if REPORT_YEAR_MIN <= other.year <= REPORT_YEAR_MAX:
             href = with_query("/reports", {"from": date_from, "to": date_to, "month": f"{other:%Y-%m}"})
-            links.append((rel, f"{other:%B %Y}", href))
+            links.append((rel, month_title(other), href))
     return links
 
 
@@ -88,7 +88,7 @@ class ReportPages(Controller):
             split_svg=split,
             start=start,
             end=end,
-            budget_month=f"{budget_month:%B %Y}",
+            budget_month=month_title(budget_month),
             budget_nav=_month_links(budget_month, *((None, None) if errors else (date_from, date_to))),
             errors=errors,
             form={
