@@ -213,3 +213,17 @@ async def test_budget_currency_defaults_and_survives_a_default_currency_change(c
     )
     assert bad.status_code == 400
     assert "budget_currency" in {e["field"] for e in bad.json()["errors"]}
+
+
+def test_huge_converted_sums_round_instead_of_failing() -> None:
+    # 10^15 cents at 10^10 per unit through a 10^-8 rate: 10^31, more digits than Decimal's default 28.
+    table = RateTable(
+        "USD",
+        [
+            Rate("JPY", dt.date(2026, 1, 1), Decimal("9999999999")),
+            Rate("BTC", dt.date(2026, 1, 1), Decimal("0.00000001")),
+        ],
+    )
+    conversion: Conversion[str] = Conversion("BTC")
+    conversion.add("k", 10**15, 1, table.factor("JPY", "BTC", dt.date(2026, 2, 1)), "JPY")
+    assert conversion.total("k") > 0
