@@ -42,7 +42,7 @@ def parse(data: bytes, base: str) -> list[ParsedRate]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportRejectedError([{"row": "", "field": "file", "message": "must be UTF-8 text"}], 1) from None
+        raise ImportRejectedError([{"field": "file", "message": "must be UTF-8 text"}], 1) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in RATES_COLUMNS if c not in header]
