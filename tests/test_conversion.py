@@ -230,14 +230,15 @@ def test_huge_converted_sums_round_instead_of_failing() -> None:
 
 
 async def test_daily_rates_convert_each_day_at_its_own_rate(client: Client, user: Session) -> None:
-    # EUR is 1.01 on day 1, 1.02 on day 2, ... 1.10 on day 10 (more rate periods than are read one by one).
-    for n in range(1, 11):
+    # EUR is 1.01 on day 1, 1.02 on day 2, ... 1.26 on day 26: 26 rate periods in days 1-28, more than
+    # RATE_PERIOD_QUERIES_MAX (24), so the day sums are read from the rows.
+    for n in range(1, 27):
         await rate(client, user, "EUR", f"1.{n:02d}", day(n))
-        await add(client, user, "10.00", "EUR", day(n))  # 10.00 * (1 + n/100): 10.10 ... 11.00, together 105.50
+        await add(client, user, "10.00", "EUR", day(n))  # 10.00 * (1 + n/100): 10.10 ... 12.60, together 295.10
     await add(client, user, "5.00", "EUR", day(3))  # 5.00 * 1.03 = 5.15
     summary = await client.get(f"/api/reports/summary?from={day(1)}&to={day(28)}&convert=true", headers=user.headers)
-    assert summary.json()["converted"]["total"] == "110.65"
-    assert summary.json()["converted"]["count"] == 11
-    assert summary.json()["converted"]["rates_up_to"] == day(10)
+    assert summary.json()["converted"]["total"] == "300.25"
+    assert summary.json()["converted"]["count"] == 27
+    assert summary.json()["converted"]["rates_up_to"] == day(26)
     monthly = (await client.get("/api/reports/monthly?months=6&convert=true", headers=user.headers)).json()
-    assert {m["month"]: m["total"] for m in monthly["months"]}[f"{M:%Y-%m}"] == "110.65"
+    assert {m["month"]: m["total"] for m in monthly["months"]}[f"{M:%Y-%m}"] == "300.25"
