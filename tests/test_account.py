@@ -22,10 +22,17 @@ async def test_settings_round_trip(client: Client, user: Session) -> None:
         "theme": "system",
         "timezone": "UTC",
         "locale": None,
+        "convert_totals": False,
     }
-    body = {"currency": "eur", "theme": "dark", "timezone": "Europe/Berlin"}
+    body = {"currency": "eur", "theme": "dark", "timezone": "Europe/Berlin", "convert_totals": True}
     saved = await client.put("/api/settings", json=body, headers=user.headers)
-    assert saved.json() == {"currency": "EUR", "theme": "dark", "timezone": "Europe/Berlin", "locale": None}
+    assert saved.json() == {
+        "currency": "EUR",
+        "theme": "dark",
+        "timezone": "Europe/Berlin",
+        "locale": None,
+        "convert_totals": True,
+    }
     assert (await client.get("/api/settings", headers=user.headers)).json() == saved.json()
     me = (await client.get("/api/me", headers=user.headers)).json()
     assert (me["currency"], me["theme"], me["timezone"]) == ("EUR", "dark", "Europe/Berlin")

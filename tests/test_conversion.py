@@ -213,3 +213,32 @@ async def test_budget_currency_defaults_and_survives_a_default_currency_change(c
     )
     assert bad.status_code == 400
     assert "budget_currency" in {e["field"] for e in bad.json()["errors"]}
+
+
+def test_huge_converted_sums_round_instead_of_failing() -> None:
+    # 10^15 cents at 10^10 per unit through a 10^-8 rate: 10^31, more digits than Decimal's default 28.
+    table = RateTable(
+        "USD",
+        [
+            Rate("JPY", dt.date(2026, 1, 1), Decimal("9999999999")),
+            Rate("BTC", dt.date(2026, 1, 1), Decimal("0.00000001")),
+        ],
+    )
+    conversion: Conversion[str] = Conversion("BTC")
+    conversion.add("k", 10**15, 1, table.factor("JPY", "BTC", dt.date(2026, 2, 1)), "JPY")
+    assert conversion.total("k") > 0
+
+
+async def test_daily_rates_convert_each_day_at_its_own_rate(client: Client, user: Session) -> None:
+    # EUR is 1.01 on day 1, 1.02 on day 2, ... 1.26 on day 26: 26 rate periods in days 1-28, more than
+    # RATE_PERIOD_QUERIES_MAX (24), so the day sums are read from the rows.
+    for n in range(1, 27):
+        await rate(client, user, "EUR", f"1.{n:02d}", day(n))
+        await add(client, user, "10.00", "EUR", day(n))  # 10.00 * (1 + n/100): 10.10 ... 12.60, together 295.10
+    await add(client, user, "5.00", "EUR", day(3))  # 5.00 * 1.03 = 5.15
+    summary = await client.get(f"/api/reports/summary?from={day(1)}&to={day(28)}&convert=true", headers=user.headers)
+    assert summary.json()["converted"]["total"] == "300.25"
+    assert summary.json()["converted"]["count"] == 27
+    assert summary.json()["converted"]["rates_up_to"] == day(26)
+    monthly = (await client.get("/api/reports/monthly?months=6&convert=true", headers=user.headers)).json()
+    assert {m["month"]: m["total"] for m in monthly["months"]}[f"{M:%Y-%m}"] == "300.25"

@@ -98,6 +98,9 @@ async def test_rates_page_add_delete_and_import_errors(client: Client, user: Ses
     listed = await page(client, user, "/rates")
     assert "1 EUR" in listed
     assert "1.0825 USD" in listed
+    whole = await post(client, user, "/rates", {"currency": "JPY", "rate": "100", "valid_from": "2026-01-01"})
+    assert whole.status_code == 303
+    assert "100 USD" in await page(client, user, "/rates")  # not 1E+2
     bad = await post(client, user, "/rates", {"currency": "EUR", "rate": "0", "valid_from": "2026-01-02"})
     assert bad.status_code == 400
     assert 'aria-describedby="r-e-rate"' in bad.text
@@ -118,4 +121,4 @@ async def test_rates_page_add_delete_and_import_errors(client: Client, user: Ses
     eur = next(r for r in rates if r["currency"] == "EUR")
     deleted = await post(client, user, f"/rates/{eur['id']}/delete", {})
     assert deleted.status_code == 303
-    assert [r["currency"] for r in (await client.get("/api/rates", headers=user.headers)).json()] == ["GBP"]
+    assert [r["currency"] for r in (await client.get("/api/rates", headers=user.headers)).json()] == ["GBP", "JPY"]

@@ -147,3 +147,17 @@ async def test_migration_0006_down_and_up_keeps_expenses_and_gives_budgets_the_o
     fun = (await client.get(f"/api/categories/{free.json()['id']}", headers=user.headers)).json()
     assert fun["budget_currency"] is None
     assert (await client.get("/api/settings", headers=user.headers)).json()["convert_totals"] is False
+
+
+async def test_a_rates_file_that_is_not_text_is_a_400_naming_the_file(client: Client, user: Session) -> None:
+    files = {"file": ("rates.png", b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "image/png")}
+    response = await client.post("/api/rates/import", files=files, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "file", "message": "must be UTF-8 text"}]
+
+
+async def test_a_rates_file_over_the_limit_is_a_413(client: Client, user: Session) -> None:
+    big = b"currency,rate,valid_from\n" + b"EUR,1.1,2026-01-01\n" * 60_000  # about 1.1 MiB
+    response = await client.post("/api/rates/import", files={"file": ("r.csv", big, "text/csv")}, headers=user.headers)
+    assert response.status_code == 413
+    assert (await client.get("/api/rates", headers=user.headers)).json() == []

@@ -357,6 +357,69 @@ async def create_category_form_named_like_a_foreign_one(w: World) -> None:
     await w.assert_victim_intact()
 
 
+# Exchange rates (issue 14): the victim's rate carries a marker value that must never reach the attacker.
+VICTIM_RATE = "515151.5151"
+R = "/api/rates/{rate_id:uuid}"
+
+
+async def victim_rate(w: World) -> str:
+    w.client.cookies.clear()
+    body = {"currency": "EUR", "rate": VICTIM_RATE, "valid_from": "2026-01-01"}
+    created = await w.client.post("/api/rates", json=body, headers=w.victim.headers)
+    assert created.status_code == 201, created.text
+    w.markers.append("515151")
+    return str(created.json()["id"])
+
+
+async def assert_victim_rate_intact(w: World, rate_id: str) -> None:
+    w.client.cookies.clear()
+    found = (await w.client.get(f"/api/rates/{rate_id}", headers=w.victim.headers)).json()
+    assert (found["rate"], found["valid_from"]) == ("515151.51510000", "2026-01-01"), found
+
+
+def rate_id(which: str, foreign: str) -> str:
+    return foreign if which == "FOREIGN" else str(uuid.uuid4())
+
+
+@case(("GET", R), ("PATCH", R), ("DELETE", R), ("POST", "/rates/{rate_id:uuid}/delete"))
+async def foreign_rates_are_missing(w: World) -> None:
+    foreign = await victim_rate(w)
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/rates/{rate_id(x, foreign)}"), 404)
+    patch = {"rate": "1.5", "valid_from": "2026-02-02"}
+    await same_as_missing(w, lambda x: w.as_attacker("PATCH", f"/api/rates/{rate_id(x, foreign)}", json=patch), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", f"/api/rates/{rate_id(x, foreign)}"), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/rates/{rate_id(x, foreign)}/delete", {}), 404)
+    await assert_victim_rate_intact(w, foreign)
+
+
+@case(("GET", "/api/rates"), ("GET", "/api/rates/export.csv"), ("GET", "/rates"))
+async def rate_listings_show_only_the_callers_rates(w: World) -> None:
+    await victim_rate(w)
+    for path in ("/api/rates", "/api/rates/export.csv"):
+        response = await w.as_attacker("GET", path)
+        assert response.status_code == 200, response.text
+        w.assert_clean(response)
+    page = await w.page("GET", "/rates")
+    assert page.status_code == 200
+    w.assert_clean(page)
+
+
+@case(("POST", "/api/rates"), ("POST", "/api/rates/import"), ("POST", "/rates"))
+async def creating_a_rate_on_a_foreign_rates_day(w: World) -> None:
+    """Rates are unique per user: the victim's (currency, day) is free for the attacker, and theirs stays as it was."""
+    foreign = await victim_rate(w)
+    created = await w.as_attacker(
+        "POST", "/api/rates", json={"currency": "EUR", "rate": "1.1", "valid_from": "2026-01-01"}
+    )
+    assert created.status_code == 201, created.text
+    csv = b"currency,rate,valid_from\nEUR,1.2,2026-01-01\n"
+    imported = await w.as_attacker("POST", "/api/rates/import", files={"file": ("r.csv", csv)})
+    assert imported.status_code == 201, imported.text
+    form = await w.page("POST", "/rates", {"currency": "GBP", "rate": "1.3", "valid_from": "2026-01-01"})
+    assert form.status_code == 303, form.text[:300]
+    await assert_victim_rate_intact(w, foreign)
+
+
 # Routes that take no id and act on the caller's own account only, or serve no user data at all.
 EXEMPT: dict[Route, str] = {
     ("GET", "/healthz"): "no user data",
@@ -378,6 +441,7 @@ EXEMPT: dict[Route, str] = {
     ("PUT", "/api/settings"): "writes the caller's own settings; takes no id",
     ("POST", "/settings"): "writes the caller's own settings; takes no id",
     ("POST", "/import"): "the same import service as POST /api/expenses/import (in the matrix)",
+    ("POST", "/rates/import"): "the same import service as POST /api/rates/import (in the matrix)",
 }
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -15,6 +14,7 @@ from expense_tracker.db.models import User
 from expense_tracker.dependencies import Rates
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.expenses.csv_io import ImportRejectedError
+from expense_tracker.domain.rates.csv_io import read_upload
 from expense_tracker.domain.rates.schemas import RateCreate, RateImportResult, RateRead, RateUpdate
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
@@ -23,13 +23,6 @@ from expense_tracker.lib.structs import provided_fields
 @dataclass
 class RatesUpload:
     file: UploadFile
-
-
-async def read_upload(upload: UploadFile) -> bytes:
-    data = await upload.read(RATES_FILE_MAX_BYTES + 1)
-    if len(data) > RATES_FILE_MAX_BYTES:
-        raise HTTPException(status_code=413, detail=f"The file is larger than {RATES_FILE_MAX_BYTES} bytes.")
-    return data
 
 
 class RateController(Controller):

@@ -18,7 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -109,7 +109,11 @@ class Sum:
 
 
 def round_cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # More digits than the default context's 28: a large history times a large cross rate must still round, not raise
+    # InvalidOperation (a 500).
+    with localcontext() as context:
+        context.prec = 60
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass

@@ -13,12 +13,23 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from expense_tracker.constants import RATES_COLUMNS, RATES_MAX_ROWS
+from litestar.datastructures import UploadFile
+from litestar.exceptions import HTTPException
+
+from expense_tracker.constants import RATES_COLUMNS, RATES_FILE_MAX_BYTES, RATES_MAX_ROWS
 from expense_tracker.domain.expenses.csv_io import MAX_REPORTED_ERRORS, ImportRejectedError
 from expense_tracker.domain.rates.schemas import parse_rate
 from expense_tracker.lib.money import parse_currency
 
 ParsedRate = tuple[str, Decimal, dt.date]
+
+
+async def read_upload(upload: UploadFile) -> bytes:
+    """The uploaded file, read whole (rates files are small); 413 beyond ``RATES_FILE_MAX_BYTES``."""
+    data: bytes = await upload.read(RATES_FILE_MAX_BYTES + 1)
+    if len(data) > RATES_FILE_MAX_BYTES:
+        raise HTTPException(status_code=413, detail=f"The file is larger than {RATES_FILE_MAX_BYTES} bytes.")
+    return data
 
 
 def export_lines(rates: Iterable[tuple[str, Decimal, dt.date]]) -> str:
@@ -42,7 +53,7 @@ def parse(data: bytes, base: str) -> list[ParsedRate]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportRejectedError([{"row": "", "field": "file", "message": "must be UTF-8 text"}], 1) from None
+        raise ImportRejectedError([{"field": "file", "message": "must be UTF-8 text"}], 1) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in RATES_COLUMNS if c not in header]

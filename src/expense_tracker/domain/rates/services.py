@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import select
+from sqlalchemy import BigInteger, cast, func, select
 
-from expense_tracker.db.models import ExchangeRate
+from expense_tracker.constants import RATE_PERIOD_QUERIES_MAX
+from expense_tracker.db.models import ExchangeRate, Expense
 from expense_tracker.domain.expenses.totals import Total, TotalsKey, period_totals
 from expense_tracker.domain.rates import csv_io
 from expense_tracker.domain.rates.conversion import Conversion, Rate, RateTable
@@ -123,17 +124,49 @@ class Piece:
 
 Fetch = Callable[[str, dt.date, dt.date], Awaitable[dict[Any, Total]]]
 """(currency, first day, last day) -> that currency's sums per key over those days."""
+FetchDays = Callable[[str, dt.date, dt.date], Awaitable[list[tuple[Any, dt.date, Total]]]]
+"""(currency, first day, last day) -> that currency's sums per key and day."""
+
+
+async def day_totals(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    currency: str,
+    start: dt.date,
+    end: dt.date,
+    category_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID | None, dt.date, Total]]:
+    """One currency's sums per category and day from the rows: for a period with many rate changes (daily rates),
+    one statement instead of one per rate period."""
+    # Each amount rounded to whole cents in SQL, as in totals.py: exact on SQLite too, where the column holds floats.
+    cents = cast(func.round(Expense.amount * 100), BigInteger)
+    where = [Expense.user_id == user_id, Expense.currency == currency, Expense.spent_on.between(start, end)]
+    if category_id is not None:
+        where.append(Expense.category_id == category_id)
+    statement = (
+        select(Expense.category_id, Expense.spent_on, func.sum(cents), func.count())
+        .where(*where)
+        .group_by(Expense.category_id, Expense.spent_on)
+    )
+    return [(cid, day, Total(int(c), int(n))) for cid, day, c, n in await session.execute(statement)]
 
 
 async def convert_pieces(
-    pieces: Iterable[Piece], table: RateTable, target_of: Callable[[Any], str], fetch: Fetch
+    pieces: Iterable[Piece],
+    table: RateTable,
+    target_of: Callable[[Any], str],
+    fetch: Fetch,
+    fetch_days: FetchDays,
 ) -> dict[str, Conversion[Any]]:
     """Convert each piece to its key's target currency; one :class:`Conversion` per target currency.
 
-    A piece whose rates do not change within its days meets one factor; otherwise its currency's sums are fetched
-    again per rate period (once per currency and period, whatever the number of keys)."""
+    A piece whose rates do not change within its days meets one factor. Otherwise its currency's sums are fetched
+    again per rate period (once per currency and period, whatever the number of keys), from the aggregates where a
+    period spans whole months; with more than ``RATE_PERIOD_QUERIES_MAX`` periods (daily rates), once per day from
+    the rows instead, in one statement."""
     conversions: dict[str, Conversion[Any]] = {}
     fetched: dict[tuple[str, dt.date, dt.date], dict[Any, Total]] = {}
+    by_day: dict[tuple[str, dt.date, dt.date], list[tuple[Any, dt.date, Total]]] = {}
     for piece in pieces:
         target = target_of(piece.key)
         conversion = conversions.setdefault(target, Conversion(target))
@@ -141,6 +174,15 @@ async def convert_pieces(
         if len(segments) == 1:
             factor = table.factor(piece.currency, target, piece.start)
             conversion.add(piece.key, piece.total.cents, piece.total.count, factor, piece.currency)
+            continue
+        if len(segments) > RATE_PERIOD_QUERIES_MAX:
+            span = (piece.currency, piece.start, piece.end)
+            if span not in by_day:
+                by_day[span] = await fetch_days(*span)
+            for key, day, day_total in by_day[span]:
+                if key == piece.key:
+                    factor = table.factor(piece.currency, target, day)
+                    conversion.add(key, day_total.cents, day_total.count, factor, piece.currency)
             continue
         for first, last in segments:
             cache_key = (piece.currency, first, last)
@@ -174,5 +216,8 @@ async def convert_period(
         part = await period_totals(session, user_id, first, last, currency=currency, category_id=category_id)
         return {cid: total for (cid, _), total in part.items()}
 
+    async def fetch_days(currency: str, first: dt.date, last: dt.date) -> list[tuple[Any, dt.date, Total]]:
+        return list(await day_totals(session, user_id, currency, first, last, category_id))
+
     pieces = [Piece(cid, currency, start, end, total) for (cid, currency), total in found.items()]
-    return found, await convert_pieces(pieces, table, target_of, fetch)
+    return found, await convert_pieces(pieces, table, target_of, fetch, fetch_days)

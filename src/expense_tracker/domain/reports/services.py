@@ -22,7 +22,13 @@ from expense_tracker.db.models import Category, Expense, ExpenseMonthTotal
 from expense_tracker.domain.expenses.totals import Total, TotalsKey, period_totals
 from expense_tracker.domain.rates.conversion import ONE_DAY, RateTable, Sum
 from expense_tracker.domain.rates.conversion import Conversion as RateConversion
-from expense_tracker.domain.rates.services import Piece, convert_period, convert_pieces, load_rate_table
+from expense_tracker.domain.rates.services import (
+    Piece,
+    convert_period,
+    convert_pieces,
+    day_totals,
+    load_rate_table,
+)
 from expense_tracker.domain.reports.schemas import (
     Budget,
     BudgetLine,
@@ -181,8 +187,12 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
                 total = Total(sum(t.cents for t in part.values()), sum(t.count for t in part.values()))
                 return {month_start(a): total}
 
+            async def fetch_days(cur: str, a: dt.date, b: dt.date) -> list[tuple[Any, dt.date, Total]]:
+                rows = await day_totals(self.session, user_id, cur, a, b)
+                return [(month_start(day), day, total) for _, day, total in rows]
+
             pieces = [Piece(m, cur, m, next_month_start(m) - ONE_DAY, t) for (m, cur), t in found.items()]
-            conversions = await convert_pieces(pieces, table, lambda _: currency, fetch)
+            conversions = await convert_pieces(pieces, table, lambda _: currency, fetch, fetch_days)
             conversion = conversions.get(currency) or RateConversion(currency)
             values = {m: (conversion.total(m), conversion.counts.get(m, 0)) for m in conversion.counts}
             converted = conversion_schema(conversion)

@@ -16,7 +16,7 @@ from expense_tracker.constants import RATES_COLUMNS, RATES_FILE_MAX_BYTES
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import Rates
 from expense_tracker.domain.expenses.csv_io import ImportRejectedError
-from expense_tracker.domain.rates.controllers import read_upload
+from expense_tracker.domain.rates.csv_io import read_upload
 from expense_tracker.domain.rates.schemas import RateCreate
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import parse_form
