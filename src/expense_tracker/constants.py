@@ -109,3 +109,9 @@ REPORT_YEAR_MIN: Final = 1900
 REPORT_YEAR_MAX: Final = 9998
 """``month=YYYY-MM`` on the budget report: 9999-12 has no following month for the date arithmetic to reach."""
 JSON_MAX_DEPTH: Final = 32
+
+# Bank-statement import wizard (domain/imports): how long an uploaded file waits for the next step, how many rows the
+# preview shows, and the bounds of a saved per-bank profile's name.
+IMPORT_UPLOAD_TTL: Final = dt.timedelta(hours=2)
+IMPORT_PREVIEW_ROWS: Final = 50
+IMPORT_PROFILE_NAME_MAX: Final = 100
