@@ -15,6 +15,7 @@ from expense_tracker.domain.accounts.oauth import IdentityProviders
 from expense_tracker.domain.accounts.services import UserService
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.services import ExpenseService
+from expense_tracker.domain.imports.services import BankImportService, ImportProfileService
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.settings import Settings
 
@@ -23,6 +24,8 @@ Users = NamedDependency[UserService]
 Categories = NamedDependency[CategoryService]
 Expenses = NamedDependency[ExpenseService]
 Reports = NamedDependency[ReportService]
+BankImports = NamedDependency[BankImportService]
+ImportProfiles = NamedDependency[ImportProfileService]
 AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
 
@@ -42,6 +45,8 @@ DEPENDENCIES = {
     "categories": Provide(create_service_provider(CategoryService)),
     "expenses": Provide(create_service_provider(ExpenseService)),
     "reports": Provide(create_service_provider(ReportService)),
+    "bank_imports": Provide(create_service_provider(BankImportService)),
+    "import_profiles": Provide(create_service_provider(ImportProfileService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
 }

@@ -295,7 +295,7 @@ class ExpenseService(OwnedRowService[Expense]):
             raise ImportTooLargeError
         file.seek(0)
         parser = csv_io.ImportParser(file, user.currency)  # type: ignore[arg-type] # a SpooledTemporaryFile is binary
-        store = _ImportStore(self, user)
+        store = ImportStore(self, user)
         try:
             while not parser.done:
                 # Validating a batch is pure CPU (50,000 rows: about a second): a worker thread keeps the loop serving.
@@ -341,7 +341,7 @@ _COPY_COLUMNS = (
 )
 
 
-class _ImportStore:
+class ImportStore:
     """Stores an import's rows batch by batch in the service's transaction, creating unknown categories on the way.
 
     PostgreSQL gets each batch by ``COPY`` (binary, one round trip, no per-row statement; it fires the table's
@@ -364,7 +364,8 @@ class _ImportStore:
             self.created += created
         return ids
 
-    async def add(self, rows: Sequence[ImportRow]) -> None:
+    async def add(self, rows: Sequence[ImportRow]) -> list[uuid.UUID]:
+        """Store ``rows``; the new expenses' ids, in the same order (the bank import ties its duplicate keys to them)."""
         ids = await self._categories(rows)
         session = self._service.repository.session
         user_id = self._user.id
@@ -390,9 +391,10 @@ class _ImportStore:
             await raw.driver_connection.copy_records_to_table(
                 Expense.__tablename__, records=records, columns=_COPY_COLUMNS
             )
-            return
+            return [record[0] for record in records]
         values = [
             {
+                "id": uuid7(),
                 "user_id": user_id,
                 "title": r.title,
                 "amount": r.amount,
@@ -404,3 +406,4 @@ class _ImportStore:
             for r in rows
         ]
         await session.execute(insert(Expense), values)
+        return [value["id"] for value in values]
