@@ -24,8 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
     true,
 )
-from sqlalchemy.types import JSON
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import JSON
 
 MONEY = Numeric(12, 2)
 

@@ -365,7 +365,7 @@ class ImportStore:
         return ids
 
     async def add(self, rows: Sequence[ImportRow]) -> list[uuid.UUID]:
-        """Store ``rows``; the new expenses' ids, in the same order (the bank import ties its duplicate keys to them)."""
+        """Store ``rows``; the new expenses' ids in the same order (the bank import ties its duplicate keys to them)."""
         ids = await self._categories(rows)
         session = self._service.repository.session
         user_id = self._user.id
@@ -392,9 +392,10 @@ class ImportStore:
                 Expense.__tablename__, records=records, columns=_COPY_COLUMNS
             )
             return [record[0] for record in records]
+        new_ids = [uuid7() for _ in rows]
         values = [
             {
-                "id": uuid7(),
+                "id": new_id,
                 "user_id": user_id,
                 "title": r.title,
                 "amount": r.amount,
@@ -403,7 +404,7 @@ class ImportStore:
                 "category_id": ids[r.category.lower()] if r.category else None,
                 "notes": r.notes,
             }
-            for r in rows
+            for new_id, r in zip(new_ids, rows, strict=True)
         ]
         await session.execute(insert(Expense), values)
-        return [value["id"] for value in values]
+        return new_ids

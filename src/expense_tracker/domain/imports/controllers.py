@@ -100,7 +100,7 @@ class BankImportController(Controller):
     async def preview(
         self, request: Request[User, Any, Any], data: JSONBody[PreviewRequest], bank_imports: BankImports
     ) -> PreviewResult:
-        """Every row's status (import, duplicate, skipped, problem) with counts for the whole file; nothing is stored."""
+        """Every row's status (import, duplicate, skipped, problem), counts for the whole file; nothing is stored."""
         analysis = await bank_imports.analyse(request.user, data)
         return PreviewResult(
             upload_id=analysis.upload.id,

@@ -42,9 +42,7 @@ def row_key(user_id: uuid.UUID, spent_on: dt.date, amount: Decimal, currency: st
     return hashlib.sha256(SEPARATOR.join(parts).encode()).hexdigest()
 
 
-def row_keys(
-    user_id: uuid.UUID, rows: Sequence[tuple[dt.date, Decimal, str, str] | None]
-) -> list[str | None]:
+def row_keys(user_id: uuid.UUID, rows: Sequence[tuple[dt.date, Decimal, str, str] | None]) -> list[str | None]:
     """The key of each row (``(spent_on, amount, currency, title)``, ``None`` for a row that cannot have one), in order.
 
     ``n`` is the row's occurrence among the earlier rows of ``rows`` with the same identity (see the module docstring).

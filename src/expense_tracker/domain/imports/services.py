@@ -21,6 +21,7 @@ import anyio.to_thread
 import msgspec
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, exists, insert, select, update
 from uuid_utils.compat import uuid7
 
@@ -46,6 +47,7 @@ from expense_tracker.domain.imports.statement import (
     Table,
     decode,
     detect,
+    guess_currency,
     guess_mapping,
     parse_rows,
     read_table,
@@ -249,7 +251,7 @@ def profile_settings(profile: ImportProfile) -> tuple[Dialect, Mapping]:
     return msgspec.convert(profile.dialect, Dialect), msgspec.convert(profile.mapping, Mapping)
 
 
-class BankImportService(OwnedRowService[ImportUpload]):
+class BankImportService(SQLAlchemyAsyncRepositoryService[ImportUpload]):
     """Uploads, previews and commits; profiles and expenses through sibling services on the same session."""
 
     class Repo(SQLAlchemyAsyncRepository[ImportUpload]):
@@ -296,6 +298,9 @@ class BankImportService(OwnedRowService[ImportUpload]):
         session.add(upload)
         await session.flush()
         mapping = guess_mapping(table.header)
+        currency = guess_currency(table, mapping)
+        if currency is not None:
+            mapping = msgspec.structs.replace(mapping, currency=currency)
         if profile is not None:
             profile.last_used_at = now
             saved_dialect, saved_mapping = profile_settings(profile)
@@ -321,7 +326,7 @@ class BankImportService(OwnedRowService[ImportUpload]):
             ImportUpload.user_id == user_id,
             ImportUpload.expires_at > dt.datetime.now(dt.UTC),
         )
-        upload = await self.repository.session.scalar(statement)
+        upload: ImportUpload | None = await self.repository.session.scalar(statement)
         if upload is None:
             raise NotFoundError(f"import upload {upload_id}")
         return upload
@@ -493,7 +498,10 @@ class BankImportService(OwnedRowService[ImportUpload]):
 
 
 def _import_row(row: StatementRow) -> ImportRow:
-    assert row.spent_on is not None and row.amount is not None and row.currency is not None  # importable rows only
+    # Only importable rows get here: they have all three.
+    assert row.spent_on is not None
+    assert row.amount is not None
+    assert row.currency is not None
     return ImportRow(
         title=row.title,
         amount=row.amount,
