@@ -367,3 +367,35 @@ async def test_the_api_is_in_openapi(client: Client) -> None:
     for path in ("/api/imports/uploads", "/api/imports/preview", "/api/imports/commit", "/api/imports/profiles"):
         assert path in schema["paths"]
     assert "skip_money_in" in str(schema["components"]["schemas"])
+
+
+async def test_the_migration_goes_down_and_up_with_data(
+    client: Client, user: Session, database_url: str, backend: str
+) -> None:
+    """0009 is additive: down to 0005 drops only its tables (every expense stays as it was), up brings them back."""
+    if backend != "postgresql":
+        pytest.skip("migrations are tested on PostgreSQL (SQLite gets them through every test database)")
+    from tests.test_aggregates import run_migration
+
+    up = await uploaded(client, user, "us-chase-checking.csv")
+    assert (await commit(client, user, settings(up, save_profile_as="Chase"))).status_code == 201
+    before = await totals(client, user)
+    assert before == (19, {"USD": Decimal("3010.35")})
+
+    async def tables() -> set[str]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+                return {r[0] for r in rows}
+        finally:
+            await engine.dispose()
+
+    run_migration(database_url, "downgrade", "0005")
+    assert not {"import_upload", "import_profile", "imported_row"} & await tables()
+    assert await totals(client, user) == before
+    run_migration(database_url, "upgrade")
+    assert {"import_upload", "import_profile", "imported_row"} <= await tables()
+    assert await totals(client, user) == before
+    again = await uploaded(client, user, "de-dkb-girokonto.csv")
+    assert (await commit(client, user, settings(again))).json()["imported"] == 14
