@@ -66,8 +66,18 @@ def static_router() -> Any:
 def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.account_pages import AccountPages
     from expense_tracker.domain.web.auth_pages import AuthPages
+    from expense_tracker.domain.web.bank_import_pages import BankImportPages
     from expense_tracker.domain.web.category_pages import CategoryPages
     from expense_tracker.domain.web.expense_pages import DashboardPage, ExpensePages
     from expense_tracker.domain.web.report_pages import ReportPages
 
-    return [AuthPages, DashboardPage, ExpensePages, CategoryPages, ReportPages, AccountPages, static_router()]
+    return [
+        AuthPages,
+        DashboardPage,
+        ExpensePages,
+        CategoryPages,
+        ReportPages,
+        AccountPages,
+        BankImportPages,
+        static_router(),
+    ]
