@@ -108,7 +108,9 @@ class BankImportPages(Controller):
     include_in_schema = False
     opt = HTML_OPT
 
-    async def _upload(self, request: Request[User, Any, Any], bank_imports: BankImports, upload_id: uuid.UUID) -> Any:
+    async def _upload(
+        self, request: Request[User, Any, Any], bank_imports: BankImports, upload_id: uuid.UUID
+    ) -> ImportUpload:
         return await bank_imports.get_upload(request.user.id, upload_id)
 
     @get("/")
@@ -256,7 +258,7 @@ class BankImportPages(Controller):
     @get("/{upload_id:uuid}/columns")
     async def columns_page(
         self, request: Request[User, Any, Any], upload_id: FromPath[uuid.UUID], bank_imports: BankImports
-    ) -> Template:
+    ) -> Template | Redirect:
         upload = await self._upload(request, bank_imports, upload_id)
         return await self._columns(request, upload, dict(request.query_params), {})
 
