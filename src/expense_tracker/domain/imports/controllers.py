@@ -119,7 +119,7 @@ class BankImportController(Controller):
 
         Rows already imported (the same file again, an overlapping statement, a double submit) are never stored
         twice."""
-        return await bank_imports.commit(request.user, data, data.save_profile_as, data.profile_id)
+        return await bank_imports.import_statement(request.user, data, data.save_profile_as, data.profile_id)
 
     @get("/profiles", operation_id="listImportProfiles")
     async def list_profiles(

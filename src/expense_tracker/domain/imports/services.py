@@ -431,7 +431,7 @@ class BankImportService(SQLAlchemyAsyncRepositoryService[ImportUpload]):
             notes=row.notes,
         )
 
-    async def commit(
+    async def import_statement(
         self,
         user: User,
         settings: ImportSettings,

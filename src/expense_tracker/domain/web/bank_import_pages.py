@@ -421,7 +421,7 @@ class BankImportPages(Controller):
                 profile_id = None
         try:
             settings = self._settings(upload, data)
-            result = await bank_imports.commit(request.user, settings, save_as, profile_id)
+            result = await bank_imports.import_statement(request.user, settings, save_as, profile_id)
         except ImportRowsError as exc:
             # Nothing was stored; the page says which rows to fix (the file, or the settings of step 2 or 3).
             return await self._preview(
