@@ -31,6 +31,8 @@ FIXTURES = Path(__file__).parent / "data" / "bank-statements"
 EXPECTED: dict[str, tuple[int, int, dict[str, Decimal]]] = {
     "us-chase-checking.csv": (19, 3, {"USD": Decimal("3010.35")}),
     "uk-nationwide-flexaccount.csv": (16, 2, {"GBP": Decimal("2203.33")}),
+    # No header row and no currency anywhere in the file: the user's own currency (USD for the test users).
+    "uk-hsbc-no-header.csv": (10, 2, {"USD": Decimal("1389.68")}),
     "de-dkb-girokonto.csv": (14, 2, {"EUR": Decimal("1997.56")}),
     "fr-credit-agricole-compte.csv": (15, 2, {"EUR": Decimal("1587.83")}),
     "neobank-revolut-account.csv": (
