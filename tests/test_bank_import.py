@@ -401,3 +401,15 @@ async def test_the_migration_goes_down_and_up_with_data(
     assert await totals(client, user) == before
     again = await uploaded(client, user, "de-dkb-girokonto.csv")
     assert (await commit(client, user, settings(again))).json()["imported"] == 14
+
+
+async def test_two_racing_commits_store_each_row_once(client: Client, user: Session, backend: str) -> None:
+    """Both requests see no keys yet; the unique (user, key) constraint lets one store the rows, the other none."""
+    import asyncio
+
+    body = settings(await uploaded(client, user, "us-chase-checking.csv"))
+    results = await asyncio.gather(commit(client, user, body), commit(client, user, body))
+    outcomes = sorted((r.status_code, r.json().get("imported")) for r in results)
+    # Either the second ran after the first had committed (0 imported) or alongside it (409, nothing stored).
+    assert outcomes in ([(201, 0), (201, 19)], [(201, 19), (409, None)]), outcomes
+    assert (await totals(client, user))[0] == 19
