@@ -122,6 +122,7 @@ async def test_importing_the_same_file_again_imports_nothing(client: Client, use
     shown = (await preview(client, user, settings(again))).json()
     assert shown["counts"]["to_import"] == 0
     assert shown["counts"]["duplicates"] == 19
+    assert shown["counts"]["possible_duplicates"] == 0  # imported expenses are not "entered by hand"
     today = dt.datetime.now(dt.UTC).date().isoformat()
     # Line 2 of the file is its first row (the ATM withdrawal).
     assert shown["rows"][0]["status"] == "duplicate"
