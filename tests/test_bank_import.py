@@ -31,6 +31,8 @@ FIXTURES = Path(__file__).parent / "data" / "bank-statements"
 EXPECTED: dict[str, tuple[int, int, dict[str, Decimal]]] = {
     "us-chase-checking.csv": (19, 3, {"USD": Decimal("3010.35")}),
     "uk-nationwide-flexaccount.csv": (16, 2, {"GBP": Decimal("2203.33")}),
+    # No header row and no currency anywhere in the file: the user's own currency (USD for the test users).
+    "uk-hsbc-no-header.csv": (10, 2, {"USD": Decimal("1389.68")}),
     "de-dkb-girokonto.csv": (14, 2, {"EUR": Decimal("1997.56")}),
     "fr-credit-agricole-compte.csv": (15, 2, {"EUR": Decimal("1587.83")}),
     "neobank-revolut-account.csv": (
@@ -120,6 +122,7 @@ async def test_importing_the_same_file_again_imports_nothing(client: Client, use
     shown = (await preview(client, user, settings(again))).json()
     assert shown["counts"]["to_import"] == 0
     assert shown["counts"]["duplicates"] == 19
+    assert shown["counts"]["possible_duplicates"] == 0  # imported expenses are not "entered by hand"
     today = dt.datetime.now(dt.UTC).date().isoformat()
     # Line 2 of the file is its first row (the ATM withdrawal).
     assert shown["rows"][0]["status"] == "duplicate"
@@ -399,3 +402,15 @@ async def test_the_migration_goes_down_and_up_with_data(
     assert await totals(client, user) == before
     again = await uploaded(client, user, "de-dkb-girokonto.csv")
     assert (await commit(client, user, settings(again))).json()["imported"] == 14
+
+
+async def test_two_racing_commits_store_each_row_once(client: Client, user: Session, backend: str) -> None:
+    """Both requests see no keys yet; the unique (user, key) constraint lets one store the rows, the other none."""
+    import asyncio
+
+    body = settings(await uploaded(client, user, "us-chase-checking.csv"))
+    results = await asyncio.gather(commit(client, user, body), commit(client, user, body))
+    outcomes = sorted((r.status_code, r.json().get("imported")) for r in results)
+    # Either the second ran after the first had committed (0 imported) or alongside it (409, nothing stored).
+    assert outcomes in ([(201, 0), (201, 19)], [(201, 19), (409, None)]), outcomes
+    assert (await totals(client, user))[0] == 19

@@ -152,7 +152,7 @@ async def test_a_corrected_value_is_kept_and_a_bad_one_shown_inline(browser: Bro
     assert "/format?" in response.headers["location"]
     page = await browser.follow(response)
     assert read_form(page, "bank-format-form").fields["date_format"] == "%d/%m/%Y"
-    bad = await browser.submit(page, "bank-format-form", {"header_line": "0"})
+    bad = await browser.submit(page, "bank-format-form", {"header_line": "9999"})
     assert bad.status_code == 400
     assert 'data-testid="error-summary"' in bad.text
     assert 'aria-invalid="true" aria-describedby="bi-e-header_line"' in bad.text

@@ -297,7 +297,7 @@ class BankImportService(SQLAlchemyAsyncRepositoryService[ImportUpload]):
         )
         session.add(upload)
         await session.flush()
-        mapping = guess_mapping(table.header)
+        mapping = guess_mapping(table.header, table.rows)
         currency = guess_currency(table, mapping)
         if currency is not None:
             mapping = msgspec.structs.replace(mapping, currency=currency)

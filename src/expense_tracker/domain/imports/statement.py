@@ -8,7 +8,8 @@ built on this interface, which stays stable::
     dialect = dialect.with_overrides(form)          # the person's corrections, as strings from a form; raises
                                                     # StatementError(field, message) for a value it cannot use
     table = read_table(data, dialect)               # Table: header, rows, each row's line number, rejected lines
-    mapping = guess_mapping(table.header)           # Mapping: which column is what, sign convention, skip money in
+    mapping = guess_mapping(table.header, table.rows)  # Mapping: which column is what (by name, else by content),
+                                                    # sign convention, skip money in
     currency = guess_currency(table, mapping)       # "GBP" for "£12.40" cells, "EUR" for "Betrag (EUR)"; else None
     errors = validate_mapping(mapping, table.header)  # {field: message}, empty when the mapping can be used
     rows = parse_rows(table, dialect, mapping, "EUR")  # list[StatementRow], one per table row, in file order
@@ -16,7 +17,8 @@ built on this interface, which stays stable::
 ``Dialect`` and ``Mapping`` are frozen msgspec Structs with plain fields (strings, an int, booleans), so they
 round-trip through JSON and forms (``msgspec.to_builtins`` / ``msgspec.convert``); ``Dialect.with_overrides`` and
 ``Mapping.with_overrides`` take the strings a form posts and check them. ``*_CHOICES`` dicts give the values a form
-may offer, with labels.
+may offer, with labels. ``Dialect.header_line`` is 0 for a file without a header row (its first line is data); its
+columns are then named "Column 1", "Column 2"... and ``guess_mapping`` finds them by their content.
 
 Sign rule (shared design): a :class:`StatementRow`'s ``amount`` is an EXPENSE amount: positive is money spent, negative
 is money back (a refund, or income when money-in rows are not skipped); zero is a problem. A single amount column is
@@ -35,12 +37,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Literal
 
 import msgspec
@@ -129,7 +133,8 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
     delimiter: str = ","
     """A key of DELIMITER_CHOICES."""
     header_line: int = 1
-    """1-based line of the file on which the header row starts (banks put account details above it)."""
+    """1-based line of the file on which the header row starts (banks put account details above it); 0 when the file
+    has no header row (HSBC-like): its columns are then named "Column 1", "Column 2"..."""
     date_format: str = "%Y-%m-%d"
     """A key of DATE_FORMAT_CHOICES (strptime format; a time part, when present, is part of it and ignored)."""
     decimal: str = "."
@@ -165,8 +170,8 @@ _DIALECT_FIELDS = frozenset({"encoding", "delimiter", "header_line", "date_forma
 
 def _check_dialect_value(field: str, value: str) -> object:
     if field == "header_line":
-        if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 1_000_000:
-            raise StatementError(field, "must be a line number (1 or more)")
+        if not value.isascii() or not value.isdigit() or not 0 <= int(value) <= 1_000_000:
+            raise StatementError(field, "must be a line number (or 0 when the file has no header row)")
         return int(value)
     if field == "delimiter":
         value = DELIMITER_ALIASES.get(value.strip().lower(), value) if value.strip() else value
@@ -185,6 +190,9 @@ def _check_dialect_value(field: str, value: str) -> object:
 # --- Decoding and records ---
 
 
+_C1_BYTES = re.compile(b"[\x80-\x9f]")
+
+
 def detect_encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM) when the bytes are valid UTF-8; else Windows-1252 when bytes 0x80-0x9F occur
     (printable there, e.g. € = 0x80; control characters in Latin-1) and decode; else Latin-1."""
@@ -198,7 +206,7 @@ def detect_encoding(data: bytes) -> str:
         pass
     else:
         return "utf-8"
-    if any(0x80 <= b <= 0x9F for b in data):
+    if _C1_BYTES.search(data):
         try:
             data.decode("cp1252")
         except UnicodeDecodeError:
@@ -280,14 +288,22 @@ def _header_names(cells: Iterable[str]) -> list[str]:
 
 
 def read_table(data: bytes, dialect: Dialect) -> Table:
-    records = _records(decode(data, dialect.encoding), dialect.delimiter)
-    at = next((i for i, r in enumerate(records) if r.line == dialect.header_line), None)
-    if at is None or _blank(records[at].cells):
-        raise StatementError("header_line", f"no header row starts on line {dialect.header_line}")
-    header_cells = records[at].cells
-    while len(header_cells) > 1 and not header_cells[-1].strip():
-        header_cells = header_cells[:-1]  # a trailing delimiter on the header line names no column
-    width = len(header_cells)
+    return _table(_records(decode(data, dialect.encoding), dialect.delimiter), dialect)
+
+
+def _table(records: Sequence[_Record], dialect: Dialect) -> Table:
+    if dialect.header_line == 0:
+        widths = Counter(len(r.cells) for r in records if not _blank(r.cells))
+        width = max(widths.items(), key=lambda item: (item[1], item[0]))[0] if widths else 1
+        header_cells, at = [""] * width, -1
+    else:
+        found = next((i for i, r in enumerate(records) if r.line == dialect.header_line), None)
+        if found is None or _blank(records[found].cells):
+            raise StatementError("header_line", f"no header row starts on line {dialect.header_line}")
+        header_cells, at = records[found].cells, found
+        while len(header_cells) > 1 and not header_cells[-1].strip():
+            header_cells = header_cells[:-1]  # a trailing delimiter on the header line names no column
+        width = len(header_cells)
     rows: list[list[str]] = []
     lines: list[int] = []
     rejected: list[RejectedLine] = []
@@ -310,6 +326,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _SYMBOLS = "€$£¥₹₩₽₺₪₫฿₴₦"
 _CODE_AROUND = re.compile(r"^([A-Z]{3})\s*|\s*([A-Z]{3})$")
 _MINUS = "-\u2212"
+_DEBIT_CREDIT_MARK = re.compile(r"(?i)(?<=[0-9 ])\s*(DR|CR)\.?$")
 _SPACE_GROUP = re.compile(r"[0-9][ \u00a0\u202f][0-9]{3}(?![0-9])")
 
 
@@ -318,15 +335,18 @@ def _number_body(text: str) -> tuple[bool, str] | None:
     s = text.strip()
     if not s:
         return None
-    s = _CODE_AROUND.sub("", s).strip(" " + _SYMBOLS)
     negative = False
+    side = _DEBIT_CREDIT_MARK.search(s)
+    if side is not None:  # "12.50 DR" / "12.50 CR" (UK card statements): the mark is the sign
+        negative, s = side.group(1).upper() == "DR", s[: side.start()]
+    s = _CODE_AROUND.sub("", s).strip(" " + _SYMBOLS)
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip(" " + _SYMBOLS)
-    if s[:1] in _MINUS:
+    if s and s[0] in _MINUS:
         negative, s = True, s[1:]
-    elif s[:1] == "+":
+    elif s.startswith("+"):
         s = s[1:]
-    elif s[-1:] in _MINUS:  # "45,00-": some German banks put the sign last
+    elif s and s[-1] in _MINUS:  # "45,00-": some German banks put the sign last
         negative, s = True, s[:-1]
     s = _SPACES.sub("", s.strip(" " + _SYMBOLS))
     return negative, s
@@ -357,6 +377,15 @@ def parse_date(text: str, date_format: str) -> dt.date:
     if parsed.year < _MIN_YEAR:
         raise ValueError(f"'{text.strip()}' has no plausible year")
     return parsed.date()
+
+
+@lru_cache(maxsize=4096)
+def _cached_date(text: str, date_format: str) -> tuple[dt.date | None, str | None]:
+    """parse_date's answer, remembered: a statement repeats its dates on many rows, and strptime is slow."""
+    try:
+        return parse_date(text, date_format), None
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def _date_ok(text: str, date_format: str) -> dt.date | None:
@@ -498,6 +527,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "description": (
         "description",
         "verwendungszweck",
+        "purpose",
+        "motif",
         "buchungstext",
         "libelle",
         "libelle operation",
@@ -551,7 +582,9 @@ def _mentions_both_sides(norm: str) -> bool:
     return bool(words & {"debit", "soll"}) and bool(words & {"credit", "haben"})
 
 
-def guess_mapping(header: Sequence[str]) -> Mapping:
+def guess_mapping(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Mapping:
+    """Columns by their names (EN/DE/FR); with ``rows`` (Table.rows), the date, amount and description columns that
+    no name gives away are then looked for in the cells (a file without a header row, unusual names)."""
     taken: set[str] = set()
 
     def pick(kind: str) -> str | None:
@@ -568,6 +601,15 @@ def guess_mapping(header: Sequence[str]) -> Mapping:
     amount = pick("amount") if debit is None else None
     payee, description = pick("payee"), pick("description")
     title = tuple(c for c in (payee, description) if c is not None)
+    if rows:
+        sample = [list(r) for r in rows[:_SAMPLE_ROWS]]
+        if date is None:
+            date = _content_column(header, sample, taken, _is_date_column)
+        if amount is None and debit is None:
+            amount = _content_column(header, sample, taken, _is_amount_column)
+        if not title:
+            text = _text_column(header, sample, taken)
+            title = () if text is None else (text,)
     return Mapping(
         date=date,
         title=title,
@@ -605,6 +647,53 @@ def guess_currency(table: Table, mapping: Mapping) -> str | None:
             for groups in _CODE_AROUND.findall(cell):  # ("EUR", "") for "EUR 12,50", ("", "EUR") for "12,50 EUR"
                 found.update(g for g in groups if g in codes)
     return found.most_common(1)[0][0] if len(found) == 1 else None
+
+
+_SAMPLE_ROWS = 200
+
+
+def _column(sample: Sequence[Sequence[str]], i: int) -> list[str]:
+    return [r[i].strip() for r in sample if i < len(r) and r[i].strip()]
+
+
+def _is_date_column(cells: list[str]) -> int:
+    return 1 if cells and _formats_reading_all(cells) else 0
+
+
+def _is_number(cell: str) -> bool:
+    body = _number_body(cell)
+    return body is not None and bool(re.fullmatch(r"[0-9][0-9.,' ]*", body[1]))
+
+
+def _is_amount_column(cells: list[str]) -> int:
+    """2 for numbers some of which are negative (amounts; balances rarely are), 1 for numbers only, else 0."""
+    if not cells or not all(_is_number(c) for c in cells) or all(c.isdigit() for c in cells):
+        return 0  # digits only: a check or reference number, not money
+    return 2 if any(c.lstrip(" " + _SYMBOLS).startswith(("-", "(", "\u2212")) or c.endswith("-") for c in cells) else 1
+
+
+def _content_column(
+    header: Sequence[str], sample: Sequence[Sequence[str]], taken: set[str], score: Callable[[list[str]], int]
+) -> str | None:
+    """The free column that scores best (the first of equals); None when none scores."""
+    scored = [(score(_column(sample, i)), -i, name) for i, name in enumerate(header) if name not in taken]
+    best = max(scored, default=(0, 0, ""))
+    if best[0] == 0:
+        return None
+    taken.add(best[2])
+    return best[2]
+
+
+def _text_column(header: Sequence[str], sample: Sequence[Sequence[str]], taken: set[str]) -> str | None:
+    """The free column of text (not dates or numbers) with the most different values: descriptions vary, a
+    transaction type column repeats a few words."""
+
+    def score(cells: list[str]) -> int:
+        if not cells or sum(_looks_like_value(c) for c in cells) * 2 > len(cells):
+            return 0
+        return len(set(cells))
+
+    return _content_column(header, sample, taken, score)
 
 
 def validate_mapping(mapping: Mapping, header: Sequence[str]) -> dict[str, str]:
@@ -662,6 +751,7 @@ def _single_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@cache
 def _currency_step(currency: str) -> Decimal:
     """Smallest unit an amount may have: the currency's own (0 for JPY), at most cents (what the app stores)."""
     from babel.numbers import get_currency_precision
@@ -718,11 +808,10 @@ class _RowReader:
         if not raw.strip():
             problems.append("date: empty")
             return None
-        try:
-            return parse_date(raw, self.dialect.date_format)
-        except ValueError as exc:
-            problems.append(f"date: {exc}")
-            return None
+        day, error = _cached_date(raw, self.dialect.date_format)
+        if error is not None:
+            problems.append(f"date: {error}")
+        return day
 
     def title(self, cells: list[str], problems: list[str]) -> str:
         parts = dict.fromkeys(p for p in (_single_line(self.cell(cells, c)) for c in self.mapping.title) if p)
@@ -797,7 +886,10 @@ def parse_rows(table: Table, dialect: Dialect, mapping: Mapping, default_currenc
 # --- Detection ---
 
 _SAMPLE_RECORDS = 2000
-"""Delimiter and header detection look at the first records only; the date and decimal detection read every row."""
+"""Detection looks at the first records only (a statement's format does not change half-way; a later row that does
+not fit gets its problem from parse_rows)."""
+_SAMPLE_CELLS = 20_000
+"""The decimal separator detection reads this many distinct cells at most."""
 
 
 def _width(records: Sequence[_Record]) -> tuple[int, int]:
@@ -829,9 +921,10 @@ def _header_fits(cells: list[str], following: list[str], width: int) -> bool:
     return 2 <= len(cells) < width and len(following) == width and _blank(following[len(cells) :])
 
 
-def _detect_header(records: Sequence[_Record]) -> int:
+def _detect_header(records: Sequence[_Record]) -> int | None:
     """Index of the header record: the first with the data's width that holds names (no dates, no numbers, mostly
-    filled) and is followed by a record of that width. Falls back to the first record of that width."""
+    filled) and is followed by a record of that width. None when there is no such record and the first record of
+    that width holds a date or a number (a file without a header); else that first record."""
     width, _ = _width(records)
     filled_records = [i for i, r in enumerate(records) if not _blank(r.cells)]
     for position, i in enumerate(filled_records[:-1]):
@@ -841,8 +934,10 @@ def _detect_header(records: Sequence[_Record]) -> int:
         filled = [c for c in cells[:width] if c.strip()]
         if 2 * len(filled) >= min(width, len(cells)) and not any(_looks_like_value(c) for c in filled):
             return i
-    fitting = (i for i in filled_records if _fits(records[i].cells, width) is not None)
-    return next(fitting, filled_records[0] if filled_records else 0)
+    first = next((i for i in filled_records if _fits(records[i].cells, width) is not None), None)
+    if first is None or any(_looks_like_value(c) for c in records[first].cells):
+        return None
+    return first
 
 
 def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
@@ -871,7 +966,7 @@ def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
 
 
 def _date_column(table: Table) -> int | None:
-    guessed = guess_mapping(table.header).date
+    guessed = guess_mapping(table.header).date  # by name only: the content is what this looks at
     order = list(range(len(table.header)))
     if guessed is not None:
         order.remove(table.header.index(guessed))
@@ -909,11 +1004,15 @@ def detect(data: bytes) -> Dialect:
     records = _records(text, delimiter, _SAMPLE_RECORDS)
     if not records:
         return Dialect(encoding=encoding, delimiter=delimiter)
-    header_line = records[_detect_header(records)].line
+    header = _detect_header(records)
+    header_line = 0 if header is None else records[header].line
     provisional = Dialect(encoding=encoding, delimiter=delimiter, header_line=header_line)
-    table = read_table(data, provisional)
+    table = _table(records, provisional)
     date_index = _date_column(table)
-    number_cells = (c for r in table.rows for i, c in enumerate(r) if i != date_index)
+    # Distinct cells only, and not all of them: a 5 MB file repeats its formats thousands of times.
+    number_cells = itertools.islice(
+        dict.fromkeys(c for r in table.rows for i, c in enumerate(r) if i != date_index), _SAMPLE_CELLS
+    )
     decimal, thousands = _detect_decimal(number_cells, delimiter)
     if date_index is None:
         return msgspec.structs.replace(provisional, decimal=decimal, thousands=thousands)

@@ -247,7 +247,7 @@ class BankImportPages(Controller):
             mapping = Mapping()
         if statement.validate_mapping(mapping, table.header):
             # Other columns than before (another header line or delimiter): start again from the guess.
-            guessed = statement.guess_mapping(table.header)
+            guessed = statement.guess_mapping(table.header, table.rows)
             currency = statement.guess_currency(table, guessed) or mapping.currency
             query.update(mapping_query(msgspec.structs.replace(guessed, currency=currency)))
         target = "format" if data.get("action") == "check" else "columns"
