@@ -39,6 +39,8 @@ class Statement:
     """Per currency, the sum of the money-out rows: what the expenses list adds up to afterwards."""
     columns: dict[str, str] = field(default_factory=dict)
     """Columns the person corrects in step 3 (the rest of the guess is accepted)."""
+    currency: str = ""
+    """The currency the person types in step 3 for rows without one (blank: accept what is pre-filled)."""
 
 
 STATEMENTS: dict[str, Statement] = {
@@ -74,6 +76,24 @@ STATEMENTS: dict[str, Statement] = {
         skipped=2,
         totals="Total to import: £2,203.33 (16 rows)",
         spent={"GBP": Decimal("2203.33")},
+    ),
+    # No header row at all (header line 0) and no currency in the file: the person types GBP in step 3. 12 rows,
+    # 10 negative (sum 1389.68), a salary and an ASOS refund positive.
+    "uk-hsbc-no-header.csv": Statement(
+        detected={
+            "encoding": "utf-8",
+            "delimiter": ",",
+            "header_line": "0",
+            "date_format": "%d/%m/%Y",
+            "decimal": ".",
+            "thousands": ",",
+        },
+        rows=12,
+        to_import=10,
+        skipped=2,
+        totals="Total to import: £1,389.68 (10 rows)",
+        spent={"GBP": Decimal("1389.68")},
+        currency="GBP",
     ),
     # Latin-1, six lines above the header; 14 negative amounts, salary and a Zalando refund positive.
     "de-dkb-girokonto.csv": Statement(
@@ -126,10 +146,10 @@ STATEMENTS: dict[str, Statement] = {
     ),
 }
 
-# With JavaScript for all five; without JavaScript for three of them (the Chase file in both modes).
-RUNS = [pytest.param(name, True, id=f"{name.split('-')[0]}-js") for name in STATEMENTS] + [
-    pytest.param(name, False, id=f"{name.split('-')[0]}-nojs")
-    for name in ("us-chase-checking.csv", "de-dkb-girokonto.csv", "neobank-revolut-account.csv")
+# With JavaScript for all six files; without JavaScript for three of them, so those three run in both modes.
+RUNS = [pytest.param(name, True, id=f"{name.removesuffix('.csv')}-js") for name in STATEMENTS] + [
+    pytest.param(name, False, id=f"{name.removesuffix('.csv')}-nojs")
+    for name in ("us-chase-checking.csv", "de-dkb-girokonto.csv", "uk-hsbc-no-header.csv")
 ]
 
 
@@ -174,6 +194,18 @@ def expenses(ui: UI) -> tuple[str, dict[str, Decimal]]:
     return shown, dict(sums)
 
 
+def well_formed(ui: UI) -> None:
+    """The page has no duplicate ids (labels and aria-describedby point at one element)."""
+    ids = ui.page.locator("[id]").evaluate_all("els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def finish(ui: UI) -> None:
+    csp_violations = [m for m in ui.console if "Content Security Policy" in m]
+    ui.close()
+    assert csp_violations == []
+
+
 def no_sideways_scroll(ui: UI, where: str) -> None:
     overflow = ui.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{where} overflows by {overflow}px"
@@ -207,12 +239,14 @@ def test_each_bank_statement_through_the_wizard(browser: Any, live_server: str, 
     # Step 2: the detected format is pre-selected.
     shown = {key: page.get_by_test_id(f"bi-{key}").input_value() for key in expected.detected}
     assert shown == expected.detected
+    well_formed(ui)
     if shots:
         ui.screenshot("bank-import-2-format")
     page.get_by_role("button", name="Next: columns").click()
 
     # Step 3: accept the guessed columns, correct some, and pick the sign convention.
     expect(page.get_by_role("heading", name="3. Columns")).to_be_visible()
+    well_formed(ui)
     for role, column in expected.columns.items():
         page.get_by_test_id(f"bi-{role}").select_option(label=column)
     if page.get_by_test_id("bi-amount").input_value():
@@ -221,6 +255,8 @@ def test_each_bank_statement_through_the_wizard(browser: Any, live_server: str, 
     else:  # a debit and a credit column: the sign does not matter, the column does
         expect(page.get_by_test_id("bi-debit")).not_to_have_value("")
         expect(page.get_by_test_id("bi-credit")).not_to_have_value("")
+    if expected.currency:
+        page.get_by_label("Currency of rows without one").fill(expected.currency)
     page.get_by_label("Money in (salary, top-ups, refunds)").select_option(label="Skip it")
     if shots:
         ui.screenshot("bank-import-3-columns")
@@ -229,6 +265,7 @@ def test_each_bank_statement_through_the_wizard(browser: Any, live_server: str, 
     # Step 4: the preview's counts and total.
     expect(page.get_by_role("heading", name="4. Preview")).to_be_visible()
     assert counts(ui) == (str(expected.to_import), "0", str(expected.skipped), "0")
+    well_formed(ui)
     expect(page.get_by_test_id("bank-totals")).to_have_text(expected.totals)
     rows = page.get_by_test_id("bank-row")
     expect(rows).to_have_count(expected.rows)
@@ -248,7 +285,7 @@ def test_each_bank_statement_through_the_wizard(browser: Any, live_server: str, 
     page.get_by_role("link", name="See your expenses").click()
     n = expected.to_import
     assert expenses(ui) == (f"Showing 1–{n} of {n} expenses", expected.spent)
-    ui.close()
+    finish(ui)
 
 
 def test_reimport_and_an_overlapping_statement_import_nothing_twice(browser: Any, live_server: str) -> None:
@@ -276,7 +313,7 @@ def test_reimport_and_an_overlapping_statement_import_nothing_twice(browser: Any
     expect(page.get_by_test_id("bank-totals")).to_have_text("Total to import: $2,153.35 (5 rows)")
     confirm_import(ui, "Imported 5 expenses. 3 already imported before were left out. 2 skipped.")
     assert expenses(ui) == ("Showing 1–24 of 24 expenses", {"USD": Decimal("5163.70")})
-    ui.close()
+    finish(ui)
 
 
 def test_correcting_the_date_format_changes_the_preview(browser: Any, live_server: str) -> None:
@@ -302,7 +339,7 @@ def test_correcting_the_date_format_changes_the_preview(browser: Any, live_serve
     page.get_by_role("button", name="Next: preview").click()
     assert counts(ui) == ("19", "0", "3", "0")
     expect(page.locator("[data-testid=bank-row][data-line='16']")).to_contain_text("2026-11-12")
-    ui.close()
+    finish(ui)
 
 
 def test_saved_bank_settings_prefill_the_next_upload(browser: Any, live_server: str) -> None:
@@ -329,7 +366,7 @@ def test_saved_bank_settings_prefill_the_next_upload(browser: Any, live_server: 
     page.get_by_role("button", name="Next: preview").click()
     assert counts(ui) == ("0", "16", "2", "0")
     expect(page.get_by_test_id("bi-save_as")).to_have_value("Nationwide")
-    ui.close()
+    finish(ui)
 
 
 def test_phone_width_wizard_never_scrolls_sideways(browser: Any, live_server: str) -> None:
@@ -340,6 +377,7 @@ def test_phone_width_wizard_never_scrolls_sideways(browser: Any, live_server: st
     upload(ui, "de-dkb-girokonto.csv")
     no_sideways_scroll(ui, "file format")
     page.get_by_role("button", name="Next: columns").click()
+    expect(page.get_by_role("heading", name="3. Columns")).to_be_visible()  # measure the new page, not the old
     no_sideways_scroll(ui, "columns")
     page.get_by_role("button", name="Next: preview").click()
     expect(page.get_by_role("heading", name="4. Preview")).to_be_visible()
@@ -347,4 +385,4 @@ def test_phone_width_wizard_never_scrolls_sideways(browser: Any, live_server: st
     ui.screenshot("bank-import-preview-phone")
     confirm_import(ui, "Imported 14 expenses. 2 skipped.")
     no_sideways_scroll(ui, "done")
-    ui.close()
+    finish(ui)
