@@ -417,7 +417,7 @@ async def test_two_racing_commits_store_each_row_once(client: Client, user: Sess
 
 
 async def test_a_category_column_creates_categories_like_the_exact_import(client: Client, user: Session) -> None:
-    data = "Date,Description,Amount,Category\n2026-11-03,Coffee,-3.20,Food\n2026-11-04,Ferry,-7.00,Boats\n".encode()
+    data = b"Date,Description,Amount,Category\n2026-11-03,Coffee,-3.20,Food\n2026-11-04,Ferry,-7.00,Boats\n"
     up = (await upload(client, user, "cats.csv", data)).json()
     assert up["mapping"]["category"] == "Category"
     result = (await commit(client, user, settings(up))).json()
