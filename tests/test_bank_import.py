@@ -414,3 +414,14 @@ async def test_two_racing_commits_store_each_row_once(client: Client, user: Sess
     # Either the second ran after the first had committed (0 imported) or alongside it (409, nothing stored).
     assert outcomes in ([(201, 0), (201, 19)], [(201, 19), (409, None)]), outcomes
     assert (await totals(client, user))[0] == 19
+
+
+async def test_a_category_column_creates_categories_like_the_exact_import(client: Client, user: Session) -> None:
+    data = b"Date,Description,Amount,Category\n2026-11-03,Coffee,-3.20,Food\n2026-11-04,Ferry,-7.00,Boats\n"
+    up = (await upload(client, user, "cats.csv", data)).json()
+    assert up["mapping"]["category"] == "Category"
+    result = (await commit(client, user, settings(up))).json()
+    assert (result["imported"], result["categories_created"]) == (2, ["Boats"])  # "Food" is a default category
+    names = {c["id"]: c["name"] for c in (await client.get("/api/categories", headers=user.headers)).json()}
+    items = (await client.get("/api/expenses", headers=user.headers)).json()["items"]
+    assert sorted((i["title"], names[i["category_id"]]) for i in items) == [("Coffee", "Food"), ("Ferry", "Boats")]
