@@ -323,6 +323,9 @@ def test_correcting_the_date_format_changes_the_preview(browser: Any, live_serve
     # Read as day/month, the 13 rows dated after the 12th of November have no such month; the 9 others move to
     # other days (11/12/2026 becomes 11 December).
     page.get_by_test_id("bi-date_format").select_option("%d/%m/%Y")
+    # With JavaScript a changed select re-checks the format at once: the page comes back with the correction.
+    expect(page).to_have_url(re.compile(r"/format\?.*date_format=%25d%2F%25m%2F%25Y"))
+    expect(page.get_by_test_id("bi-date_format")).to_have_value("%d/%m/%Y")
     page.get_by_role("button", name="Next: columns").click()
     page.get_by_role("button", name="Next: preview").click()
     assert counts(ui) == ("9", "0", "0", "13")
@@ -335,6 +338,7 @@ def test_correcting_the_date_format_changes_the_preview(browser: Any, live_serve
     page.get_by_role("link", name="file format").click()
     expect(page.get_by_test_id("bi-date_format")).to_have_value("%d/%m/%Y")
     page.get_by_test_id("bi-date_format").select_option("%m/%d/%Y")
+    expect(page).to_have_url(re.compile(r"/format\?.*date_format=%25m%2F%25d%2F%25Y"))
     page.get_by_role("button", name="Next: columns").click()
     page.get_by_role("button", name="Next: preview").click()
     assert counts(ui) == ("19", "0", "3", "0")
