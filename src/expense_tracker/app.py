@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.domain.categories.controllers import CategoryController
     from expense_tracker.domain.expenses.controllers import ExpenseController
     from expense_tracker.domain.rates.controllers import RateController
+    from expense_tracker.domain.imports.controllers import BankImportController
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
     from expense_tracker.domain.web import template_config, web_controllers
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ExpenseController,
             ReportController,
             RateController,
+            BankImportController,
             *web_controllers(),
         ],
         template_config=template_config(),

@@ -185,3 +185,8 @@ RECENT_CURRENCIES_SCAN: Final = 100
 RATE_PERIOD_QUERIES_MAX: Final = 24  # measured: 13 monthly periods cost ~20 ms, the day sums ~60-130 ms (50k rows)
 """Converting a currency whose rate changes within a report period reads its sums once per rate period; beyond this
 many periods (daily rates), once per day from the rows in a single statement instead."""
+# Bank-statement import wizard (domain/imports): how long an uploaded file waits for the next step, how many rows the
+# preview shows, and the bounds of a saved per-bank profile's name.
+IMPORT_UPLOAD_TTL: Final = dt.timedelta(hours=2)
+IMPORT_PREVIEW_ROWS: Final = 50
+IMPORT_PROFILE_NAME_MAX: Final = 100

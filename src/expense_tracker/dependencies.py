@@ -16,6 +16,7 @@ from expense_tracker.domain.accounts.services import UserService
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.domain.rates.services import RateService
+from expense_tracker.domain.imports.services import BankImportService, ImportProfileService
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.settings import Settings
 
@@ -25,6 +26,8 @@ Categories = NamedDependency[CategoryService]
 Expenses = NamedDependency[ExpenseService]
 Reports = NamedDependency[ReportService]
 Rates = NamedDependency[RateService]
+BankImports = NamedDependency[BankImportService]
+ImportProfiles = NamedDependency[ImportProfileService]
 AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
 
@@ -45,6 +48,8 @@ DEPENDENCIES = {
     "expenses": Provide(create_service_provider(ExpenseService)),
     "reports": Provide(create_service_provider(ReportService)),
     "rates": Provide(create_service_provider(RateService)),
+    "bank_imports": Provide(create_service_provider(BankImportService)),
+    "import_profiles": Provide(create_service_provider(ImportProfileService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
 }

@@ -420,6 +420,100 @@ async def creating_a_rate_on_a_foreign_rates_day(w: World) -> None:
     await assert_victim_rate_intact(w, foreign)
 
 
+BANK = "/import/bank/{upload_id:uuid}"
+PROFILE = "/api/imports/profiles/{profile_id:uuid}"
+
+
+@case(
+    ("POST", "/api/imports/uploads"),
+    ("POST", "/api/imports/preview"),
+    ("POST", "/api/imports/commit"),
+    ("GET", "/api/imports/profiles"),
+    ("POST", "/api/imports/profiles"),
+    ("GET", PROFILE),
+    ("PATCH", PROFILE),
+    ("DELETE", PROFILE),
+    ("GET", "/import/bank"),
+    ("POST", "/import/bank"),
+    ("GET", f"{BANK}/format"),
+    ("POST", f"{BANK}/format"),
+    ("GET", f"{BANK}/columns"),
+    ("POST", f"{BANK}/columns"),
+    ("GET", f"{BANK}/preview"),
+    ("POST", f"{BANK}/import"),
+)
+async def bank_import_uploads_and_profiles_are_their_owners_only(w: World) -> None:
+    """The victim's uploaded statement and saved bank: every route answers for them as for ids nobody has."""
+    tag = uuid.uuid4().hex[:8]
+    statement = f"Date,Description,Amount\n{TODAY},VSTMT{tag},-3.00\n".encode()
+    w.client.cookies.clear()
+    victim_upload = await w.client.post(
+        "/api/imports/uploads", files={"file": ("v.csv", statement)}, headers=w.victim.headers
+    )
+    assert victim_upload.status_code == 201, victim_upload.text
+    up = victim_upload.json()
+    profile = await w.client.post(
+        "/api/imports/profiles",
+        json={"name": f"VBANK{tag}", "dialect": up["dialect"], "mapping": up["mapping"]},
+        headers=w.victim.headers,
+    )
+    assert profile.status_code == 201, profile.text
+    w.markers += [f"VSTMT{tag}", f"VBANK{tag}"]
+    upload_id, profile_id = up["upload_id"], profile.json()["id"]
+
+    def upload_of(x: str) -> str:
+        return upload_id if x == "FOREIGN" else str(uuid.uuid4())
+
+    def profile_of(x: str) -> str:
+        return profile_id if x == "FOREIGN" else str(uuid.uuid4())
+
+    body = {"dialect": up["dialect"], "mapping": up["mapping"]}
+    mine = b"Date,Description,Amount\n2026-01-02,Mine,-1.00\n"
+    for path in ("/api/imports/preview", "/api/imports/commit"):
+        await same_as_missing(
+            w, lambda x, p=path: w.as_attacker("POST", p, json={**body, "upload_id": upload_of(x)}), 404
+        )
+    await same_as_missing(
+        w,
+        lambda x: w.as_attacker(
+            "POST", "/api/imports/uploads", files={"file": ("a.csv", mine)}, data={"profile_id": profile_of(x)}
+        ),
+        404,
+    )
+    for method, payload in (("GET", None), ("PATCH", {"name": "pwned"}), ("DELETE", None)):
+        await same_as_missing(
+            w,
+            lambda x, m=method, j=payload: w.as_attacker(m, f"/api/imports/profiles/{profile_of(x)}", json=j),
+            404,
+        )
+    listing = await w.as_attacker("GET", "/api/imports/profiles")
+    assert listing.json() == []
+    page = await w.page("GET", "/import/bank")
+    assert page.status_code == 200
+    w.assert_clean(page)
+    named = await w.as_attacker("POST", "/api/imports/profiles", json={**body, "name": f"VBANK{tag}"})
+    assert named.status_code == 201, named.text  # names are per user: no 409 revealing the victim's
+    query = "&".join(f"{k}={v}" for k, v in (("encoding", "utf-8"), ("delimiter", ","), ("header_line", "1")))
+    for step in ("format", "columns", "preview"):
+        await same_as_missing(w, lambda x, s=step: w.page("GET", f"/import/bank/{upload_of(x)}/{s}?{query}"), 404)
+    form = {"encoding": "utf-8", "delimiter": ",", "header_line": "1", "date": "Date", "title_1": "Description"}
+    for step in ("format", "columns", "import"):
+        await same_as_missing(w, lambda x, s=step: w.page("POST", f"/import/bank/{upload_of(x)}/{s}", form), 404)
+    w.client.cookies.set(SESSION_COOKIE, w.attacker.token)
+    await w.client.get("/", headers=HTML)
+    token = {"_csrf_token": w.client.cookies.get(CSRF_COOKIE) or ""}
+    for x in ("FOREIGN", "MISSING"):
+        response = await w.client.post(
+            "/import/bank",
+            data={**token, "profile_id": profile_of(x)},
+            files={"file": ("a.csv", mine)},
+            headers=HTML,
+        )
+        assert response.status_code == 404, response.text[:300]
+    w.client.cookies.clear()
+    await w.assert_victim_intact()
+
+
 # Routes that take no id and act on the caller's own account only, or serve no user data at all.
 EXEMPT: dict[Route, str] = {
     ("GET", "/healthz"): "no user data",
@@ -442,6 +536,7 @@ EXEMPT: dict[Route, str] = {
     ("POST", "/settings"): "writes the caller's own settings; takes no id",
     ("POST", "/import"): "the same import service as POST /api/expenses/import (in the matrix)",
     ("POST", "/rates/import"): "the same import service as POST /api/rates/import (in the matrix)",
+    ("GET", "/import/bank/{upload_id:uuid}/done"): "shows only the counts in its own query string; reads no data",
 }
 
 

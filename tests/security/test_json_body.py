@@ -125,6 +125,7 @@ async def test_every_json_body_route_is_covered(client: Client, user: Session, a
     zero = "00000000-0000-0000-0000-000000000000"
     for method, path in routes:
         url = path.replace("{expense_id:uuid}", zero).replace("{category_id:uuid}", zero)
+        url = url.replace("{profile_id:uuid}", zero)
         response = await client.request(
             method, url, content=b"{}", headers={**user.headers, "content-type": "text/plain"}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from advanced_alchemy.base import IdentityBase, UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import JSON
 
 MONEY = Numeric(12, 2)
 
@@ -193,3 +196,57 @@ class IdempotencyKey(UUIDv7Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ImportUpload(UUIDv7Base):
+    """A bank statement uploaded to the import wizard, kept in the database between its steps.
+
+    In the database, not on local disk or in memory: the wizard's next request may reach another replica. Rows live
+    until ``expires_at`` (``IMPORT_UPLOAD_TTL``); expired ones are purged whenever a new upload is stored (migration
+    0009).
+    """
+
+    __tablename__ = "import_upload"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    """The file's bytes, at most ``IMPORT_FILE_MAX_BYTES``."""
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+
+
+class ImportProfile(UUIDv7AuditBase):
+    """A saved import setup for one bank: the file format (dialect) and the column mapping, picked next time."""
+
+    __tablename__ = "import_profile"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    dialect: Mapped[dict[str, Any]] = mapped_column(JSON)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
+class ImportedRow(UUIDv7Base):
+    """The duplicate-detection key of one imported statement row, tied to the expense it became.
+
+    ``key`` is unique per user (a constraint, not only a check before inserting), so a file or an overlapping
+    statement imported twice, or a double-submitted import, can never store a row twice. Deleting the expense deletes
+    its key (``ON DELETE CASCADE``): a row whose expense is gone is no longer "already imported", and importing the
+    statement again brings it back. See ``domain/imports/duplicates.py`` for how the key is made.
+    """
+
+    __tablename__ = "imported_row"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    """SHA-256 (hex) of the row's identity; see ``duplicates.row_keys``."""
+    expense_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expense.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    line: Mapped[int] = mapped_column(Integer)
+    """The row's line number in that file (what the preview cites as "row N")."""
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -22,12 +22,17 @@ PROBLEM_SCHEMA = "Problem"
 _UNSAFE = {"post", "put", "patch", "delete"}
 # Operations whose writes can collide with another request: duplicate names, categories in use, concurrent deletes.
 _CONFLICTS = {"createExpense", "updateExpense", "createCategory", "updateCategory", "deleteCategory", "importExpenses"}
+_CONFLICTS |= {"commitStatement", "createImportProfile", "updateImportProfile"}
 _EXTRA: dict[str, tuple[int, ...]] = {
     "devLogin": (403, 404),  # deactivated account; dev login disabled (production)
     "oauthLogin": (404, 503),  # unknown or unconfigured provider; provider discovery down
     "oauthCallback": (403, 404, 502, 503),
     "createExpense": (422,),  # an Idempotency-Key reused with another body
     "importExpenses": (422,),
+    # Bank import: an unknown, expired or foreign upload (or saved profile) in the body; rows with problems.
+    "uploadStatement": (404,),
+    "previewStatement": (404,),
+    "commitStatement": (404, 422),
 }
 # Rate limits (lib/rate_limit.py): sign-in per client address, every other write per user.
 _SIGN_IN = {"devLogin", "oauthLogin", "oauthCallback"}

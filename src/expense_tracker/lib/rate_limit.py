@@ -34,7 +34,10 @@ log = structlog.get_logger("expense_tracker.rate_limit")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SIGN_IN = re.compile(r"^/auth/[^/]+/(login|callback)$|^/auth/dev-login$|^/login/dev$")
-_IMPORT = re.compile(r"^/api/expenses/import$|^/import$")
+# The exact-format import, and the bank import's upload and commit (API and wizard pages).
+_IMPORT = re.compile(
+    r"^/api/expenses/import$|^/import$|^/api/imports/(?:uploads|commit)$|^/import/bank(?:/[^/]+/import)?$"
+)
 
 
 IPV6_CLIENT_PREFIX = 64

@@ -25,3 +25,14 @@ document.addEventListener("change", (event) => {
     document.documentElement.dataset.theme = input.value;
   }
 });
+
+// Bank import, file format step: a changed select re-checks the settings at once (the "Check these settings" button
+// does the same without JavaScript), so the raw lines and the columns found follow each correction.
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLSelectElement)) return;
+  const form = field.form;
+  if (!form || form.dataset.autocheck === undefined) return;
+  const check = form.querySelector('button[name="action"][value="check"]');
+  if (check instanceof HTMLButtonElement) form.requestSubmit(check);
+});

@@ -421,7 +421,7 @@ class ExpenseService(OwnedRowService[Expense]):
             raise ImportTooLargeError
         file.seek(0)
         parser = csv_io.ImportParser(file, user.currency)  # type: ignore[arg-type] # a SpooledTemporaryFile is binary
-        store = _ImportStore(self, user)
+        store = ImportStore(self, user)
         try:
             while not parser.done:
                 # Validating a batch is pure CPU (50,000 rows: about a second): a worker thread keeps the loop serving.
@@ -467,7 +467,7 @@ _COPY_COLUMNS = (
 )
 
 
-class _ImportStore:
+class ImportStore:
     """Stores an import's rows batch by batch in the service's transaction, creating unknown categories on the way.
 
     PostgreSQL gets each batch by ``COPY`` (binary, one round trip, no per-row statement; it fires the table's
@@ -490,7 +490,8 @@ class _ImportStore:
             self.created += created
         return ids
 
-    async def add(self, rows: Sequence[ImportRow]) -> None:
+    async def add(self, rows: Sequence[ImportRow]) -> list[uuid.UUID]:
+        """Store ``rows``; the new expenses' ids in the same order (the bank import ties its duplicate keys to them)."""
         ids = await self._categories(rows)
         session = self._service.repository.session
         user_id = self._user.id
@@ -516,9 +517,11 @@ class _ImportStore:
             await raw.driver_connection.copy_records_to_table(
                 Expense.__tablename__, records=records, columns=_COPY_COLUMNS
             )
-            return
+            return [record[0] for record in records]
+        new_ids = [uuid7() for _ in rows]
         values = [
             {
+                "id": new_id,
                 "user_id": user_id,
                 "title": r.title,
                 "amount": r.amount,
@@ -527,6 +530,7 @@ class _ImportStore:
                 "category_id": ids[r.category.lower()] if r.category else None,
                 "notes": r.notes,
             }
-            for r in rows
+            for new_id, r in zip(new_ids, rows, strict=True)
         ]
         await session.execute(insert(Expense), values)
+        return new_ids

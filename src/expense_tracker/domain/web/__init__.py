@@ -71,6 +71,7 @@ def static_router() -> Any:
 def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.account_pages import AccountPages
     from expense_tracker.domain.web.auth_pages import AuthPages
+    from expense_tracker.domain.web.bank_import_pages import BankImportPages
     from expense_tracker.domain.web.category_pages import CategoryPages
     from expense_tracker.domain.web.expense_pages import DashboardPage, ExpensePages
     from expense_tracker.domain.web.rate_pages import RatePages
@@ -84,5 +85,6 @@ def web_controllers() -> list[Any]:
         ReportPages,
         AccountPages,
         RatePages,
+        BankImportPages,
         static_router(),
     ]
