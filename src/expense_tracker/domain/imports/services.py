@@ -28,7 +28,7 @@ from uuid_utils.compat import uuid7
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, IMPORT_UPLOAD_TTL
 from expense_tracker.db.models import Expense, ImportedRow, ImportProfile, ImportUpload, User
 from expense_tracker.domain.expenses.csv_io import MAX_REPORTED_ERRORS, ImportRow
-from expense_tracker.domain.expenses.services import ExpenseService, ImportStore, ImportTooLargeError
+from expense_tracker.domain.expenses.services import IMPORT_BATCH, ExpenseService, ImportStore, ImportTooLargeError
 from expense_tracker.domain.imports import duplicates
 from expense_tracker.domain.imports.schemas import (
     CommitResult,
@@ -458,9 +458,13 @@ class BankImportService(SQLAlchemyAsyncRepositoryService[ImportUpload]):
             if status.status == "import" and key is not None
         ]
         store = ImportStore(self.expenses, user)
-        expense_ids = await store.add([_import_row(row) for row, _ in chosen]) if chosen else []
+        session = self.repository.session
         now = dt.datetime.now(dt.UTC)
-        if chosen:
+        # A batch at a time, like the exact-format import: each store is one COPY (PostgreSQL) or executemany round
+        # trip, and never holds the event loop long.
+        for start in range(0, len(chosen), IMPORT_BATCH):
+            batch = chosen[start : start + IMPORT_BATCH]
+            expense_ids = await store.add([_import_row(row) for row, _ in batch])
             keys = [
                 {
                     "id": uuid7(),
@@ -471,14 +475,14 @@ class BankImportService(SQLAlchemyAsyncRepositoryService[ImportUpload]):
                     "line": row.line,
                     "imported_at": now,
                 }
-                for (row, key), expense_id in zip(chosen, expense_ids, strict=True)
+                for (row, key), expense_id in zip(batch, expense_ids, strict=True)
             ]
-            await self.repository.session.execute(insert(ImportedRow), keys)
+            await session.execute(insert(ImportedRow), keys)
         saved = None
         if save_profile_as:
             saved = await self.profiles.save_as(user.id, save_profile_as, settings.dialect, settings.mapping)
         elif profile_id is not None:
-            await self.repository.session.execute(
+            await session.execute(
                 update(ImportProfile)
                 .where(ImportProfile.id == profile_id, ImportProfile.user_id == user.id)
                 .values(last_used_at=now)
