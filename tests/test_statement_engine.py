@@ -54,6 +54,7 @@ EXPECTED_DIALECT = {
     "uk-hsbc-no-header.csv": ("utf-8", ",", 0, "%d/%m/%Y", ".", ",", False),
     "de-dkb-girokonto.csv": ("latin-1", ";", 7, "%d.%m.%Y", ",", ".", False),
     "de-dkb-girokonto-2.csv": ("latin-1", ";", 7, "%d.%m.%Y", ",", ".", False),
+    "de-sparkasse-camt.csv": ("cp1252", ";", 1, "%d.%m.%y", ",", ".", False),
     "fr-credit-agricole-compte.csv": ("utf-8-sig", ";", 4, "%d/%m/%Y", ",", " ", False),
     "neobank-revolut-account.csv": ("utf-8", ",", 1, "%Y-%m-%d %H:%M:%S", ".", ",", False),
 }
@@ -73,6 +74,12 @@ EXPECTED_MAPPING: dict[str, dict[str, Any]] = {
     "uk-hsbc-no-header.csv": {"date": "Column 1", "title": ("Column 2",), "amount": "Column 3"},
     "de-dkb-girokonto.csv": DKB,
     "de-dkb-girokonto-2.csv": DKB,
+    "de-sparkasse-camt.csv": {
+        "date": "Buchungstag",
+        "title": ("Beguenstigter/Zahlungspflichtiger", "Verwendungszweck"),
+        "amount": "Betrag",
+        "currency_column": "Waehrung",
+    },
     "fr-credit-agricole-compte.csv": {
         "date": "Date",
         "title": ("Libellé",),
@@ -141,6 +148,7 @@ EXPECTED_TOTALS: dict[str, tuple[str, int, int, dict[str, Decimal], dict[str, De
     "uk-hsbc-no-header.csv": ("GBP", 12, 2, {"GBP": D("-1540.76")}, {"GBP": D("1389.68")}, []),
     "de-dkb-girokonto.csv": ("EUR", 16, 2, {"EUR": D("-1455.26")}, {"EUR": D("1997.56")}, []),
     "de-dkb-girokonto-2.csv": ("EUR", 7, 2, {"EUR": D("-3256.42")}, {"EUR": D("196.40")}, []),
+    "de-sparkasse-camt.csv": ("USD", 10, 2, {"EUR": D("-1872.37")}, {"EUR": D("1560.49")}, []),
     "fr-credit-agricole-compte.csv": ("EUR", 17, 2, {"EUR": D("-1156.29")}, {"EUR": D("1587.83")}, [23]),
     "neobank-revolut-account.csv": (
         "EUR",
@@ -183,6 +191,25 @@ EXPECTED_FIRST_ROWS = {
             False,
         ),
         (14, Day(2026, 11, 24), "dm-drogerie markt — dm fil. 2211 München", D("23.45"), "EUR", False),
+    ],
+    "de-sparkasse-camt.csv": [
+        (
+            2,
+            Day(2026, 12, 1),
+            "Stadtwerke München GmbH — Strom Abschlag Dezember 2026 Vertrag 998877",
+            D("87.00"),
+            "EUR",
+            False,
+        ),
+        (
+            3,
+            Day(2026, 12, 2),
+            "REWE Markt GmbH — 2026-12-01T18:22 Debitk.1 2028-12 REWE SAGT DANKE",
+            D("48.71"),
+            "EUR",
+            False,
+        ),
+        (4, Day(2026, 12, 3), "Otto GmbH & Co KG — Rückerstattung Bestellung 4711 (19,99 €)", D("-19.99"), "EUR", True),
     ],
     "fr-credit-agricole-compte.csv": [
         (
@@ -510,6 +537,14 @@ def test_bad_overrides_name_their_field(field: str, value: str) -> None:
     assert caught.value.field == field
 
 
+def test_overriding_the_decimal_alone_swaps_the_thousands_separator() -> None:
+    assert Dialect(decimal=".", thousands=",").with_overrides({"decimal": ","}).thousands == "."
+    assert Dialect(decimal=",", thousands=".").with_overrides({"decimal": "."}).thousands == ","
+    assert Dialect(decimal=".", thousands=" ").with_overrides({"decimal": ","}).thousands == " "
+    with pytest.raises(StatementError):
+        Dialect(decimal=".", thousands=",").with_overrides({"decimal": ",", "thousands": ","})
+
+
 def test_overriding_the_delimiter_and_decimal_rereads_the_file() -> None:
     data = b"Date|Text|Amount\n2026-11-03|A|-1.234,50\n"
     dialect = Dialect().with_overrides({"delimiter": "|", "decimal": ",", "thousands": "."})
@@ -802,3 +837,9 @@ def test_content_prefers_a_column_with_negative_numbers_for_the_amount() -> None
     rows = [["03/11/2026", "96.50", "Tea shop", "-3.50"], ["04/11/2026", "94.50", "Bakery", "(2.00)"]]
     mapping = guess_mapping(["When", "Left", "What", "Money"], rows)
     assert (mapping.date, mapping.amount, mapping.title) == ("When", "Money", ("What",))
+
+
+def test_a_second_date_column_does_not_vote_for_the_decimal_point() -> None:
+    data = b'Date,Value date,Text,Amount\n01.12.26,02.12.26,A,"-1,50"\n03.12.26,04.12.26,B,"-2,50"\n'
+    dialect = detect(data)
+    assert (dialect.date_format, dialect.decimal, dialect.thousands) == ("%d.%m.%y", ",", ".")

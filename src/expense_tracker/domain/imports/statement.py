@@ -159,6 +159,9 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
             changes[field] = _check_dialect_value(field, value)
         if "date_format" in changes:
             changes["date_ambiguous"] = False
+        if "decimal" in changes and "thousands" not in changes and changes["decimal"] == self.thousands:
+            # Switching 12.50 to 12,50 alone also switches the grouping the detection paired with it.
+            changes["thousands"] = self.decimal if self.decimal in THOUSANDS_CHOICES else ""
         dialect = msgspec.structs.replace(self, **changes)
         if dialect.thousands == dialect.decimal:
             raise StatementError("thousands", "must differ from the decimal separator")
@@ -958,8 +961,11 @@ def _detect_decimal(cells: Iterable[str], delimiter: str) -> tuple[str, str]:
             votes[s[last]] += 1
         if "'" in s:
             thousands_seen["'"] += 1
-    # Without a telling cell, a semicolon-separated file is from a country that writes a decimal comma.
-    decimal = ("," if votes[","] > votes["."] else ".") if votes else ("," if delimiter == ";" else ".")
+    # Without a majority, a semicolon-separated file is from a country that writes a decimal comma.
+    if votes[","] != votes["."]:
+        decimal = "," if votes[","] > votes["."] else "."
+    else:
+        decimal = "," if delimiter == ";" else "."
     partner = "." if decimal == "," else ","
     other = max(("'", " "), key=lambda t: thousands_seen[t])
     return decimal, other if thousands_seen[other] > thousands_seen[partner] else partner
@@ -1009,9 +1015,12 @@ def detect(data: bytes) -> Dialect:
     provisional = Dialect(encoding=encoding, delimiter=delimiter, header_line=header_line)
     table = _table(records, provisional)
     date_index = _date_column(table)
-    # Distinct cells only, and not all of them: a 5 MB file repeats its formats thousands of times.
+    # Dates ("01.12.26" in a value-date column) are not decimal numbers. Distinct cells only, and not all of them:
+    # a 5 MB file repeats its formats thousands of times.
+    dates = {i for i in range(len(table.header)) if _formats_reading_all([r[i] for r in table.rows[:_SAMPLE_ROWS]])}
     number_cells = itertools.islice(
-        dict.fromkeys(c for r in table.rows for i, c in enumerate(r) if i != date_index), _SAMPLE_CELLS
+        dict.fromkeys(c for r in table.rows for i, c in enumerate(r) if i != date_index and i not in dates),
+        _SAMPLE_CELLS,
     )
     decimal, thousands = _detect_decimal(number_cells, delimiter)
     if date_index is None:
