@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -538,7 +538,3 @@ def _zone(name: str) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
-
-
-def upload_counts(statuses: Iterable[PreviewRow]) -> Counter[str]:
-    return Counter(s.status for s in statuses)
