@@ -34,6 +34,7 @@ EXPECTED: dict[str, tuple[int, int, dict[str, Decimal]]] = {
     # No header row and no currency anywhere in the file: the user's own currency (USD for the test users).
     "uk-hsbc-no-header.csv": (10, 2, {"USD": Decimal("1389.68")}),
     "de-dkb-girokonto.csv": (14, 2, {"EUR": Decimal("1997.56")}),
+    "de-sparkasse-camt.csv": (8, 2, {"EUR": Decimal("1560.49")}),
     "fr-credit-agricole-compte.csv": (15, 2, {"EUR": Decimal("1587.83")}),
     "neobank-revolut-account.csv": (
         14,
