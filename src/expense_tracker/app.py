@@ -162,6 +162,28 @@ def create_worker_app() -> Litestar:
     return create_app()
 
 
+def api_controllers() -> list[Any]:
+    """The JSON API, one controller per domain context (the browser pages are ``web_controllers()``)."""
+    from expense_tracker.domain.accounts.controllers import AccountController, AuthController
+    from expense_tracker.domain.categories.controllers import CategoryController
+    from expense_tracker.domain.expenses.controllers import ExpenseController
+    from expense_tracker.domain.imports.controllers import BankImportController
+    from expense_tracker.domain.rates.controllers import RateController
+    from expense_tracker.domain.reports.controllers import ReportController
+    from expense_tracker.domain.system.controllers import SystemController
+
+    return [
+        SystemController,
+        AuthController,
+        AccountController,
+        CategoryController,
+        ExpenseController,
+        ReportController,
+        RateController,
+        BankImportController,
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
 
     from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
@@ -183,15 +205,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from expense_tracker.db import models  # noqa: F401 - registers the tables with the metadata
     from expense_tracker.dependencies import DEPENDENCIES
     from expense_tracker.domain.accounts.auth import build_jwt_auth, csrf_exempt_paths
-    from expense_tracker.domain.accounts.controllers import AccountController, AuthController
     from expense_tracker.domain.accounts.oauth import IdentityProviders
     from expense_tracker.domain.accounts.session_cache import SessionCache
-    from expense_tracker.domain.categories.controllers import CategoryController
-    from expense_tracker.domain.expenses.controllers import ExpenseController
-    from expense_tracker.domain.rates.controllers import RateController
-    from expense_tracker.domain.imports.controllers import BankImportController
-    from expense_tracker.domain.reports.controllers import ReportController
-    from expense_tracker.domain.system.controllers import SystemController
     from expense_tracker.domain.web import template_config, web_controllers
     from expense_tracker.lib import db_errors, json_body, metrics, openapi_docs, rate_limit
     from expense_tracker.lib.csrf import BearerAwareCSRFMiddleware
@@ -247,17 +262,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await alchemy.get_engine().dispose()
 
     app = Litestar(
-        route_handlers=[
-            SystemController,
-            AuthController,
-            AccountController,
-            CategoryController,
-            ExpenseController,
-            ReportController,
-            RateController,
-            BankImportController,
-            *web_controllers(),
-        ],
+        route_handlers=[*api_controllers(), *web_controllers()],
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=alchemy)],
         on_app_init=[install_auth],

@@ -15,8 +15,8 @@ from expense_tracker.domain.accounts.oauth import IdentityProviders
 from expense_tracker.domain.accounts.services import UserService
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.services import ExpenseService
-from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.imports.services import BankImportService, ImportProfileService
+from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.reports.services import ReportService
 from expense_tracker.settings import Settings
 

@@ -1,7 +1,7 @@
 """Bank-statement import wizard: uploads kept between its steps, saved per-bank settings, duplicate-detection keys.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-05
 
 Additive only: three new tables, no change to existing rows.
@@ -17,7 +17,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
