@@ -158,7 +158,9 @@ async def test_expense_form_refuses_an_inactive_currency_inline(client: Client, 
 
 
 async def _settings(client: Client, user: Session) -> dict[str, str]:
-    return dict((await client.get("/api/settings", headers=user.headers)).json())
+    """The settings these tests change (locale and conversion have their own tests)."""
+    found = (await client.get("/api/settings", headers=user.headers)).json()
+    return {key: found[key] for key in ("currency", "theme", "timezone")}
 
 
 async def test_changing_the_default_currency_asks_first(client: Client, user: Session) -> None:

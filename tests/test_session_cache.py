@@ -128,7 +128,7 @@ async def test_settings_changed_here_are_seen_at_once(cached: tuple[Client, Cloc
     client, _ = cached
     session = await sign_in(client)
     assert (await client.get("/api/settings", headers=session.headers)).json()["currency"] == "USD"
-    new = {"currency": "EUR", "theme": "dark", "timezone": "Europe/Berlin", "locale": "de_DE"}
+    new = {"currency": "EUR", "theme": "dark", "timezone": "Europe/Berlin", "locale": "de_DE", "convert_totals": False}
     assert (await client.put("/api/settings", json=new, headers=session.headers)).status_code == 200
     assert (await client.get("/api/settings", headers=session.headers)).json() == new
     created = await client.post("/api/expenses", json={"title": "Tea", "amount": "3.10"}, headers=session.headers)

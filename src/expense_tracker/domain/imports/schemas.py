@@ -105,7 +105,7 @@ class PreviewRow(msgspec.Struct):
     notes: str
 
 
-class CurrencyTotal(msgspec.Struct):
+class StatementCurrencyTotal(msgspec.Struct):
     currency: str
     amount: Decimal
     count: int
@@ -124,7 +124,7 @@ class PreviewResult(msgspec.Struct):
     upload_id: uuid.UUID
     filename: str
     counts: PreviewCounts
-    totals: list[CurrencyTotal]
+    totals: list[StatementCurrencyTotal]
     """Sums of the rows that would be imported, per currency."""
     rows: list[PreviewRow]
     """The first ``limit`` rows, in file order."""
@@ -138,7 +138,7 @@ class CommitResult(msgspec.Struct):
     skipped: int
     possible_duplicates: int
     categories_created: list[str]
-    totals: list[CurrencyTotal]
+    totals: list[StatementCurrencyTotal]
     profile_id: uuid.UUID | None = None
     """The profile saved (``save_profile_as``) or used."""
 

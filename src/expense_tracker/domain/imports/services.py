@@ -33,12 +33,12 @@ from expense_tracker.domain.expenses.services import IMPORT_BATCH, ExpenseServic
 from expense_tracker.domain.imports import duplicates
 from expense_tracker.domain.imports.schemas import (
     CommitResult,
-    CurrencyTotal,
     ImportSettings,
     PreviewCounts,
     PreviewRow,
     RawLine,
     RejectedLineRead,
+    StatementCurrencyTotal,
 )
 from expense_tracker.domain.imports.statement import (
     Dialect,
@@ -157,7 +157,7 @@ class Analysis:
     statuses: list[PreviewRow]
     keys: list[str | None]
     counts: PreviewCounts = field(init=False)
-    totals: list[CurrencyTotal] = field(init=False)
+    totals: list[StatementCurrencyTotal] = field(init=False)
 
     def __post_init__(self) -> None:
         tally = Counter(s.status for s in self.statuses)
@@ -175,7 +175,7 @@ class Analysis:
             if s.status == "import" and s.currency is not None and s.amount is not None:
                 sums[s.currency] += s.amount
                 count[s.currency] += 1
-        self.totals = [CurrencyTotal(currency=c, amount=sums[c], count=count[c]) for c in sorted(sums)]
+        self.totals = [StatementCurrencyTotal(currency=c, amount=sums[c], count=count[c]) for c in sorted(sums)]
 
     def rejected(self) -> list[RejectedLineRead]:
         return [
