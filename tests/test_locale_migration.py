@@ -40,7 +40,7 @@ async def test_locale_column_up_and_down_keeps_users_and_expenses(
         assert created.status_code == 201
     me = (await client.get("/api/me", headers=user.headers)).json()
 
-    run_migration(database_url, "downgrade", "0005")
+    run_migration(database_url, "downgrade", "0007")
     assert "locale" not in await columns(engine)
     async with engine.connect() as connection:
         row = (
