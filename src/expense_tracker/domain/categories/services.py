@@ -10,6 +10,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select, update
 
 from expense_tracker.db.models import Category, Expense
+from expense_tracker.lib.money import check_decimals
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
 
@@ -19,6 +20,10 @@ def _budget_currency(values: dict[str, Any], default_currency: str) -> str | Non
     if values.get("monthly_budget") is None:
         return None
     currency: str = values.get("budget_currency") or default_currency
+    try:  # only here is the budget's currency known (it may default): 1500.50 JPY is refused, never rounded
+        check_decimals(values["monthly_budget"], currency)
+    except ValueError as exc:
+        raise FieldValidationError([{"field": "monthly_budget", "message": str(exc)}]) from None
     return currency
 
 
