@@ -60,3 +60,26 @@ async def test_budget_decimals_follow_the_budget_currency(client: Client, user: 
     assert status == 400
     assert "JPY amounts have no decimals (never rounded)" in html
     client.cookies.clear()
+
+
+async def test_wizard_preview_shows_dates_and_refunds_in_the_users_locale(client: Client, user: Session) -> None:
+    from tests.test_bank_import_pages import Browser, upload
+
+    await set_locale(client, user, "de_DE")
+    browser = Browser(client, user)
+    page = await browser.follow(await upload(browser, "de-dkb-girokonto.csv"))
+    page = await browser.follow(await browser.submit(page, "bank-format-form"))
+    # Money in (the Zalando return, the salary) imported as money back rather than skipped.
+    page = await browser.follow(await browser.submit(page, "bank-columns-form", {"skip_money_in": "false"}))
+    row = page.split('data-line="9"')[1].split("</tr>")[0]  # "28.11.2026";...;"Zalando SE";...;"39,95"
+    assert "28.11.2026" in row, row
+    assert "2026-11-28" not in row
+    assert "-39,95\xa0€" in row, row
+    page = await browser.follow(await browser.submit(page, "bank-import-form", {"save_as": ""}))
+    assert "Imported 16 expenses." in page
+    listed = (await client.get("/api/expenses", params={"limit": 200}, headers=user.headers)).json()["items"]
+    assert {(e["spent_on"], e["amount"]) for e in listed if e["amount"].startswith("-")} == {
+        ("2026-11-28", "-39.95"),
+        ("2026-11-27", "-3412.87"),
+    }
+    client.cookies.clear()
