@@ -7,6 +7,7 @@ Expected values are written out by hand in the tests (comments show the sums).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -82,4 +83,69 @@ async def test_wizard_preview_shows_dates_and_refunds_in_the_users_locale(client
         ("2026-11-28", "-39.95"),
         ("2026-11-27", "-3412.87"),
     }
+    client.cookies.clear()
+
+
+async def test_changing_the_default_currency_drops_no_currency_anywhere(client: Client, user: Session) -> None:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    first = today.replace(day=1)
+    h = user.headers
+    settings = (await client.get("/api/settings", headers=h)).json()
+    assert (await client.put("/api/settings", json={**settings, "currency": "EUR"}, headers=h)).status_code == 200
+    rate = {"currency": "USD", "rate": "0.9", "valid_from": "2020-01-01"}
+    assert (await client.post("/api/rates", json=rate, headers=h)).status_code == 201
+    food = (
+        await client.post(
+            "/api/categories", json={"name": "Eating out", "color": "#336699", "monthly_budget": "100"}, headers=h
+        )
+    ).json()
+    assert "id" in food, food
+    for amount, currency in [("50.00", "EUR"), ("20.00", "USD"), ("-5.00", "USD"), ("1000", "JPY")]:
+        body = {
+            "title": "x",
+            "amount": amount,
+            "currency": currency,
+            "spent_on": first.isoformat(),
+            "category_id": food["id"],
+        }
+        assert (await client.post("/api/expenses", json=body, headers=h)).status_code == 201
+    settings = (await client.get("/api/settings", headers=h)).json()
+    assert (await client.put("/api/settings", json={**settings, "currency": "USD"}, headers=h)).status_code == 200
+    period = f"from={first.isoformat()}&to={today.isoformat()}"
+    every = {("EUR", "50.00", 1), ("JPY", "1000.00", 1), ("USD", "15.00", 2)}  # 20.00 - 5.00 USD (a refund)
+
+    async def get(path: str) -> Any:
+        response = await client.get(path, headers=h)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    summary = await get(f"/api/reports/summary?{period}&convert=true")
+    assert {(c["currency"], c["total"], c["count"]) for c in summary["currencies"]} == every
+    # The EUR-based rate is not used for USD; EUR and JPY are listed as not converted, never dropped.
+    not_converted = {("EUR", "50.00", 1), ("JPY", "1000.00", 1)}
+    assert (summary["converted"]["total"], summary["converted"]["count"]) == ("15.00", 2)
+    assert {(c["currency"], c["total"], c["count"]) for c in summary["converted"]["not_converted"]} == not_converted
+    for report in ("by-category", "monthly"):
+        query = f"{period}" if report == "by-category" else "months=2"
+        plain = await get(f"/api/reports/{report}?{query}")
+        assert plain["currency"] == "USD"
+        assert {(c["currency"], c["total"], c["count"]) for c in plain["other_currencies"]} == not_converted
+        converted = (await get(f"/api/reports/{report}?{query}&convert=true"))["converted"]
+        assert {(c["currency"], c["total"], c["count"]) for c in converted["not_converted"]} == not_converted
+    # The budget keeps its amount and currency; USD and JPY spending is listed beside it.
+    line = next(x for x in (await get("/api/reports/budget"))["lines"] if x["name"] == "Eating out")
+    assert (line["budget"], line["budget_currency"], line["spent"]) == ("100.00", "EUR", "50.00")
+    assert {(c["currency"], c["total"], c["count"]) for c in line["not_converted"]} == {
+        ("JPY", "1000.00", 1),
+        ("USD", "15.00", 2),
+    }
+    totals = await get(f"/api/expenses/totals?{period}")
+    assert {(c["currency"], c["total"], c["count"]) for c in totals["currencies"]} == every
+    # The pages say the same.
+    for path in ("/", "/reports", "/expenses"):
+        html = await page(client, user, path)
+        for shown in ("€50.00", "¥1,000", "$15.00"):
+            assert shown in html, (path, shown)
     client.cookies.clear()
