@@ -149,3 +149,72 @@ async def test_changing_the_default_currency_drops_no_currency_anywhere(client: 
         for shown in ("€50.00", "¥1,000", "$15.00"):
             assert shown in html, (path, shown)
     client.cookies.clear()
+
+
+async def add_expenses(client: Client, user: Session, rows: list[tuple[str, str, str]]) -> None:
+    for title, amount, currency in rows:
+        body = {"title": title, "amount": amount, "currency": currency, "spent_on": "2024-03-05"}
+        response = await client.post("/api/expenses", json=body, headers=user.headers)
+        assert response.status_code == 201, response.text
+
+
+async def test_amount_sort_pages_through_refunds_within_each_currency(client: Client, user: Session) -> None:
+    await add_expenses(
+        client,
+        user,
+        [
+            ("a", "5.00", "EUR"),
+            ("b", "-3.00", "EUR"),
+            ("c", "10.00", "EUR"),
+            ("d", "-0.50", "EUR"),
+            ("e", "7.00", "USD"),
+            ("f", "-2.00", "USD"),
+            ("g", "100", "JPY"),
+            ("h", "-100", "JPY"),
+        ],
+    )
+    # Currencies in code order (EUR, JPY, USD); within one, refunds (negative) first when ascending.
+    expected = {
+        "amount": ["b", "d", "a", "c", "h", "g", "f", "e"],
+        "-amount": ["e", "f", "g", "h", "c", "a", "d", "b"],  # the whole order reversed
+    }
+    for sort, titles in expected.items():
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"sort": sort, "limit": 3, **({"cursor": cursor} if cursor else {})}
+            body = (await client.get("/api/expenses", params=params, headers=user.headers)).json()
+            seen += [e["title"] for e in body["items"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert seen == titles, (sort, seen)
+    # Filtered to one currency, the totals line is that currency's signed sum: 5 - 3 + 10 - 0.50 = 11.50.
+    totals = (await client.get("/api/expenses/totals?currency=EUR", headers=user.headers)).json()
+    assert [(c["currency"], c["total"], c["count"]) for c in totals["currencies"]] == [("EUR", "11.50", 4)]
+
+
+async def test_exact_csv_round_trip_with_refunds_jpy_and_a_currency_filter(
+    client: Client, user: Session, other_user: Session
+) -> None:
+    await add_expenses(
+        client, user, [("Ramen", "1200", "JPY"), ("Ramen back", "-1200", "JPY"), ("Tea", "-3.50", "EUR")]
+    )
+    exported = (await client.get("/api/expenses/export.csv?currency=JPY&sort=amount", headers=user.headers)).text
+    response = await client.post(
+        "/api/expenses/import",
+        files={"file": ("e.csv", exported.encode(), "text/csv")},
+        headers=other_user.headers,
+    )
+    assert response.status_code == 201, response.text
+    items = (await client.get("/api/expenses?sort=amount", headers=other_user.headers)).json()["items"]
+    assert [(e["title"], e["amount"], e["currency"]) for e in items] == [
+        ("Ramen back", "-1200.00", "JPY"),
+        ("Ramen", "1200.00", "JPY"),
+    ]
+    again = (await client.get("/api/expenses/export.csv?sort=amount", headers=other_user.headers)).text
+
+    def fields(csv_text: str) -> list[list[str]]:  # without the id and timestamps, which are the new rows' own
+        return [line.split(",")[1:-2] for line in csv_text.strip().splitlines()]
+
+    assert fields(again) == fields(exported)
