@@ -218,3 +218,36 @@ async def test_exact_csv_round_trip_with_refunds_jpy_and_a_currency_filter(
         return [line.split(",")[1:-2] for line in csv_text.strip().splitlines()]
 
     assert fields(again) == fields(exported)
+
+
+async def test_budget_spending_converts_refunds_in_another_currency(client: Client, user: Session) -> None:
+    import datetime as dt
+
+    h = user.headers
+    first = dt.datetime.now(dt.UTC).date().replace(day=1).isoformat()
+    settings = (await client.get("/api/settings", headers=h)).json()
+    assert (await client.put("/api/settings", json={**settings, "currency": "EUR"}, headers=h)).status_code == 200
+    assert (
+        await client.post("/api/rates", json={"currency": "USD", "rate": "0.9", "valid_from": "2020-01-01"}, headers=h)
+    ).status_code == 201
+    trip = (
+        await client.post(
+            "/api/categories",
+            json={"name": "Trip", "color": "#336699", "monthly_budget": "100", "budget_currency": "EUR"},
+            headers=h,
+        )
+    ).json()
+    for amount, currency in [("50.00", "EUR"), ("30.00", "USD"), ("-10.00", "USD"), ("-5.00", "EUR")]:
+        body = {"title": "x", "amount": amount, "currency": currency, "spent_on": first, "category_id": trip["id"]}
+        assert (await client.post("/api/expenses", json=body, headers=h)).status_code == 201
+    budget = (await client.get("/api/reports/budget?convert=true", headers=h)).json()
+    line = next(x for x in budget["lines"] if x["name"] == "Trip")
+    # EUR 50 - 5 = 45; USD 30 - 10 = 20 at 0.9 = 18 EUR; spent 63.00 of 100.00, 37.00 left.
+    assert (line["spent"], line["remaining"], line["budget_currency"], line["not_converted"]) == (
+        "63.00",
+        "37.00",
+        "EUR",
+        [],
+    )
+    by_category = (await client.get(f"/api/reports/by-category?from={first}&convert=true", headers=h)).json()
+    assert [(c["name"], c["total"], c["count"]) for c in by_category["categories"]] == [("Trip", "63.00", 4)]
