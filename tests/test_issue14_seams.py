@@ -251,3 +251,25 @@ async def test_budget_spending_converts_refunds_in_another_currency(client: Clie
     )
     by_category = (await client.get(f"/api/reports/by-category?from={first}&convert=true", headers=h)).json()
     assert [(c["name"], c["total"], c["count"]) for c in by_category["categories"]] == [("Trip", "63.00", 4)]
+
+
+async def test_report_shares_and_budget_use_in_the_users_locale(client: Client, user: Session) -> None:
+    import datetime as dt
+
+    await set_locale(client, user, "de_DE")
+    h = user.headers
+    first = dt.datetime.now(dt.UTC).date().replace(day=1).isoformat()
+    ids = []
+    for name, budget in [("Alpha", None), ("Beta", "1000")]:
+        body = {"name": name, "color": "#336699", "monthly_budget": budget}
+        ids.append((await client.post("/api/categories", json=body, headers=h)).json()["id"])
+    # 41.15 of 123.45 EUR is 33.33 %, 82.30 is 66.67 % (of Beta's 1000 EUR budget: 8.23 % used).
+    for amount, category in [("41.15", ids[0]), ("82.30", ids[1])]:
+        body = {"title": "x", "amount": amount, "currency": "EUR", "spent_on": first, "category_id": category}
+        assert (await client.post("/api/expenses", json=body, headers=h)).status_code == 201
+    html = await page(client, user, "/reports")
+    assert "33,33%" in html
+    assert "66,67%" in html
+    assert "8,23% used" in html
+    assert "33.33%" not in html
+    client.cookies.clear()
