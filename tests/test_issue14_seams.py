@@ -272,4 +272,6 @@ async def test_report_shares_and_budget_use_in_the_users_locale(client: Client, 
     assert "66,67%" in html
     assert "8,23% used" in html
     assert "33.33%" not in html
+    # The chart's title names the period in the locale too (not ISO dates).
+    assert f"Spending by category, {dt.date.fromisoformat(first):%d.%m.%Y} to" in html
     client.cookies.clear()
