@@ -275,3 +275,21 @@ async def test_report_shares_and_budget_use_in_the_users_locale(client: Client, 
     # The chart's title names the period in the locale too (not ISO dates).
     assert f"Spending by category, {dt.date.fromisoformat(first):%d.%m.%Y} to" in html
     client.cookies.clear()
+
+
+async def test_currency_change_confirmation_says_the_old_rates_stop_applying(client: Client, user: Session) -> None:
+    from tests.test_currency_choice import _post_form
+
+    for currency in ("EUR", "GBP"):
+        body = {"currency": currency, "rate": "1.1", "valid_from": "2024-01-01"}
+        assert (await client.post("/api/rates", json=body, headers=user.headers)).status_code == 201
+    asked = await _post_form(
+        client, user, "/settings", "/settings", {"currency": "EUR", "theme": "system", "timezone": "UTC"}
+    )
+    assert asked.status_code == 200
+    text = " ".join(asked.text.split())
+    assert (
+        "Your 2 exchange rates into USD are kept but not used while your currency is EUR: converting into EUR needs "
+        '<a href="/rates">rates into EUR</a>.'
+    ) in text
+    client.cookies.clear()
