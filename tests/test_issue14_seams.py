@@ -293,3 +293,22 @@ async def test_currency_change_confirmation_says_the_old_rates_stop_applying(cli
         '<a href="/rates">rates into EUR</a>.'
     ) in text
     client.cookies.clear()
+
+
+async def test_a_new_budget_currency_must_be_in_use_today(client: Client, user: Session) -> None:
+    base = {"name": "Old money", "color": "#336699", "monthly_budget": "100"}
+    for code in ("XTS", "DEM"):
+        response = await client.post("/api/categories", json={**base, "budget_currency": code}, headers=user.headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"] == [
+            {
+                "field": "budget_currency",
+                "message": "is not a currency in use today; choose an active ISO 4217 code such as USD or EUR",
+            }
+        ]
+    created = await client.post("/api/categories", json={**base, "budget_currency": "CHF"}, headers=user.headers)
+    assert created.status_code == 201, created.text
+    patched = await client.patch(
+        f"/api/categories/{created.json()['id']}", json={"budget_currency": "XTS"}, headers=user.headers
+    )
+    assert patched.status_code == 400, patched.text
