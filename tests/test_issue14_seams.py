@@ -312,3 +312,36 @@ async def test_a_new_budget_currency_must_be_in_use_today(client: Client, user: 
         f"/api/categories/{created.json()['id']}", json={"budget_currency": "XTS"}, headers=user.headers
     )
     assert patched.status_code == 400, patched.text
+
+
+async def test_openapi_has_every_issue_14_operation_under_plain_unique_names(client: Client) -> None:
+    import re
+
+    spec = (await client.get("/api/openapi.json")).json()
+    names = list(spec["components"]["schemas"])
+    assert [n for n in names if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)] == []  # no module-prefixed names
+    operations = [op["operationId"] for path in spec["paths"].values() for op in path.values() if "operationId" in op]
+    assert len(operations) == len(set(operations))
+    for needed in (
+        "listRates",
+        "createRate",
+        "importRates",
+        "exportRates",
+        "expenseTotals",
+        "uploadStatement",
+        "previewStatement",
+        "commitStatement",
+        "listImportProfiles",
+        "reportBudget",
+    ):
+        assert needed in operations, needed
+    fields = {
+        ("ExpenseRead", "amount"),
+        ("CategoryRead", "budget_currency"),
+        ("UserSettings", "locale"),
+        ("UserSettings", "convert_totals"),
+        ("Summary", "converted"),
+        ("BudgetLine", "not_converted"),
+    }
+    for schema, field in fields:
+        assert field in spec["components"]["schemas"][schema]["properties"], (schema, field)
