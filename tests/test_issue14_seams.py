@@ -349,3 +349,13 @@ async def test_openapi_has_every_issue_14_operation_under_plain_unique_names(cli
     }
     for schema, field in fields:
         assert field in spec["components"]["schemas"][schema]["properties"], (schema, field)
+
+
+async def test_a_statements_fixed_currency_must_be_in_use_today(client: Client, user: Session) -> None:
+    from tests.test_bank_import import preview, settings, uploaded
+
+    up = await uploaded(client, user, "us-chase-checking.csv")
+    for code in ("XTS", "DEM", "ZZZ"):
+        response = await preview(client, user, settings(up, currency=code))
+        assert response.status_code == 400, (code, response.text[:300])
+    assert (await preview(client, user, settings(up, currency="CAD"))).status_code == 200
