@@ -359,3 +359,25 @@ async def test_a_statements_fixed_currency_must_be_in_use_today(client: Client, 
         response = await preview(client, user, settings(up, currency=code))
         assert response.status_code == 400, (code, response.text[:300])
     assert (await preview(client, user, settings(up, currency="CAD"))).status_code == 200
+
+
+async def test_a_jpy_budget_converts_spending_to_whole_yen(client: Client, user: Session) -> None:
+    import datetime as dt
+
+    h = user.headers
+    first = dt.datetime.now(dt.UTC).date().replace(day=1).isoformat()
+    settings = (await client.get("/api/settings", headers=h)).json()
+    assert (await client.put("/api/settings", json={**settings, "currency": "EUR"}, headers=h)).status_code == 200
+    body = {"currency": "JPY", "rate": "0.0062", "valid_from": "2020-01-01"}
+    assert (await client.post("/api/rates", json=body, headers=h)).status_code == 201
+    body = {"name": "Japan", "color": "#336699", "monthly_budget": "50000", "budget_currency": "JPY"}
+    japan = (await client.post("/api/categories", json=body, headers=h)).json()
+    for amount, currency in [("10.00", "EUR"), ("1000", "JPY"), ("-3.33", "EUR")]:
+        expense = {"title": "x", "amount": amount, "currency": currency, "spent_on": first, "category_id": japan["id"]}
+        assert (await client.post("/api/expenses", json=expense, headers=h)).status_code == 201
+    line = next(x for x in (await client.get("/api/reports/budget", headers=h)).json()["lines"] if x["name"] == "Japan")
+    # 1000 JPY + (10.00 - 3.33 = 6.67 EUR) / 0.0062 = 1000 + 1075.806... = 2075.806... -> 2076 yen (JPY has no cents).
+    assert (line["spent"], line["remaining"], line["percent"]) == ("2076.00", "47924.00", "4.15")
+    # Into EUR (cents): 1000 * 0.0062 = 6.20 + 6.67 = 12.87.
+    summary = (await client.get(f"/api/reports/summary?from={first}&convert=true", headers=h)).json()
+    assert summary["converted"]["total"] == "12.87"
