@@ -381,3 +381,20 @@ async def test_a_jpy_budget_converts_spending_to_whole_yen(client: Client, user:
     # Into EUR (cents): 1000 * 0.0062 = 6.20 + 6.67 = 12.87.
     summary = (await client.get(f"/api/reports/summary?from={first}&convert=true", headers=h)).json()
     assert summary["converted"]["total"] == "12.87"
+
+
+async def test_a_statement_imported_before_a_default_currency_change_is_still_recognised(
+    client: Client, user: Session
+) -> None:
+    from tests.test_bank_import import commit, preview, settings, uploaded
+
+    first = await uploaded(client, user, "us-chase-checking.csv")  # no currency in the file: the default (USD)
+    done = await commit(client, user, {**settings(first), "save_profile_as": "Chase"})
+    assert done.json()["imported"] == 19
+    current = (await client.get("/api/settings", headers=user.headers)).json()
+    changed = await client.put("/api/settings", json={**current, "currency": "EUR"}, headers=user.headers)
+    assert changed.status_code == 200
+    # The same file again, with the saved bank: still USD, so all 19 are recognised as imported.
+    again = await uploaded(client, user, "us-chase-checking.csv", profile_id=done.json()["profile_id"])
+    shown = (await preview(client, user, settings(again))).json()
+    assert (shown["counts"]["to_import"], shown["counts"]["duplicates"]) == (0, 19)
