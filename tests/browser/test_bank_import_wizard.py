@@ -335,7 +335,7 @@ def test_correcting_the_date_format_changes_the_preview(browser: Any, live_serve
     # PUGET SOUND ENERGY, 11/12/2026, is on line 16 (the row on lines 9-10 has a two-line description).
     twelfth = page.locator("[data-testid=bank-row][data-line='16']")
     expect(twelfth).to_contain_text("PUGET SOUND ENERGY")
-    expect(twelfth).to_contain_text("2026-12-11")
+    expect(twelfth).to_contain_text("Dec 11, 2026")  # shown in the browser's locale (en-US)
     expect(page.locator("[data-testid=bank-row][data-status=problem]")).to_have_count(13)
 
     page.get_by_role("link", name="file format").click()
@@ -345,7 +345,7 @@ def test_correcting_the_date_format_changes_the_preview(browser: Any, live_serve
     page.get_by_role("button", name="Next: columns").click()
     page.get_by_role("button", name="Next: preview").click()
     assert counts(ui) == ("19", "0", "3", "0")
-    expect(page.locator("[data-testid=bank-row][data-line='16']")).to_contain_text("2026-11-12")
+    expect(page.locator("[data-testid=bank-row][data-line='16']")).to_contain_text("Nov 12, 2026")
     finish(ui)
 
 

@@ -36,6 +36,11 @@ def amount_input(value: Decimal | None) -> str:
     return "" if value is None else input_amount(value, current_locale.get())
 
 
+def rate_number(value: Decimal | str) -> str:
+    """An exchange rate with all its decimals (up to 8) and no grouping: ``1,085`` in de_DE, so it reads as typed."""
+    return str(format_decimal(Decimal(value).normalize(), format="0.########", locale=current_locale.get()))
+
+
 def amount_example() -> str:
     """The expected format of a typed amount: ``1.234,56`` in de_DE."""
     return example_amount(current_locale.get())

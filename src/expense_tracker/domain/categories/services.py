@@ -10,15 +10,25 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select, update
 
 from expense_tracker.db.models import Category, Expense
+from expense_tracker.lib.currencies import check_chosen_currency
+from expense_tracker.lib.money import check_decimals
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
 
 
-def _budget_currency(values: dict[str, Any], default_currency: str) -> str | None:
-    """A budget carries a currency (the given one, else the default currency); no budget, no currency."""
+def _budget_currency(values: dict[str, Any], default_currency: str, stored: str | None = None) -> str | None:
+    """A budget carries a currency (the given one, else the default currency); no budget, no currency.
+
+    A newly chosen one must be in use today, like an expense's (``XTS``, ``DEM`` refused); ``stored`` may stay."""
     if values.get("monthly_budget") is None:
         return None
     currency: str = values.get("budget_currency") or default_currency
+    if currency != default_currency and (problem := check_chosen_currency(currency, stored)):
+        raise FieldValidationError([{"field": "budget_currency", "message": problem}])
+    try:  # only here is the budget's currency known (it may default): 1500.50 JPY is refused, never rounded
+        check_decimals(values["monthly_budget"], currency)
+    except ValueError as exc:
+        raise FieldValidationError([{"field": "monthly_budget", "message": str(exc)}]) from None
     return currency
 
 
@@ -78,7 +88,7 @@ class CategoryService(OwnedRowService[Category]):
                 # A new budget amount alone keeps the budget's currency (a default-currency change never moves it).
                 "budget_currency": values.get("budget_currency") or category.budget_currency,
             }
-            values = {**values, "budget_currency": _budget_currency(merged, default_currency)}
+            values = {**values, "budget_currency": _budget_currency(merged, default_currency, category.budget_currency)}
         return await self.apply(category, values)
 
     async def delete_for(self, user_id: uuid.UUID, category_id: uuid.UUID, reassign_to: uuid.UUID | None) -> None:

@@ -498,7 +498,12 @@ class BankImportService(SQLAlchemyAsyncRepositoryService[ImportUpload]):
             await session.execute(insert(ImportedRow), keys)
         saved = None
         if save_profile_as:
-            saved = await self.profiles.save_as(user.id, save_profile_as, settings.dialect, settings.mapping)
+            # The bank keeps the currency its rows were read in: after a change of default currency the next
+            # statement must not turn USD rows into EUR ones (nor miss the duplicates, whose keys hold the currency).
+            mapping = settings.mapping
+            if mapping.currency is None:
+                mapping = msgspec.structs.replace(mapping, currency=user.currency)
+            saved = await self.profiles.save_as(user.id, save_profile_as, settings.dialect, mapping)
         elif profile_id is not None:
             await session.execute(
                 update(ImportProfile)

@@ -51,6 +51,7 @@ import msgspec
 
 from expense_tracker.domain.categories.schemas import NAME_MAX
 from expense_tracker.domain.expenses.schemas import NOTES_MAX, TITLE_MAX
+from expense_tracker.lib.currencies import check_chosen_currency
 from expense_tracker.lib.money import CENT, MAX_AMOUNT, currency_codes, parse_currency
 
 # --- Choices a form may offer (value -> label) ---
@@ -699,6 +700,15 @@ def _text_column(header: Sequence[str], sample: Sequence[Sequence[str]], taken: 
     return _content_column(header, sample, taken, score)
 
 
+def _fixed_currency_problem(code: str) -> str | None:
+    """A fixed currency is chosen, like an expense's: an ISO 4217 code in use today (a currency COLUMN may still hold
+    a withdrawn one of old history, as the exact-format import allows)."""
+    try:
+        return check_chosen_currency(parse_currency(code))
+    except ValueError as exc:
+        return str(exc)
+
+
 def validate_mapping(mapping: Mapping, header: Sequence[str]) -> dict[str, str]:
     """Problems that make the mapping unusable for this header, by Mapping field; empty when it can be used."""
     errors: dict[str, str] = {}
@@ -707,6 +717,8 @@ def validate_mapping(mapping: Mapping, header: Sequence[str]) -> dict[str, str]:
         value = getattr(mapping, field)
         if value is not None and value not in columns:
             errors[field] = f"there is no column '{value}'"
+    if mapping.currency is not None and (problem := _fixed_currency_problem(mapping.currency)):
+        errors["currency"] = problem
     if mapping.date is None:
         errors.setdefault("date", "choose the column with the date")
     if not mapping.title:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Generic, TypeVar
 
+from expense_tracker.lib.money import currency_decimals
+
 K = TypeVar("K")
 CENT = Decimal("0.01")
 ONE_DAY = dt.timedelta(days=1)
@@ -108,12 +110,15 @@ class Sum:
         self.count += count
 
 
-def round_cents(value: Decimal) -> Decimal:
+def round_cents(value: Decimal, currency: str | None = None) -> Decimal:
+    """Half up to cents, or to ``currency``'s own unit when it has fewer decimals (a yen, for JPY: a converted JPY
+    figure never shows cents the currency does not have), still written with two places like stored amounts."""
     # More digits than the default context's 28: a large history times a large cross rate must still round, not raise
     # InvalidOperation (a 500).
     with localcontext() as context:
         context.prec = 60
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+        unit = CENT if currency is None else Decimal(1).scaleb(-currency_decimals(currency))
+        return value.quantize(unit, rounding=ROUND_HALF_UP).quantize(CENT)
 
 
 @dataclass
@@ -139,12 +144,12 @@ class Conversion(Generic[K]):
                 self.rates_used[rate.currency] = rate
 
     def total(self, key: K) -> Decimal:
-        """The key's converted sum, rounded half up to cents once."""
-        return round_cents(self.exact.get(key, Decimal(0)))
+        """The key's converted sum, rounded half up to cents (the target's unit) once."""
+        return round_cents(self.exact.get(key, Decimal(0)), self.target)
 
     def grand_total(self) -> Decimal:
         """Every key's converted sum, added exactly and rounded half up to cents once."""
-        return round_cents(sum(self.exact.values(), Decimal(0)))
+        return round_cents(sum(self.exact.values(), Decimal(0)), self.target)
 
     def converted_count(self) -> int:
         return sum(self.counts.values())

@@ -44,6 +44,7 @@ def template_config() -> Any:
             money=formatting.money,
             number=formatting.number,
             amount_input=formatting.amount_input,
+            rate_number=formatting.rate_number,
             day=formatting.day,
             month_label=formatting.month_label,
             currency_name=formatting.currency_name,

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Categories, Expenses, Providers, Users
+from expense_tracker.dependencies import Categories, Expenses, Providers, Rates, Users
 from expense_tracker.domain.accounts.schemas import UserSettings
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.services import ImportTooLargeError
@@ -74,6 +74,7 @@ class AccountPages(Controller):
         providers: Providers,
         expenses: Expenses,
         categories: Categories,
+        rates: Rates,
     ) -> Template | Redirect:
         """Saves the settings; a new default currency is saved only once the second step has confirmed it.
 
@@ -108,6 +109,8 @@ class AccountPages(Controller):
                 old=user.currency,
                 values=values,
                 budgets=budgets[:3],
+                # Rates are per base currency: those into the old one stop applying, which the person must know.
+                old_rates=sum(1 for r in await rates.list_for(user.id) if r.base == user.currency),
             )
         try:
             await users.save_settings(user, body)

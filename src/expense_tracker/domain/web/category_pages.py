@@ -54,7 +54,9 @@ class CategoryPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
     ) -> Template | Redirect:
-        values, errors = local_amount(data, "monthly_budget", request.user.currency)  # typed in the user's locale
+        # Typed in the user's locale, with the decimals of the budget's currency (the default one when left blank).
+        currency = str(data.get("budget_currency", "")).strip().upper() or request.user.currency
+        values, errors = local_amount(data, "monthly_budget", currency)
         body, errors = (None, errors) if errors else parse_form(CategoryCreate, values, OPTIONAL)
         if body is not None:
             try:
@@ -66,6 +68,8 @@ class CategoryPages(Controller):
                 }
                 await categories.create_for(request.user.id, values, request.user.currency)
                 return see_other("/categories", msg="category-added")
+            except FieldValidationError as exc:
+                errors = exc.by_field()
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
         return await self._page(request, categories, 400, new_form=data, errors=errors, error_for="new")
@@ -78,8 +82,11 @@ class CategoryPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
     ) -> Template | Redirect:
-        await categories.get_owned(request.user.id, category_id)
-        values, errors = local_amount(data, "monthly_budget", request.user.currency)
+        category = await categories.get_owned(request.user.id, category_id)
+        currency = (
+            str(data.get("budget_currency", "")).strip().upper() or category.budget_currency or request.user.currency
+        )
+        values, errors = local_amount(data, "monthly_budget", currency)
         body, errors = (None, errors) if errors else parse_form(CategoryCreate, values, OPTIONAL)
         if body is not None:
             try:
@@ -91,6 +98,8 @@ class CategoryPages(Controller):
                 }
                 await categories.update_for(request.user.id, category_id, values, request.user.currency)
                 return see_other("/categories", msg="category-saved")
+            except FieldValidationError as exc:
+                errors = exc.by_field()
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
         return await self._page(request, categories, 400, errors=errors, error_for=str(category_id), edit_form=data)

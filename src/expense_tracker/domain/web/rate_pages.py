@@ -19,8 +19,8 @@ from expense_tracker.domain.expenses.csv_io import ImportRejectedError
 from expense_tracker.domain.rates.csv_io import read_upload
 from expense_tracker.domain.rates.schemas import RateCreate
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
-from expense_tracker.domain.web.forms import parse_form
-from expense_tracker.lib.money import currency_codes
+from expense_tracker.domain.web.forms import local_amount, parse_form
+from expense_tracker.lib.currencies import active_currency_list
 from expense_tracker.lib.problems import FieldValidationError
 
 
@@ -46,7 +46,8 @@ class RatePages(Controller):
             "rates.html",
             status_code=status_code,
             rates=await rates.list_for(request.user.id),
-            currencies=sorted(currency_codes() - {request.user.currency}),
+            # Suggestions only (a rate for a withdrawn currency of old expenses can still be typed): the active codes.
+            currencies=[code for code in active_currency_list() if code != request.user.currency],
             columns=RATES_COLUMNS,
             **context,
         )
@@ -59,7 +60,9 @@ class RatePages(Controller):
     async def create(
         self, request: Request[User, Any, Any], data: URLEncodedBody[dict[str, str]], rates: Rates
     ) -> Template | Redirect:
-        body, errors = parse_form(RateCreate, data)
+        # Typed in the user's locale like every amount (``1,0850`` in de_DE); no currency: a rate has 8 decimals.
+        values, errors = local_amount(data, "rate", None)
+        body, errors = (None, errors) if errors else parse_form(RateCreate, values)
         if body is not None:
             values = {"currency": body.currency, "rate": body.rate, "valid_from": body.valid_from}
             try:

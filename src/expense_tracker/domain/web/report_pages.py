@@ -14,7 +14,7 @@ from expense_tracker.dependencies import Reports
 from expense_tracker.domain.reports.deps import parse_month, report_period
 from expense_tracker.domain.web.common import HTML_OPT, render, with_query
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
-from expense_tracker.lib.formatting import money, month_label, month_title
+from expense_tracker.lib.formatting import day, money, month_label, month_title
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import month_start, today_in
 
@@ -74,7 +74,7 @@ class ReportPages(Controller):
         )
         split = bar_chart(
             [Bar(c.name, c.total, money(c.total, user.currency), c.color) for c in by_category.categories],
-            title=f"Spending by category, {start.isoformat()} to {end.isoformat()} ({shown})",
+            title=f"Spending by category, {day(start)} to {day(end)} ({shown})",
             description=f"Total: {money(by_category.total, user.currency)}.",
             chart_id="by-category",
         )
