@@ -149,10 +149,11 @@ STATEMENTS: dict[str, Statement] = {
     ),
 }
 
-# With JavaScript for all six files; without JavaScript for three of them, so those three run in both modes.
-RUNS = [pytest.param(name, True, id=f"{name.removesuffix('.csv')}-js") for name in STATEMENTS] + [
-    pytest.param(name, False, id=f"{name.removesuffix('.csv')}-nojs")
-    for name in ("us-chase-checking.csv", "de-dkb-girokonto.csv", "uk-hsbc-no-header.csv")
+# Every statement through every step, with JavaScript and without it (each step is a plain form).
+RUNS = [
+    pytest.param(name, javascript, id=f"{name.removesuffix('.csv')}-{'js' if javascript else 'nojs'}")
+    for name in STATEMENTS
+    for javascript in (True, False)
 ]
 
 
