@@ -7,11 +7,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from advanced_alchemy.base import IdentityBase, UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.base import DefaultBase, IdentityBase, UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -250,3 +251,74 @@ class ImportedRow(UUIDv7Base):
     line: Mapped[int] = mapped_column(Integer)
     """The row's line number in that file (what the preview cites as "row N")."""
     imported_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class RecurringSchedule(UUIDv7AuditBase):
+    """A recurring expense (rent, a subscription): the expense to create and when (domain/recurring/schedule.py).
+
+    ``done_through`` is the schedule's watermark: occurrences on or before it are never created (again). The runner
+    advances it with each occurrence it handles, and an edit leaves it, so a changed rule applies to future dates only
+    and never re-creates or moves a past expense; resuming a paused schedule moves it to yesterday (no catch-up of the
+    paused weeks). ``tag_names`` are names, turned into real tags on each created expense.
+    """
+
+    __tablename__ = "recurring_schedule"
+    __table_args__ = (
+        CheckConstraint("unit IN ('day', 'week', 'month', 'year')", name="unit"),
+        CheckConstraint("\"interval\" >= 1", name="interval"),
+        CheckConstraint("day_of_month IS NULL OR (day_of_month BETWEEN 1 AND 31)", name="day_of_month"),
+        CheckConstraint("max_count IS NULL OR max_count >= 1", name="max_count"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    tag_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    unit: Mapped[str] = mapped_column(String(10))
+    interval: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    day_of_month: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    end_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    max_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    done_through: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    """Occurrences on or before this date are done (created, skipped while paused, or before an edit)."""
+    created_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Expenses created so far (``max_count`` bounds it); kept with each occurrence in the same transaction."""
+
+
+class RecurringOccurrence(DefaultBase):
+    """One date of a schedule that has been created. The primary key is what makes creation idempotent: two runners
+    (or two pods) that both find the date due both INSERT this row, and only one of them succeeds."""
+
+    __tablename__ = "recurring_occurrence"
+
+    schedule_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("recurring_schedule.id", ondelete="CASCADE"), primary_key=True
+    )
+    occurs_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    expense_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("expense.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    """The expense it became; NULL once that expense is deleted (the date stays done)."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class JobRun(DefaultBase):
+    """The last run of a scheduled job (``expense-tracker recurring run``): what the metrics endpoint reports."""
+
+    __tablename__ = "job_run"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_finished_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_status: Mapped[str] = mapped_column(String(20))
+    """``running``, ``success`` or ``failed``."""
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
