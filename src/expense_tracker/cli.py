@@ -89,7 +89,10 @@ def run_command(host: str, port: int, workers: int, reload: bool, metrics_host: 
     reset_multiprocess_dir()
     # Started before the workers and stopped after they have drained, so a scrape during shutdown still answers.
     try:
-        metrics_server, metrics_thread = start_metrics_server(metrics_host, metrics_port, ensure_multiprocess_dir())
+        database_url = setting_value("DATABASE_URL", os.environ)  # the job gauges read job_run (lib/job_metrics.py)
+        metrics_server, metrics_thread = start_metrics_server(
+            metrics_host, metrics_port, ensure_multiprocess_dir(), database_url
+        )
     except OSError as exc:  # port taken: say so plainly, before any worker starts
         raise click.ClickException(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror}") from None
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -151,6 +154,42 @@ def rebuild_command() -> None:
     click.echo(f"rebuilt {_with_database(aggregates.rebuild)} aggregate row(s)")
 
 
+@click.group(name="recurring", help="Recurring expenses.")
+def recurring_group() -> None:
+    pass
+
+
+@recurring_group.command(
+    name="run",
+    help="Create every due recurring expense (catching up after downtime), then run the maintenance tasks. "
+    "Idempotent and safe to run at any time, also twice at once. Exit status 1 when anything failed.",
+)
+def recurring_run_command() -> None:
+    import asyncio
+
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from expense_tracker.app import _sqlite_pragmas
+    from expense_tracker.domain.recurring import runner
+    from expense_tracker.settings import load_settings
+
+    async def run() -> runner.RunResult:
+        engine = create_async_engine(load_settings().database_url)
+        if engine.dialect.name == "sqlite":  # foreign keys (SET NULL, CASCADE) and the busy timeout, as in the app
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        try:
+            return await runner.run_job(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except Exception as exc:
+        raise click.ClickException(f"recurring run failed: {type(exc).__name__}: {exc}") from None
+    click.echo(f"created {result.created} recurring expense(s), {result.skipped} already created by another run")
+
+
 def _with_database(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """Run ``work`` in one transaction on ``DATABASE_URL`` (committed if it returns)."""
     import asyncio
@@ -181,5 +220,6 @@ def main() -> NoReturn:
     from litestar.cli.main import litestar_group
 
     litestar_group.add_command(aggregates_group)  # type: ignore[arg-type]
+    litestar_group.add_command(recurring_group)  # type: ignore[arg-type]
     litestar_group.add_command(run_command)  # type: ignore[arg-type]  # replaces Litestar's run (which wraps workers in a subprocess)
     sys.exit(litestar_group())

@@ -190,3 +190,16 @@ many periods (daily rates), once per day from the rows in a single statement ins
 IMPORT_UPLOAD_TTL: Final = dt.timedelta(hours=2)
 IMPORT_PREVIEW_ROWS: Final = 50
 IMPORT_PROFILE_NAME_MAX: Final = 100
+
+# Recurring expenses (issue 15): the scheduled job ``expense-tracker recurring run`` (a CronJob in the cluster) and
+# the two gauges the web app's metrics endpoint reads from its ``job_run`` row (alerts: failed, or stopped running).
+RECURRING_JOB_NAME: Final = "recurring"
+RECURRING_SCHEDULE_CRON: Final = "*/15 * * * *"
+JOB_LAST_SUCCESS_METRIC: Final = f"{METRICS_PREFIX}_job_last_success_timestamp_seconds"
+JOB_LAST_RUN_FAILED_METRIC: Final = f"{METRICS_PREFIX}_job_last_run_failed"
+JOB_METRICS_CACHE_SECONDS: Final = 30.0
+"""A scrape reads ``job_run`` at most this often (per metrics server); in between it answers the cached values."""
+RECURRING_CATCH_UP_MAX: Final = 100
+"""Occurrences one run creates per schedule at most (a daily schedule started a year ago catches up over 4 runs)."""
+RECURRING_UPCOMING_DAYS_MAX: Final = 366
+DASHBOARD_UPCOMING_DAYS: Final = 14

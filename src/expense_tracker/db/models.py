@@ -265,7 +265,7 @@ class RecurringSchedule(UUIDv7AuditBase):
     __tablename__ = "recurring_schedule"
     __table_args__ = (
         CheckConstraint("unit IN ('day', 'week', 'month', 'year')", name="unit"),
-        CheckConstraint("\"interval\" >= 1", name="interval"),
+        CheckConstraint('"interval" >= 1', name="interval"),
         CheckConstraint("day_of_month IS NULL OR (day_of_month BETWEEN 1 AND 31)", name="day_of_month"),
         CheckConstraint("max_count IS NULL OR max_count >= 1", name="max_count"),
     )

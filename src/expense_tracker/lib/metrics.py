@@ -66,7 +66,7 @@ SIGN_IN_FAILURE_REASONS = (
     "email_in_use",
 )
 IMPORT_OUTCOMES = ("success", "rejected")
-EXPENSE_SOURCES = ("api", "ui", "import")
+EXPENSE_SOURCES = ("api", "ui", "import", "recurring")
 
 
 def initialise(commit: str) -> None:

@@ -55,15 +55,25 @@ class LiveWorkersCollector(MultiProcessCollector):
         return metrics
 
 
-def metrics_registry(multiprocess_dir: Path | None) -> CollectorRegistry:
-    """The workers' metrics merged from ``PROMETHEUS_MULTIPROC_DIR``, or this process's own registry without it."""
-    if multiprocess_dir is None:
+def metrics_registry(multiprocess_dir: Path | None, database_url: str | None = None) -> CollectorRegistry:
+    """The workers' metrics merged from ``PROMETHEUS_MULTIPROC_DIR``, or this process's own registry without it;
+    plus, with ``database_url``, the scheduled jobs' gauges read from the database (``lib/job_metrics.py``)."""
+    if multiprocess_dir is None and database_url is None:
         return REGISTRY
-    registry = CollectorRegistry()
-    LiveWorkersCollector(registry, multiprocess_dir)
+    registry = CollectorRegistry(auto_describe=False)
+    if multiprocess_dir is None:
+        registry.register(REGISTRY)  # this process's own metrics, beside the job gauges
+    else:
+        LiveWorkersCollector(registry, multiprocess_dir)
+    if database_url is not None:
+        from expense_tracker.lib.job_metrics import JobRunCollector
+
+        registry.register(JobRunCollector(database_url))
     return registry
 
 
-def start_metrics_server(host: str, port: int, multiprocess_dir: Path | None) -> tuple[WSGIServer, threading.Thread]:
+def start_metrics_server(
+    host: str, port: int, multiprocess_dir: Path | None, database_url: str | None = None
+) -> tuple[WSGIServer, threading.Thread]:
     """Serve the metrics from a daemon thread (prometheus-client's threaded WSGI server); returns it to shut down."""
-    return start_http_server(port, addr=host, registry=metrics_registry(multiprocess_dir))
+    return start_http_server(port, addr=host, registry=metrics_registry(multiprocess_dir, database_url))

@@ -86,7 +86,7 @@ most rows an import holds in memory at once."""
 
 
 Row = TypeVar("Row", Expense, ExpenseRead)
-ExpenseSource = Literal["api", "ui"]
+ExpenseSource = Literal["api", "ui", "recurring"]
 """Where a single expense was entered (imports count as ``import``): the ``source`` label of the metric."""
 
 

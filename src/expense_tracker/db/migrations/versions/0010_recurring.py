@@ -52,10 +52,16 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("max_count IS NULL OR max_count >= 1", name=op.f("ck_recurring_schedule_max_count")),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["user_account.id"], name=op.f("fk_recurring_schedule_user_id_user_account"), ondelete="CASCADE"
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_recurring_schedule_user_id_user_account"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["category_id"], ["category.id"], name=op.f("fk_recurring_schedule_category_id_category"), ondelete="SET NULL"
+            ["category_id"],
+            ["category.id"],
+            name=op.f("fk_recurring_schedule_category_id_category"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recurring_schedule")),
     )
