@@ -142,9 +142,7 @@ async def test_foreign_and_missing_schedules_are_404(client: Client, user: Sessi
     assert (await client.get(f"/api/recurring/{mine['id']}", headers=user.headers)).status_code == 200
 
 
-async def test_runner_catches_up_with_end_of_month_clamping(
-    client: Client, user: Session, engine: AsyncEngine
-) -> None:
+async def test_runner_catches_up_with_end_of_month_clamping(client: Client, user: Session, engine: AsyncEngine) -> None:
     await create(client, user, start_on="2024-01-31")
     result = await runner.run_due(engine, at("2024-05-15"))
     assert result.created >= 4
@@ -162,9 +160,7 @@ async def test_runner_catches_up_with_end_of_month_clamping(
     assert [e for e in await expenses(client, user) if e[1] == "Rent"][-1] == ("2024-05-31", "Rent", "950.00")
 
 
-async def test_catch_up_is_bounded_per_run_and_continues(
-    client: Client, user: Session, engine: AsyncEngine
-) -> None:
+async def test_catch_up_is_bounded_per_run_and_continues(client: Client, user: Session, engine: AsyncEngine) -> None:
     schedule = await create(client, user, title="Coffee", amount="3.00", unit="day", start_on="2025-01-01")
     await runner.run_due(engine, at("2025-12-31"))  # 365 days due: 100 per run (RECURRING_CATCH_UP_MAX)
     got = (await client.get(f"/api/recurring/{schedule['id']}", headers=user.headers)).json()
@@ -306,9 +302,7 @@ async def test_openapi_documents_every_field(client: Client) -> None:
     assert {"created_count", "done_through", "next_on", "paused"} <= set(components["ScheduleRead"]["properties"])
 
 
-async def test_job_run_is_recorded_and_a_failure_keeps_the_last_success(
-    engine: AsyncEngine, database_url: str
-) -> None:
+async def test_job_run_is_recorded_and_a_failure_keeps_the_last_success(engine: AsyncEngine, database_url: str) -> None:
     name = f"test-{id(engine)}"
     collector = JobRunCollector(database_url, cache_seconds=0)
     await runner.record_job(engine, "running", at("2026-03-01", 10), name=name)
@@ -323,9 +317,7 @@ async def test_job_run_is_recorded_and_a_failure_keeps_the_last_success(
     assert states[name].last_success == at("2026-03-01", 11).timestamp()  # still the last success
     families = {m.name: m for m in await asyncio.to_thread(lambda: list(collector.collect()))}
     failed = {s.labels["job"]: s.value for s in families["expense_tracker_job_last_run_failed"].samples}
-    success = {
-        s.labels["job"]: s.value for s in families["expense_tracker_job_last_success_timestamp_seconds"].samples
-    }
+    success = {s.labels["job"]: s.value for s in families["expense_tracker_job_last_success_timestamp_seconds"].samples}
     assert failed[name] == 1.0
     assert success[name] == 1772362800.0  # 2026-03-01T11:00:00Z
     async with engine.connect() as connection:

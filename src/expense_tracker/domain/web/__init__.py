@@ -76,6 +76,7 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.category_pages import CategoryPages
     from expense_tracker.domain.web.expense_pages import DashboardPage, ExpensePages
     from expense_tracker.domain.web.rate_pages import RatePages
+    from expense_tracker.domain.web.recurring_pages import RecurringPages
     from expense_tracker.domain.web.report_pages import ReportPages
 
     return [
@@ -87,5 +88,6 @@ def web_controllers() -> list[Any]:
         AccountPages,
         RatePages,
         BankImportPages,
+        RecurringPages,
         static_router(),
     ]

@@ -22,6 +22,11 @@ NOTICES = {
     "rate-added": "Exchange rate added.",
     "rate-deleted": "Exchange rate deleted.",
     "signed-out": "You are signed out.",
+    "recurring-added": "Recurring expense added.",
+    "recurring-saved": "Recurring expense saved. The change applies to future expenses only.",
+    "recurring-paused": "Recurring expense paused.",
+    "recurring-resumed": "Recurring expense resumed. Dates missed while paused are not created.",
+    "recurring-deleted": "Recurring expense deleted. The expenses it created are kept.",
 }
 
 

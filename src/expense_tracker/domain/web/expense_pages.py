@@ -8,9 +8,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from expense_tracker.constants import OFFSET_MAX, PAGE_SIZE_MAX
+from expense_tracker.constants import DASHBOARD_UPCOMING_DAYS, OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import AppSettings, Categories, Expenses, Reports
+from expense_tracker.dependencies import AppSettings, Categories, Expenses, Recurring, Reports
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
@@ -90,7 +90,12 @@ class DashboardPage(Controller):
 
     @get("/")
     async def dashboard(
-        self, request: Request[User, Any, Any], reports: Reports, categories: Categories, expenses: Expenses
+        self,
+        request: Request[User, Any, Any],
+        reports: Reports,
+        categories: Categories,
+        expenses: Expenses,
+        recurring: Recurring,
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
@@ -132,6 +137,9 @@ class DashboardPage(Controller):
             if last_used in by_id
             else "",
             errors={},
+            upcoming=await recurring.upcoming_for(user, DASHBOARD_UPCOMING_DAYS, today),
+            upcoming_days=DASHBOARD_UPCOMING_DAYS,
+            today=today,
         )
 
 
