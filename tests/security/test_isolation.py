@@ -514,6 +514,69 @@ async def bank_import_uploads_and_profiles_are_their_owners_only(w: World) -> No
     await w.assert_victim_intact()
 
 
+RS = "/api/recurring/{schedule_id:uuid}"
+RP = "/recurring/{schedule_id:uuid}"
+
+
+@case(
+    ("GET", "/api/recurring"),
+    ("POST", "/api/recurring"),
+    ("GET", "/api/recurring/upcoming"),
+    ("GET", RS),
+    ("PATCH", RS),
+    ("DELETE", RS),
+    ("POST", f"{RS}/pause"),
+    ("POST", f"{RS}/resume"),
+    ("GET", "/recurring"),
+    ("POST", "/recurring"),
+    ("GET", f"{RP}/edit"),
+    ("POST", RP),
+    ("POST", f"{RP}/pause"),
+    ("POST", f"{RP}/resume"),
+    ("POST", f"{RP}/delete"),
+)
+async def recurring_schedules_are_their_owners_only(w: World) -> None:
+    """The victim's schedule: every route answers for it as for an id nobody has, and listings never show it."""
+    tag = uuid.uuid4().hex[:8]
+    w.client.cookies.clear()
+    body = {"title": f"VREC{tag}", "amount": "616161.61", "unit": "week", "start_on": TODAY}
+    created = await w.client.post("/api/recurring", json=body, headers=w.victim.headers)
+    assert created.status_code == 201, created.text
+    w.markers += [f"VREC{tag}", "616161"]
+    foreign = created.json()["id"]
+
+    def of(x: str) -> str:
+        return foreign if x == "FOREIGN" else str(uuid.uuid4())
+
+    for method, payload in (("GET", None), ("PATCH", {"title": "pwned"}), ("DELETE", None)):
+        await same_as_missing(
+            w, lambda x, m=method, j=payload: w.as_attacker(m, f"/api/recurring/{of(x)}", json=j), 404
+        )
+    for action in ("pause", "resume"):
+        await same_as_missing(w, lambda x, a=action: w.as_attacker("POST", f"/api/recurring/{of(x)}/{a}"), 404)
+    await same_as_missing(w, lambda x: w.page("GET", f"/recurring/{of(x)}/edit"), 404)
+    form = {"title": "pwned", "amount": "1", "unit": "day", "interval": "1", "start_on": TODAY}
+    await same_as_missing(w, lambda x: w.page("POST", f"/recurring/{of(x)}", form), 404)
+    for action in ("pause", "resume"):
+        await same_as_missing(w, lambda x, a=action: w.page("POST", f"/recurring/{of(x)}/{a}", {}), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/recurring/{of(x)}/delete", {"confirm": "yes"}), 404)
+    for path in ("/api/recurring", "/api/recurring/upcoming"):
+        response = await w.as_attacker("GET", path)
+        assert response.status_code == 200
+        assert response.json() == []
+    for path in ("/recurring", "/"):
+        page = await w.page("GET", path)
+        assert page.status_code == 200
+        w.assert_clean(page)
+    own = await w.as_attacker("POST", "/api/recurring", json={**body, "title": "Mine", "amount": "1.11"})
+    assert own.status_code == 201
+    assert (await w.page("POST", "/recurring", {**form, "title": "Mine too"})).status_code == 303
+    w.client.cookies.clear()
+    kept = (await w.client.get(f"/api/recurring/{foreign}", headers=w.victim.headers)).json()
+    assert (kept["title"], kept["amount"], kept["paused"]) == (f"VREC{tag}", "616161.61", False)
+    await w.assert_victim_intact()
+
+
 # Routes that take no id and act on the caller's own account only, or serve no user data at all.
 EXEMPT: dict[Route, str] = {
     ("GET", "/healthz"): "no user data",
