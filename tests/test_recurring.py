@@ -365,3 +365,12 @@ def test_collector_reads_the_database_at_most_once_per_cache_period() -> None:
     clock[0] = 30.0
     collector.states()
     assert collector._read_at == 30.0
+
+
+async def test_upcoming_leaves_out_past_dates_not_created_yet(client: Client, other_user: Session) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    start = today - dt.timedelta(days=14)  # never run: 14 and 7 days ago are due, caught up, not upcoming
+    await create(client, other_user, title="Old weekly", amount="2.00", unit="week", start_on=start.isoformat())
+    response = await client.get("/api/recurring/upcoming?days=14", headers=other_user.headers)
+    got = [o["occurs_on"] for o in response.json()]
+    assert got == [(today + dt.timedelta(days=n)).isoformat() for n in (0, 7, 14)]
