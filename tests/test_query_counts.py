@@ -55,8 +55,8 @@ EXPECTED: dict[str, tuple[int, int]] = {
     "report budget": (2, 2),
     # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget (+ its
     # rates, see above), latest 8, categories, last-used category, recent currencies (the quick add's currency
-    # select): the same on any day of the month
-    "dashboard page": (8, 8),
+    # select), the recurring schedules (the Upcoming box): the same on any day of the month
+    "dashboard page": (9, 9),
     # page, totals per currency from the aggregates (also the count), categories, recent currencies (filter and edit
     # forms' currency selects)
     "expenses page": (4, 4),
