@@ -374,3 +374,20 @@ async def test_upcoming_leaves_out_past_dates_not_created_yet(client: Client, ot
     response = await client.get("/api/recurring/upcoming?days=14", headers=other_user.headers)
     got = [o["occurs_on"] for o in response.json()]
     assert got == [(today + dt.timedelta(days=n)).isoformat() for n in (0, 7, 14)]
+
+
+async def test_the_metrics_endpoint_registry_serves_the_job_gauges(
+    engine: AsyncEngine, database_url: str, tmp_path: Any
+) -> None:
+    """What the ``run`` supervisor serves on the metrics port, in multiprocess mode and without it."""
+    from prometheus_client import generate_latest
+
+    from expense_tracker.lib.metrics_server import metrics_registry
+
+    await runner.record_job(engine, "success", at("2026-03-01", 11), name="scraped")
+    await runner.record_job(engine, "failed", at("2026-03-01", 12), name="scraped", error="boom")
+    for directory in (tmp_path, None):
+        registry = metrics_registry(directory, database_url)
+        text_out = (await asyncio.to_thread(generate_latest, registry)).decode()
+        assert 'expense_tracker_job_last_run_failed{job="scraped"} 1.0' in text_out
+        assert 'expense_tracker_job_last_success_timestamp_seconds{job="scraped"} 1.7723628e+09' in text_out
