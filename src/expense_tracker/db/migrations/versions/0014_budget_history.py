@@ -15,9 +15,9 @@ Rollover starts off. Down drops the table: the categories still hold the current
 import datetime as dt
 
 import sqlalchemy as sa
-from advanced_alchemy.mixins.uuid import uuid7
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
+from uuid_utils.compat import uuid7
 
 revision = "0014"
 down_revision = "0009"
@@ -62,6 +62,7 @@ def _backfill() -> None:
         sa.column("budget_currency", sa.String(3)),
         sa.column("created_at", DateTimeUTC(timezone=True)),
     )
+    user = sa.table("user_account", sa.column("id", GUID(length=16)), sa.column("currency", sa.String(3)))
     expense = sa.table("expense", sa.column("category_id", GUID(length=16)), sa.column("spent_on", sa.Date()))
     budget = sa.table(
         "budget",
@@ -78,14 +79,19 @@ def _backfill() -> None:
     earliest = (
         sa.select(sa.func.min(expense.c.spent_on)).where(expense.c.category_id == category.c.id).scalar_subquery()
     )
-    statement = sa.select(
-        category.c.id,
-        category.c.user_id,
-        category.c.monthly_budget,
-        category.c.budget_currency,
-        category.c.created_at,
-        earliest,
-    ).where(category.c.monthly_budget.is_not(None))
+    statement = (
+        sa.select(
+            category.c.id,
+            category.c.user_id,
+            category.c.monthly_budget,
+            # Budgets set before 0006 have no currency of their own: they were in the default currency.
+            sa.func.coalesce(category.c.budget_currency, user.c.currency),
+            category.c.created_at,
+            earliest,
+        )
+        .join_from(category, user, user.c.id == category.c.user_id)
+        .where(category.c.monthly_budget.is_not(None))
+    )
     connection = op.get_bind()
     now = dt.datetime.now(dt.UTC)
     rows = []
