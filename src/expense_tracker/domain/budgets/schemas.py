@@ -60,7 +60,7 @@ class BudgetHistory(msgspec.Struct):
     """Oldest first."""
 
 
-class BudgetLine(msgspec.Struct):
+class CategoryBudget(msgspec.Struct):
     """One category in one month. Money is in ``currency``: the budget's, or the default currency without one."""
 
     category_id: uuid.UUID
@@ -100,7 +100,7 @@ class BudgetMonth(msgspec.Struct):
     month: str
     currency: str
     """The default currency (categories without a budget show their spending in it)."""
-    lines: list[BudgetLine]
+    lines: list[CategoryBudget]
     totals: list[BudgetTotal]
     rates: list[RateUsed] = msgspec.field(default_factory=list)
     rates_up_to: dt.date | None = None

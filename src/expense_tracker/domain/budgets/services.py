@@ -33,7 +33,6 @@ from expense_tracker.db.models import Budget, Category, ExpenseMonthTotal, User
 from expense_tracker.domain.budgets.schemas import (
     BudgetEntry,
     BudgetHistory,
-    BudgetLine,
     BudgetMonth,
     BudgetTotal,
     BudgetYear,
@@ -42,6 +41,7 @@ from expense_tracker.domain.budgets.schemas import (
     BudgetYearRow,
     BudgetYearSum,
     BudgetYearTotal,
+    CategoryBudget,
 )
 from expense_tracker.domain.expenses.totals import Total, period_totals
 from expense_tracker.domain.rates.conversion import ONE_DAY, RateTable
@@ -182,17 +182,24 @@ async def compute_figures(
 ) -> Figures:
     """Budget, carried-in amount and spending of every category of the user for each month ``first``..``last``.
 
-    Statements: categories, budget rows, rates, and one over the aggregates for all months (plus, only for a
+    Statements: categories with their budget rows, rates, and one over the aggregates for all months (plus, only for a
     currency whose rate changes within a month, that currency's sums again per rate period, as the reports do)."""
-    categories = [
-        (cid, name, color)
-        for cid, name, color in await session.execute(
-            select(Category.id, Category.name, Category.color)
-            .where(Category.user_id == user_id)
-            .order_by(Category.name, Category.id)
-        )
-    ]
-    histories = await load_histories(session, user_id)
+    # The categories and their budget changes in one statement (a handful of rows per category).
+    statement = (
+        select(Category.id, Category.name, Category.color)
+        .add_columns(Budget.month, Budget.amount, Budget.currency, Budget.rollover)
+        .outerjoin(Budget, Budget.category_id == Category.id)
+        .where(Category.user_id == user_id)
+        .order_by(Category.name, Category.id, Budget.month)
+    )
+    categories: list[tuple[uuid.UUID, str, str]] = []
+    histories: dict[uuid.UUID, list[Change]] = {}
+    for cid, name, color, month, amount, currency, rollover in await session.execute(statement):
+        if cid not in histories:
+            categories.append((cid, name, color))
+            histories[cid] = []
+        if month is not None:
+            histories[cid].append(Change(_as_date(month), amount, currency, bool(rollover)))
     starts = {cid: chain_start(histories.get(cid, []), first) for cid, _, _ in categories}
     earliest = min(starts.values(), default=first)
 
@@ -421,7 +428,7 @@ class BudgetService(OwnedRowService[Budget]):
             change = figure.change
             budgeted = change is not None and change.amount is not None
             lines.append(
-                BudgetLine(
+                CategoryBudget(
                     category_id=cid,
                     name=name,
                     color=color,
