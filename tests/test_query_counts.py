@@ -53,10 +53,11 @@ EXPECTED: dict[str, tuple[int, int]] = {
     # categories joined to the month's aggregates (per currency), the exchange rates (to convert other currencies
     # into the budgets' ones)
     "report budget": (2, 2),
-    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget (+ its
-    # rates, see above), latest 8, categories, last-used category, recent currencies (the quick add's currency
-    # select): the same on any day of the month
-    "dashboard page": (8, 8),
+    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budgets (the
+    # categories with their budget history, the months' aggregates from the start of any rollover chain, the rates),
+    # latest 8, categories, last-used category, recent currencies (the quick add's currency select): the same on any
+    # day of the month
+    "dashboard page": (9, 9),
     # page, totals per currency from the aggregates (also the count), categories, recent currencies (filter and edit
     # forms' currency selects)
     "expenses page": (4, 4),

@@ -22,6 +22,7 @@ NOTICES = {
     "rate-added": "Exchange rate added.",
     "rate-deleted": "Exchange rate deleted.",
     "signed-out": "You are signed out.",
+    "budget-saved": "Budget saved.",
 }
 
 
