@@ -57,10 +57,11 @@ async def test_set_a_budget_from_a_month_on_the_page(client: Client) -> None:
     garden = await _category(client, user, "Garden")
     await _spend(client, user, garden, "2025-01-20", "60.00")
     await _spend(client, user, garden, "2025-02-02", "170.00")
-    form = {"month": "2025-01", "from": "2025-01", "amount": "100", "currency": "", "rollover": "yes"}
+    # Viewing February, set from January: the page comes back to February.
+    form = {"month": "2025-02", "from": "2025-01", "amount": "100", "currency": "", "rollover": "yes"}
     response = await post(client, user, f"/budgets/{garden}", form)
     assert response.status_code == 303
-    assert response.headers["location"] == "/budgets?month=2025-01&msg=budget-saved"
+    assert response.headers["location"] == "/budgets?month=2025-02&msg=budget-saved"
     html = await page(client, user, "/budgets?month=2025-02&msg=budget-saved")
     assert "Budget saved." in html
     # 100 - 60 = 40 carried into February; 100 + 40 - 170 = -30.
