@@ -306,3 +306,36 @@ async def test_the_schema_documents_the_budget_fields(client: Client) -> None:
     assert {"budget", "carried_in", "available", "spent", "left", "rollover", "not_converted"} <= set(line)
     update = schema["components"]["schemas"]["CategoryUpdate"]["properties"]
     assert {"budget_from", "rollover"} <= set(update)
+
+
+async def test_the_maintenance_hook_moves_the_category_mirror_to_the_new_month(
+    client: Client, database_url: str
+) -> None:
+    """A change set for a later month reaches ``category.monthly_budget`` (read by older versions) when that month
+    comes: ``BudgetService.refresh_categories`` (run by the scheduled job)."""
+    import uuid
+
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from expense_tracker.db.models import Category
+    from expense_tracker.domain.budgets.services import BudgetService
+
+    user = await sign_in(client)
+    yachts = await _category(client, user, "Yachts")
+    await _set(client, user, yachts, "2090-01", amount="60.00")
+    assert (await client.get(f"/api/categories/{yachts}", headers=user.headers)).json()["monthly_budget"] is None
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            service = BudgetService(session=session)
+            mirror = select(Category.monthly_budget).where(Category.id == uuid.UUID(yachts))
+            # 31 Dec 2089 23:30 UTC: still 2089 in UTC (this user's zone), so nothing changes yet.
+            await service.refresh_categories(dt.datetime(2089, 12, 31, 23, 30, tzinfo=dt.UTC))
+            assert await session.scalar(mirror) is None
+            assert await service.refresh_categories(dt.datetime(2090, 1, 1, 0, 30, tzinfo=dt.UTC)) >= 1
+            await session.commit()
+    finally:
+        await engine.dispose()
+    category = (await client.get(f"/api/categories/{yachts}", headers=user.headers)).json()
+    assert (category["monthly_budget"], category["budget_currency"]) == ("60.00", "USD")
