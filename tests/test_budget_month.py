@@ -28,12 +28,15 @@ def _budget_section(html: str) -> str:
 async def test_the_budget_of_another_month_and_its_neighbours(client: AsyncTestClient[Litestar]) -> None:
     user = await sign_in(client)
     category = (await client.get("/api/categories", headers=user.headers)).json()[0]
-    patched = await client.patch(
-        f"/api/categories/{category['id']}", json={"monthly_budget": "100.00"}, headers=user.headers
-    )
-    assert patched.status_code == 200
     today = dt.datetime.now(dt.UTC).date()  # the user's time zone is UTC
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    # From last month on (a budget set without budget_from applies from this month: past months keep theirs).
+    patched = await client.patch(
+        f"/api/categories/{category['id']}",
+        json={"monthly_budget": "100.00", "budget_from": f"{last_month:%Y-%m}"},
+        headers=user.headers,
+    )
+    assert patched.status_code == 200
     body = {"title": "t", "amount": "30.00", "spent_on": last_month.isoformat(), "category_id": category["id"]}
     assert (await client.post("/api/expenses", json=body, headers=user.headers)).status_code == 201
 

@@ -53,10 +53,15 @@ EXPECTED: dict[str, tuple[int, int]] = {
     # categories joined to the month's aggregates (per currency), the exchange rates (to convert other currencies
     # into the budgets' ones)
     "report budget": (2, 2),
-    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budget (+ its
-    # rates, see above), latest 8, categories, last-used category, recent currencies (the quick add's currency
-    # select), the recurring schedules (the Upcoming box): the same on any day of the month
-    "dashboard page": (9, 9),
+    # this month to date and the same days of last month (each one aggregates-UNION-rows statement), budgets (the
+    # categories with their budget history, the months' aggregates from the start of any rollover chain, the rates),
+    # latest 8, categories, last-used category, recent currencies (the quick add's currency select), the recurring
+    # schedules (the Upcoming box): the same on any day of the month
+    "dashboard page": (10, 10),
+    # budgets (issue 15): the categories with their budget history, the months' aggregates from the start of any
+    # rollover chain (one statement for a month or a year), the exchange rates
+    "budgets month": (3, 3),
+    "budgets year": (3, 3),
     # page, totals per currency from the aggregates (also the count), categories, recent currencies (filter and edit
     # forms' currency selects)
     "expenses page": (4, 4),
@@ -119,6 +124,8 @@ CALLS: dict[str, Call] = {
     "report by-category": Call("GET", lambda a: f"/api/reports/by-category?{_recent_range()}"),
     "report budget": Call("GET", lambda a: "/api/reports/budget"),
     "dashboard page": Call("GET", lambda a: "/", html=True),
+    "budgets month": Call("GET", lambda a: "/api/budgets"),
+    "budgets year": Call("GET", lambda a: "/api/budgets/year"),
     "expenses page": Call("GET", lambda a: "/expenses", html=True),
 }
 

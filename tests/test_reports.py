@@ -99,7 +99,11 @@ async def test_monthly_is_zero_filled_calendar_months(client: Client, user: Sess
 
 async def test_budget_vs_spent(client: Client, user: Session) -> None:
     cats = {c["name"]: c for c in (await client.get("/api/categories", headers=user.headers)).json()}
-    await client.patch(f"/api/categories/{cats['Food']['id']}", json={"monthly_budget": "200"}, headers=user.headers)
+    await client.patch(
+        f"/api/categories/{cats['Food']['id']}",
+        json={"monthly_budget": "200", "budget_from": "2024-02"},
+        headers=user.headers,
+    )
     for amount, day in (("150.00", "2024-02-10"), ("75.50", "2024-02-29"), ("999", "2024-03-01")):
         await client.post(
             "/api/expenses",

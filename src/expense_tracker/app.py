@@ -165,6 +165,7 @@ def create_worker_app() -> Litestar:
 def api_controllers() -> list[Any]:
     """The JSON API, one controller per domain context (the browser pages are ``web_controllers()``)."""
     from expense_tracker.domain.accounts.controllers import AccountController, AuthController
+    from expense_tracker.domain.budgets.controllers import BudgetController
     from expense_tracker.domain.categories.controllers import CategoryController
     from expense_tracker.domain.expenses.controllers import ExpenseController
     from expense_tracker.domain.imports.controllers import BankImportController
@@ -183,6 +184,7 @@ def api_controllers() -> list[Any]:
         RateController,
         BankImportController,
         RecurringController,
+        BudgetController,
     ]
 
 

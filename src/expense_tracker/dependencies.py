@@ -13,6 +13,7 @@ from litestar.di import NamedDependency, Provide
 
 from expense_tracker.domain.accounts.oauth import IdentityProviders
 from expense_tracker.domain.accounts.services import UserService
+from expense_tracker.domain.budgets.services import BudgetService
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.domain.imports.services import BankImportService, ImportProfileService
@@ -32,6 +33,7 @@ ImportProfiles = NamedDependency[ImportProfileService]
 AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
 Recurring = NamedDependency[RecurringService]
+Budgets = NamedDependency[BudgetService]
 
 
 def provide_settings(state: State) -> Settings:
@@ -55,4 +57,5 @@ DEPENDENCIES = {
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
     "recurring": Provide(create_service_provider(RecurringService)),
+    "budgets": Provide(create_service_provider(BudgetService)),
 }

@@ -322,3 +322,25 @@ class JobRun(DefaultBase):
     """``running``, ``success`` or ``failed``."""
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Budget(UUIDv7AuditBase):
+    """A category's monthly budget from ``month`` (a first day) on, until the category's next row (migration 0014).
+
+    History, not a single value: changing a budget adds a row from the chosen month, so past months keep theirs.
+    ``amount`` NULL means "no budget from this month". ``rollover``: what is left (or overspent) at a month's end
+    carries into the next month while both months have a budget with the flag, in the same currency.
+    ``category.monthly_budget``/``budget_currency`` mirror the current month's row for older app versions.
+    """
+
+    __tablename__ = "budget"
+    # Its index serves one category's history and "the row in force on a month" (the latest month <= it).
+    __table_args__ = (UniqueConstraint("category_id", "month"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(MONEY, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    """NULL with a NULL amount (no budget has no currency)."""
+    rollover: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

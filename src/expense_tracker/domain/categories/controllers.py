@@ -11,6 +11,7 @@ from expense_tracker.dependencies import Categories
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
 from expense_tracker.lib.structs import provided_fields
+from expense_tracker.lib.timezones import today_in
 
 
 class CategoryController(Controller):
@@ -31,8 +32,11 @@ class CategoryController(Controller):
             "color": data.color,
             "monthly_budget": data.monthly_budget,
             "budget_currency": data.budget_currency,
+            "budget_from": data.budget_from,
+            "rollover": data.rollover,
         }
-        created = await categories.create_for(request.user.id, values, request.user.currency)
+        today = today_in(request.user.timezone)
+        created = await categories.create_for(request.user.id, values, request.user.currency, today)
         return categories.to_schema(created, schema_type=CategoryRead)
 
     @get("/{category_id:uuid}", operation_id="getCategory")
@@ -50,7 +54,7 @@ class CategoryController(Controller):
         categories: Categories,
     ) -> CategoryRead:
         category = await categories.update_for(
-            request.user.id, category_id, provided_fields(data), request.user.currency
+            request.user.id, category_id, provided_fields(data), request.user.currency, today_in(request.user.timezone)
         )
         return categories.to_schema(category, schema_type=CategoryRead)
 

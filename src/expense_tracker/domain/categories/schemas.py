@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
@@ -13,6 +13,14 @@ from expense_tracker.lib.problems import field_error
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 NAME_MAX = 50
+BudgetFrom = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM: the budget applies from this month on (earlier months keep theirs). "
+        "Default: the current month in your time zone.",
+    ),
+]
 
 
 def clean_name(value: str) -> str:
@@ -67,6 +75,9 @@ class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True):
         monthly_budget: AmountText | None = None
     budget_currency: str | None = None
     """Default: the user's default currency, when a budget is set."""
+    budget_from: BudgetFrom | None = None
+    rollover: bool = False
+    """Carry what is left (or overspent) of the budget at each month's end into the next month."""
 
     def __post_init__(self) -> None:
         self.name = clean_name(self.name)
@@ -83,6 +94,10 @@ class CategoryUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     else:
         monthly_budget: AmountText | msgspec.UnsetType | None = msgspec.UNSET
     budget_currency: str | msgspec.UnsetType | None = msgspec.UNSET
+    budget_from: BudgetFrom | msgspec.UnsetType | None = msgspec.UNSET
+    """With monthly_budget, budget_currency or rollover: the month from which they apply (default: this month)."""
+    rollover: bool | msgspec.UnsetType = msgspec.UNSET
+    """Default: unchanged."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.budget_currency, msgspec.UnsetType):

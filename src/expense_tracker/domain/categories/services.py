@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select, update
 
 from expense_tracker.db.models import Category, Expense
+from expense_tracker.domain.budgets.services import in_force, load_histories, write_budget
+from expense_tracker.domain.reports.deps import parse_month
 from expense_tracker.lib.currencies import check_chosen_currency
 from expense_tracker.lib.money import check_decimals
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
+from expense_tracker.lib.timezones import month_start
+
+BUDGET_FIELDS = frozenset({"monthly_budget", "budget_currency", "budget_from", "rollover"})
 
 
 def _budget_currency(values: dict[str, Any], default_currency: str, stored: str | None = None) -> str | None:
@@ -30,6 +37,15 @@ def _budget_currency(values: dict[str, Any], default_currency: str, stored: str 
     except ValueError as exc:
         raise FieldValidationError([{"field": "monthly_budget", "message": str(exc)}]) from None
     return currency
+
+
+def _budget_month(raw: str | None, today: dt.date) -> dt.date:
+    if not raw:
+        return month_start(today)
+    try:
+        return parse_month(raw)
+    except FieldValidationError as exc:
+        raise FieldValidationError([{**e, "field": "budget_from"} for e in exc.errors]) from None
 
 
 class CategoryService(OwnedRowService[Category]):
@@ -70,26 +86,63 @@ class CategoryService(OwnedRowService[Category]):
         if await self.repository.session.scalar(statement) is not None:
             raise ConflictError(detail=f"A category named {name!r} already exists.")
 
-    async def create_for(self, user_id: uuid.UUID, values: dict[str, Any], default_currency: str) -> Category:
+    async def create_for(
+        self, user_id: uuid.UUID, values: dict[str, Any], default_currency: str, today: dt.date | None = None
+    ) -> Category:
+        """``today`` (in the user's time zone): a budget applies from its month unless ``budget_from`` says."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        values = dict(values)
+        month = _budget_month(values.pop("budget_from", None), today)
+        rollover = bool(values.pop("rollover", False))
         await self._ensure_unique(user_id, values["name"])
         values = {**values, "budget_currency": _budget_currency(values, default_currency)}
         created: Category = await self.create(Category(user_id=user_id, **values))
+        if values.get("monthly_budget") is not None:
+            await write_budget(
+                self.repository.session,
+                created,
+                month,
+                values["monthly_budget"],
+                values["budget_currency"],
+                rollover,
+                today,
+            )
         return created
 
     async def update_for(
-        self, user_id: uuid.UUID, category_id: uuid.UUID, values: dict[str, Any], default_currency: str
+        self,
+        user_id: uuid.UUID,
+        category_id: uuid.UUID,
+        values: dict[str, Any],
+        default_currency: str,
+        today: dt.date | None = None,
     ) -> Category:
+        """A budget change applies from ``budget_from`` (default: ``today``'s month, in the user's time zone) until
+        the budget's next change: earlier months keep theirs (see ``domain/budgets``)."""
+        today = today or dt.datetime.now(dt.UTC).date()
         category = await self.get_owned(user_id, category_id)
         if "name" in values:
             await self._ensure_unique(user_id, values["name"], exclude=category_id)
-        if "monthly_budget" in values or "budget_currency" in values:
+        budget = {k: values[k] for k in BUDGET_FIELDS if k in values}
+        values = {k: v for k, v in values.items() if k not in BUDGET_FIELDS}
+        category = await self.apply(category, values)
+        if budget.keys() - {"budget_from"}:
+            month = _budget_month(budget.get("budget_from"), today)
+            history = (await load_histories(self.repository.session, user_id)).get(category_id, [])
+            current = in_force(history, month)
+            stored = (current.currency if current is not None else None) or category.budget_currency
+            amount: Decimal | None = budget.get("monthly_budget", current.amount if current is not None else None)
             merged = {
-                "monthly_budget": values.get("monthly_budget", category.monthly_budget),
+                "monthly_budget": amount,
                 # A new budget amount alone keeps the budget's currency (a default-currency change never moves it).
-                "budget_currency": values.get("budget_currency") or category.budget_currency,
+                "budget_currency": budget.get("budget_currency") or stored,
             }
-            values = {**values, "budget_currency": _budget_currency(merged, default_currency, category.budget_currency)}
-        return await self.apply(category, values)
+            currency = _budget_currency(merged, default_currency, stored)
+            rollover = budget.get("rollover")
+            if rollover is None:
+                rollover = current.rollover if current is not None else False
+            await write_budget(self.repository.session, category, month, amount, currency, rollover, today)
+        return category
 
     async def delete_for(self, user_id: uuid.UUID, category_id: uuid.UUID, reassign_to: uuid.UUID | None) -> None:
         """Delete a category; if expenses use it, they must be moved to ``reassign_to`` (else 409)."""

@@ -18,6 +18,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 
+from expense_tracker.db.models import Budget as BudgetRow
 from expense_tracker.db.models import Category, Expense, ExpenseMonthTotal
 from expense_tracker.domain.expenses.totals import Total, TotalsKey, period_totals
 from expense_tracker.domain.rates.conversion import ONE_DAY, RateTable, Sum
@@ -224,24 +225,48 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
             .group_by(agg.category_id, agg.currency)
             .subquery()
         )
+
+        # The budget in force in ``month`` (budget history, migration 0014): the latest change on or before it, read
+        # in the same statement (a correlated lookup on the (category_id, month) unique index).
+        def in_force(column: Any) -> Any:
+            return (
+                select(column)
+                .where(BudgetRow.category_id == Category.id, BudgetRow.month <= month)
+                .order_by(BudgetRow.month.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+
         statement = (
-            select(Category, spent.c.currency, spent.c.cents, spent.c.count)
+            select(
+                Category,
+                in_force(BudgetRow.amount),
+                in_force(BudgetRow.currency),
+                spent.c.currency,
+                spent.c.cents,
+                spent.c.count,
+            )
             .outerjoin(spent, spent.c.category_id == Category.id)
             .where(Category.user_id == user_id)
             .order_by(Category.name, Category.id)
         )
         categories: dict[uuid.UUID, Category] = {}
+        budgets: dict[uuid.UUID, tuple[Decimal | None, str | None]] = {}
         found: dict[TotalsKey, Total] = {}
-        for category, cur, cents, count in (await self.session.execute(statement)).all():
+        for category, amount, budget_currency, cur, cents, count in (await self.session.execute(statement)).all():
             categories[category.id] = category
+            budgets[category.id] = (amount, budget_currency) if amount is not None else (None, None)
             if cur is not None and int(count) > 0:
                 found[category.id, cur] = Total(int(cents), int(count))
 
+        def budget_of(cid: uuid.UUID | None) -> tuple[Decimal | None, str | None]:
+            return budgets.get(cid, (None, None)) if cid is not None else (None, None)
+
         def target_of(cid: uuid.UUID | None) -> str:
-            category = categories.get(cid) if cid is not None else None
-            if category is None or category.monthly_budget is None:
+            amount, budget_currency = budget_of(cid)
+            if amount is None:
                 return currency
-            return category.budget_currency or base
+            return budget_currency or base
 
         # Always read (one indexed lookup), so the statement count does not depend on the data.
         table = await self.rate_table(user_id, base)
@@ -258,7 +283,7 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
             target = target_of(category.id)
             conversion = conversions.get(target) or RateConversion(target)
             amount = conversion.total(category.id)
-            budget = category.monthly_budget
+            budget, budget_currency = budget_of(category.id)
             lines.append(
                 BudgetLine(
                     category_id=category.id,
@@ -268,7 +293,7 @@ class ReportService(SQLAlchemyAsyncRepositoryService[Expense]):
                     spent=amount,
                     remaining=quantize(budget - amount) if budget is not None else None,
                     percent=percent(amount, budget) if budget else None,
-                    budget_currency=(category.budget_currency or base) if budget is not None else None,
+                    budget_currency=(budget_currency or base) if budget is not None else None,
                     not_converted=_not_converted(conversion.not_converted(category.id)),
                 )
             )

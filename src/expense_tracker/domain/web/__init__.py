@@ -73,6 +73,7 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.account_pages import AccountPages
     from expense_tracker.domain.web.auth_pages import AuthPages
     from expense_tracker.domain.web.bank_import_pages import BankImportPages
+    from expense_tracker.domain.web.budget_pages import BudgetPages
     from expense_tracker.domain.web.category_pages import CategoryPages
     from expense_tracker.domain.web.expense_pages import DashboardPage, ExpensePages
     from expense_tracker.domain.web.rate_pages import RatePages
@@ -89,5 +90,6 @@ def web_controllers() -> list[Any]:
         RatePages,
         BankImportPages,
         RecurringPages,
+        BudgetPages,
         static_router(),
     ]

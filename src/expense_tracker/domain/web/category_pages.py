@@ -9,13 +9,20 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Categories
+from expense_tracker.dependencies import Budgets, Categories
+from expense_tracker.domain.budgets.services import in_force
 from expense_tracker.domain.categories.schemas import CategoryCreate
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import local_amount, parse_form
 from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.timezones import month_start, today_in
 
-OPTIONAL = frozenset({"monthly_budget", "budget_currency"})
+OPTIONAL = frozenset({"monthly_budget", "budget_currency", "budget_from"})
+
+
+def budget_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The form with the rollover checkbox as a boolean (a browser sends nothing for an unticked box)."""
+    return {**data, "rollover": bool(data.get("rollover"))}
 
 
 class CategoryPages(Controller):
@@ -27,10 +34,15 @@ class CategoryPages(Controller):
         self,
         request: Request[User, Any, Any],
         categories: Categories,
+        budgets: Budgets,
         status_code: int = 200,
         **context: Any,
     ) -> Template:
         user = request.user
+        this_month = month_start(today_in(user.timezone))
+        histories = await budgets.histories(user.id)
+        # Whether this month's budget rolls over: the edit form's checkbox starts as it is.
+        rollover = {cid: bool((c := in_force(h, this_month)) and c.rolls) for cid, h in histories.items()}
         context.setdefault("new_form", {"name": "", "color": "#4f7cac", "monthly_budget": "", "budget_currency": ""})
         context.setdefault("errors", {})
         context.setdefault("error_for", None)
@@ -40,12 +52,14 @@ class CategoryPages(Controller):
             status_code=status_code,
             categories=await categories.list_for(user.id),
             usage=await categories.usage_counts(user.id),
+            rollover=rollover,
+            this_month=f"{this_month:%Y-%m}",
             **context,
         )
 
     @get("/")
-    async def list_page(self, request: Request[User, Any, Any], categories: Categories) -> Template:
-        return await self._page(request, categories)
+    async def list_page(self, request: Request[User, Any, Any], categories: Categories, budgets: Budgets) -> Template:
+        return await self._page(request, categories, budgets)
 
     @post("/")
     async def create(
@@ -53,11 +67,12 @@ class CategoryPages(Controller):
         request: Request[User, Any, Any],
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
+        budgets: Budgets,
     ) -> Template | Redirect:
         # Typed in the user's locale, with the decimals of the budget's currency (the default one when left blank).
         currency = str(data.get("budget_currency", "")).strip().upper() or request.user.currency
         values, errors = local_amount(data, "monthly_budget", currency)
-        body, errors = (None, errors) if errors else parse_form(CategoryCreate, values, OPTIONAL)
+        body, errors = (None, errors) if errors else parse_form(CategoryCreate, budget_values(values), OPTIONAL)
         if body is not None:
             try:
                 values = {
@@ -65,14 +80,17 @@ class CategoryPages(Controller):
                     "color": body.color,
                     "monthly_budget": body.monthly_budget,
                     "budget_currency": body.budget_currency,
+                    "budget_from": body.budget_from,
+                    "rollover": body.rollover,
                 }
-                await categories.create_for(request.user.id, values, request.user.currency)
+                today = today_in(request.user.timezone)
+                await categories.create_for(request.user.id, values, request.user.currency, today)
                 return see_other("/categories", msg="category-added")
             except FieldValidationError as exc:
                 errors = exc.by_field()
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
-        return await self._page(request, categories, 400, new_form=data, errors=errors, error_for="new")
+        return await self._page(request, categories, budgets, 400, new_form=data, errors=errors, error_for="new")
 
     @post("/{category_id:uuid}")
     async def update(
@@ -81,13 +99,14 @@ class CategoryPages(Controller):
         category_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
+        budgets: Budgets,
     ) -> Template | Redirect:
         category = await categories.get_owned(request.user.id, category_id)
         currency = (
             str(data.get("budget_currency", "")).strip().upper() or category.budget_currency or request.user.currency
         )
         values, errors = local_amount(data, "monthly_budget", currency)
-        body, errors = (None, errors) if errors else parse_form(CategoryCreate, values, OPTIONAL)
+        body, errors = (None, errors) if errors else parse_form(CategoryCreate, budget_values(values), OPTIONAL)
         if body is not None:
             try:
                 values = {
@@ -95,14 +114,19 @@ class CategoryPages(Controller):
                     "color": body.color,
                     "monthly_budget": body.monthly_budget,
                     "budget_currency": body.budget_currency,
+                    "budget_from": body.budget_from,
+                    "rollover": body.rollover,
                 }
-                await categories.update_for(request.user.id, category_id, values, request.user.currency)
+                today = today_in(request.user.timezone)
+                await categories.update_for(request.user.id, category_id, values, request.user.currency, today)
                 return see_other("/categories", msg="category-saved")
             except FieldValidationError as exc:
                 errors = exc.by_field()
             except HTTPException as exc:
                 errors = {"name": str(exc.detail)}
-        return await self._page(request, categories, 400, errors=errors, error_for=str(category_id), edit_form=data)
+        return await self._page(
+            request, categories, budgets, 400, errors=errors, error_for=str(category_id), edit_form=data
+        )
 
     @get("/{category_id:uuid}/delete")
     async def delete_page(

@@ -27,6 +27,7 @@ NOTICES = {
     "recurring-paused": "Recurring expense paused.",
     "recurring-resumed": "Recurring expense resumed. Dates missed while paused are not created.",
     "recurring-deleted": "Recurring expense deleted. The expenses it created are kept.",
+    "budget-saved": "Budget saved.",
 }
 
 

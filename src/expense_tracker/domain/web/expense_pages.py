@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -10,18 +11,19 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import DASHBOARD_UPCOMING_DAYS, OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import AppSettings, Categories, Expenses, Recurring, Reports
+from expense_tracker.dependencies import AppSettings, Budgets, Categories, Expenses, Recurring, Reports
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
 from expense_tracker.domain.expenses.schemas import ExpenseFilters
+from expense_tracker.domain.web.budget_pages import month_links, read_month
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_expense_form
 from expense_tracker.lib.formatting import day_range, month_title
 from expense_tracker.lib.locales import current_locale, input_amount
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
-from expense_tracker.lib.timezones import month_start, same_days_last_month, today_in
+from expense_tracker.lib.timezones import month_start, next_month_start, same_days_last_month, today_in
 
 UI_PAGE_SIZE = 25
 OPTIONAL_EXPENSE_FIELDS = frozenset({"currency", "category_id", "spent_on", "notes"})
@@ -96,17 +98,29 @@ class DashboardPage(Controller):
         categories: Categories,
         expenses: Expenses,
         recurring: Recurring,
+        budgets: Budgets,
+        month: Annotated[str | None, QueryParameter(name="month")] = None,
     ) -> Template:
         user = request.user
         today = today_in(user.timezone)
         this_month = month_start(today)
-        # Month to date against the same days of last month: a whole previous month would make every month look cheap
-        # until its last days.
-        last_start, last_end = same_days_last_month(today)
+        # ?month=YYYY-MM shows another month (a bad one: this month, the error beside the month picker, 400).
+        shown, month_errors = read_month(month, today)
+        if shown == this_month:
+            # Month to date against the same days of last month: a whole previous month would make every month look
+            # cheap until its last days.
+            shown_end = today
+            last_start, last_end = same_days_last_month(today)
+            last_period = day_range(last_start, last_end)
+        else:
+            shown_end = next_month_start(shown) - dt.timedelta(days=1)
+            last_start = month_start(shown, 1)
+            last_end = shown - dt.timedelta(days=1)
+            last_period = f"in {month_title(last_start)}"
         convert_to = user.currency if user.convert_totals else None
-        current = await reports.summary(user.id, this_month, today, convert_to)
+        current = await reports.summary(user.id, shown, shown_end, convert_to)
         previous = await reports.summary(user.id, last_start, last_end, convert_to)
-        budget = await reports.budget(user.id, this_month, user.currency, user.currency)
+        budget = await budgets.month(user.id, shown, user.currency)
         latest = (await expenses.page(user.id, ExpenseFilters(), limit=8, with_total=False)).items
         cats = await categories.list_for(user.id)
         by_id = names_by_id(cats)
@@ -125,8 +139,12 @@ class DashboardPage(Controller):
             # Never silently partial: the other currencies (or, converted, what had no rate) are listed with the total.
             converted=current.converted,
             other_currencies=[c for c in current.currencies if c.currency != user.currency],
-            last_period=day_range(last_start, last_end),
-            month_label=month_title(today),
+            last_period=last_period,
+            month_label=month_title(shown),
+            month_nav=month_links("/", shown),
+            month_value=month if month_errors else f"{shown:%Y-%m}",
+            month_errors=month_errors,
+            is_this_month=shown == this_month,
             budget_lines=[line for line in budget.lines if line.budget is not None],
             latest=latest,
             categories=cats,
@@ -140,6 +158,7 @@ class DashboardPage(Controller):
             upcoming=await recurring.upcoming_for(user, DASHBOARD_UPCOMING_DAYS, today),
             upcoming_days=DASHBOARD_UPCOMING_DAYS,
             today=today,
+            status_code=400 if month_errors else 200,
         )
 
 
