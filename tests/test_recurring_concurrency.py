@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -152,3 +154,39 @@ def test_the_command_exits_non_zero_when_the_database_is_unreachable(tmp_path: A
     )
     assert done.returncode == 1
     assert "recurring run failed" in done.stderr
+
+
+def test_the_served_metrics_port_reports_the_recurring_job(pg_url: str, tmp_path: Any) -> None:
+    """End to end: ``recurring run`` writes job_run, the ``run`` supervisor's metrics port shows it (multiprocess)."""
+    import httpx
+
+    from tests.servers import free_port, serve
+
+    env = {**os.environ, "DATABASE_URL": pg_url, "APP_ENV": "development"}
+    done = subprocess.run(
+        [sys.executable, "-m", "expense_tracker", "recurring", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    metrics_port = free_port()
+    process, _ = serve(
+        pg_url,
+        tmp_path / "server.log",
+        *("--metrics-port", str(metrics_port)),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
+    try:
+        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30).text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert 'expense_tracker_job_last_run_failed{job="recurring"} 0.0' in text
+    success = re.search(r'^expense_tracker_job_last_success_timestamp_seconds\{job="recurring"\} (\S+)$', text, re.M)
+    assert success is not None
+    assert abs(float(success.group(1)) - dt.datetime.now(dt.UTC).timestamp()) < 600

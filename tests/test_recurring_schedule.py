@@ -170,3 +170,23 @@ def test_due_in_far_time_zones_around_midnight(zone: str, now_utc: dt.datetime, 
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         today_for("UTC", dt.datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("rule", "after", "expected"),
+    [
+        (Rule("day", 3, D(1900, 1, 1)), D(2026, 3, 1), [D(2026, 3, 4), D(2026, 3, 7)]),
+        (Rule("week", 2, D(1900, 1, 1)), D(2026, 3, 1), [D(2026, 3, 9), D(2026, 3, 23)]),
+        (Rule("month", 1, D(1900, 1, 31)), D(2026, 2, 27), [D(2026, 2, 28), D(2026, 3, 31)]),
+        (Rule("month", 1, D(1900, 1, 31)), D(2026, 2, 28), [D(2026, 3, 31), D(2026, 4, 30)]),
+        (Rule("month", 5, D(1900, 1, 31), day_of_month=30), D(2026, 1, 1), [D(2026, 4, 30), D(2026, 9, 30)]),
+        (Rule("year", 4, D(1904, 2, 29)), D(2024, 2, 28), [D(2024, 2, 29), D(2028, 2, 29)]),
+        (Rule("year", 1, D(1904, 2, 29)), D(2025, 1, 1), [D(2025, 2, 28), D(2026, 2, 28)]),
+    ],
+)
+def test_occurrences_after_a_date_long_after_the_start(rule: Rule, after: dt.date, expected: list[dt.date]) -> None:
+    """Jumping close to ``after`` (not stepping from 1900) gives exactly the dates stepping would."""
+    assert first(rule, 2, after) == expected
+    # A count (even a huge one) makes the series step from the anchor: the same dates.
+    counted = Rule(rule.unit, rule.interval, rule.start_on, rule.day_of_month, max_count=10**9)
+    assert first(counted, 2, after) == expected

@@ -81,6 +81,8 @@ def occurrences(rule: Rule, after: dt.date | None = None) -> Iterator[dt.date]:
     """
     count = 0
     n = 0
+    if after is not None and rule.max_count is None and after > rule.start_on:
+        n = _steps_before(rule, after)  # nothing to count: start just before ``after`` instead of at the anchor
     while True:
         date = nth_date(rule, n)
         n += 1
@@ -93,6 +95,20 @@ def occurrences(rule: Rule, after: dt.date | None = None) -> Iterator[dt.date]:
             return
         if after is None or date > after:
             yield date
+
+
+def _steps_before(rule: Rule, day: dt.date) -> int:
+    """A step whose date is on or before ``day`` (never past it), so iterating from it misses no date after ``day``."""
+    start = rule.start_on
+    if rule.unit == "day":
+        span = (day - start).days // rule.interval
+    elif rule.unit == "week":
+        span = (day - start).days // (7 * rule.interval)
+    elif rule.unit == "month":
+        span = ((day.year - start.year) * 12 + day.month - start.month) // rule.interval
+    else:
+        span = (day.year - start.year) // rule.interval
+    return max(span - 1, 0)
 
 
 def due(rule: Rule, today: dt.date, after: dt.date | None = None, limit: int | None = None) -> list[dt.date]:
