@@ -1,0 +1,148 @@
+"""Folding text for the search, the same on both sides of every comparison, on PostgreSQL and SQLite.
+
+PostgreSQL: SQL (``et_unaccent``, migration 0015) and pg_trgm; the expression :class:`folded` compiles to is the one
+the index ``ix_expense_search`` is built on. SQLite: Python functions the app registers on every connection
+(:func:`register_sqlite_functions`). The search box itself is ``domain/expenses/search.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Boolean, Text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+SEARCH_WORD_SIMILARITY = 0.5
+"""pg_trgm ``word_similarity`` from which a word counts as a typo of the text (set per connection, see
+``POSTGRES_SEARCH_SETTINGS``). 0.5 finds one wrong, missing or swapped letter in words of about 6+ letters
+("groceires" 0.5, "grocries" 0.58, "insurence" 0.54, which pg_trgm's default 0.6 misses) and nothing for unrelated
+words; tests/test_search.py holds both sides."""
+POSTGRES_SEARCH_SETTINGS = {"pg_trgm.word_similarity_threshold": str(SEARCH_WORD_SIMILARITY)}
+"""Sent by asyncpg when it opens a connection (``server_settings``): a placeholder until pg_trgm loads in that session,
+which then takes it up; accepted without the extension too, so a database before migration 0015 is unaffected."""
+
+# Letters that Unicode decomposition leaves alone but PostgreSQL's unaccent rules map (the common ones).
+_FOLD_EXTRA = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "\u0131": "i", "ħ": "h", "ŧ": "t"}
+)
+# ' and its typographic forms (right and left single quotes, modifier letter apostrophe), backtick, acute accent.
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
+
+
+def fold_text(value: str | None) -> str | None:
+    """SQLite's ``et_fold``: what PostgreSQL's ``translate(et_unaccent(lower(x)), '''', '')`` does, in Python."""
+    if value is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.translate(_FOLD_EXTRA).translate(_APOSTROPHES)
+
+
+def _typos_allowed(length: int) -> int:
+    return 0 if length < 4 else 1 if length < 8 else 2
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of two neighbours is one edit), stopping above ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def similar(term: str | None, document: str | None) -> int:
+    """SQLite's ``et_similar``: 1 when some run of the document's words is ``term`` with a few typos (or its prefix)."""
+    if not term or not document:
+        return 0
+    wanted = _WORDS.findall(term)
+    if not wanted:
+        return 0
+    target = " ".join(wanted)
+    limit = _typos_allowed(len(target.replace(" ", "")))
+    if limit == 0:
+        return 0
+    words = _WORDS.findall(document)
+    for start in range(len(words) - len(wanted) + 1):
+        candidate = " ".join(words[start : start + len(wanted)])
+        if _distance(target, candidate, limit) <= limit:
+            return 1
+        # A typo in a word's beginning ("grocreis" for "groceries..."): compare with the candidate's prefix.
+        if len(candidate) > len(target) and _distance(target, candidate[: len(target)], limit) <= limit:
+            return 1
+    return 0
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Called on every new SQLite connection (``app._sqlite_pragmas``): the search's functions."""
+    dbapi_connection.create_function("et_fold", 1, fold_text, deterministic=True)
+    dbapi_connection.create_function("et_similar", 2, similar, deterministic=True)
+
+
+SEARCH_INDEX_EXPRESSION = "translate(et_unaccent(lower((title::text || ' '::text) || notes)), ''''::text, ''::text)"
+"""The second column of ``ix_expense_search`` as PostgreSQL prints it back (``pg_get_indexdef``): the expression
+``folded(expense.title, expense.notes)`` compiles to on PostgreSQL, with the casts made explicit."""
+
+
+class folded(FunctionElement[str]):  # noqa: N801 - reads as the SQL function it stands for
+    """``folded(a, b, ...)``: the columns joined by spaces, lower-cased, accents removed, apostrophes dropped.
+
+    PostgreSQL: ``translate(et_unaccent(lower(a || ' ' || b)), '''', '')``, character for character the expression
+    of the index ``ix_expense_search`` (migration 0015), so the planner can use it; SQLite: ``et_fold(...)``.
+    """
+
+    type = Text()
+    inherit_cache = True
+    name = "folded"
+
+
+def _joined(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return " || ' ' || ".join(compiler.process(argument, **kw) for argument in element.clauses)
+
+
+@compiles(folded, "postgresql")
+def _folded_postgresql(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"translate(et_unaccent(lower({_joined(element, compiler, **kw)})), '''', '')"
+
+
+@compiles(folded)
+def _folded_default(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"et_fold({_joined(element, compiler, **kw)})"
+
+
+class similar_to(FunctionElement[bool]):  # noqa: N801
+    """``similar_to(term, document)``, both folded: PostgreSQL ``term <% document`` (pg_trgm, indexed); SQLite
+    ``et_similar(term, document) = 1``."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "similar_to"
+
+
+@compiles(similar_to, "postgresql")
+def _similar_postgresql(element: similar_to, compiler: SQLCompiler, **kw: Any) -> str:
+    term, document = list(element.clauses)
+    return f"({compiler.process(term, **kw)} <% {compiler.process(document, **kw)})"
+
+
+@compiles(similar_to)
+def _similar_default(element: similar_to, compiler: SQLCompiler, **kw: Any) -> str:
+    term, document = list(element.clauses)
+    return f"(et_similar({compiler.process(term, **kw)}, {compiler.process(document, **kw)}) = 1)"
