@@ -17,20 +17,30 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 SEARCH_WORD_SIMILARITY = 0.5
-"""pg_trgm ``word_similarity`` from which a word counts as a typo of the text (set per connection, see
-``POSTGRES_SEARCH_SETTINGS``). 0.5 finds one wrong, missing or swapped letter in words of about 6+ letters
-("groceires" 0.5, "grocries" 0.58, "insurence" 0.54, which pg_trgm's default 0.6 misses) and nothing for unrelated
-words; tests/test_search.py holds both sides."""
-POSTGRES_SEARCH_SETTINGS = {"pg_trgm.word_similarity_threshold": str(SEARCH_WORD_SIMILARITY)}
-"""Sent by asyncpg when it opens a connection (``server_settings``): a placeholder until pg_trgm loads in that session,
-which then takes it up; accepted without the extension too, so a database before migration 0015 is unaffected."""
+"""pg_trgm ``word_similarity`` from which one word (of at least ``TYPO_MIN_LENGTH`` letters) counts as a typo of part
+of the text. 0.5 forgives one wrong, missing or swapped letter in words of 6+ letters ("groceires" 0.5, "grocries"
+0.58, "insurence" 0.54, all missed at pg_trgm's default 0.6). tests/test_search.py holds both sides."""
+SEARCH_PHRASE_SIMILARITY = 0.6
+"""pg_trgm ``strict_word_similarity`` from which several words together count as a typo of part of the text: "trder
+joes" (0.64) finds "Trader Joe's" although "trder" alone (0.44) is too short to forgive, while "coffee taxi" (0.58,
+one word right and one absent) finds nothing. tests/test_search.py holds both sides."""
+TYPO_MIN_LENGTH = 5
+"""Letters and digits a word needs before typos are forgiven: a shorter one has too few trigrams to tell a typo from
+another word ("rent" would find "refund"), and SQLite's edit distance would find "cent" for it."""
+POSTGRES_SEARCH_SETTINGS = {
+    "pg_trgm.word_similarity_threshold": str(SEARCH_WORD_SIMILARITY),
+    "pg_trgm.strict_word_similarity_threshold": str(SEARCH_PHRASE_SIMILARITY),
+}
+"""Sent by asyncpg when it opens a connection (``server_settings``, no round trip): placeholders until pg_trgm loads in
+that session, which then takes them up; accepted without the extension too (a database before migration 0015)."""
 
 # Letters that Unicode decomposition leaves alone but PostgreSQL's unaccent rules map (the common ones).
 _FOLD_EXTRA = str.maketrans(
     {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "\u0131": "i", "ħ": "h", "ŧ": "t"}
 )
-# ' and its typographic forms (right and left single quotes, modifier letter apostrophe), backtick, acute accent.
-_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
+# ' and the forms PostgreSQL's unaccent turns into it (right, left and reversed single quotes, modifier letter
+# apostrophe, prime), which the fold then drops.
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u201b\u02bc\u2032")
 
 
 def fold_text(value: str | None) -> str | None:
@@ -43,7 +53,7 @@ def fold_text(value: str | None) -> str | None:
 
 
 def _typos_allowed(length: int) -> int:
-    return 0 if length < 4 else 1 if length < 8 else 2
+    return 0 if length < TYPO_MIN_LENGTH else 1 if length < 9 else 2
 
 
 def _distance(a: str, b: str, limit: int) -> int:
@@ -85,7 +95,11 @@ def similar(term: str | None, document: str | None) -> int:
         if _distance(target, candidate, limit) <= limit:
             return 1
         # A typo in a word's beginning ("grocreis" for "groceries..."): compare with the candidate's prefix.
-        if len(candidate) > len(target) and _distance(target, candidate[: len(target)], limit) <= limit:
+        if (
+            len(target) > TYPO_MIN_LENGTH
+            and len(candidate) > len(target)
+            and _distance(target, candidate[: len(target)], limit) <= limit
+        ):
             return 1
     return 0
 
@@ -146,3 +160,29 @@ def _similar_postgresql(element: similar_to, compiler: SQLCompiler, **kw: Any) -
 def _similar_default(element: similar_to, compiler: SQLCompiler, **kw: Any) -> str:
     term, document = list(element.clauses)
     return f"(et_similar({compiler.process(term, **kw)}, {compiler.process(document, **kw)}) = 1)"
+
+
+class phrase_similar_to(FunctionElement[bool]):  # noqa: N801
+    """``phrase_similar_to(text, document)``: several words at once. PostgreSQL ``text <<% document``
+    (``strict_word_similarity``, at its own stricter threshold; indexed); SQLite ``et_similar`` as for one word."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "phrase_similar_to"
+
+
+@compiles(phrase_similar_to, "postgresql")
+def _phrase_postgresql(element: phrase_similar_to, compiler: SQLCompiler, **kw: Any) -> str:
+    term, document = list(element.clauses)
+    return f"({compiler.process(term, **kw)} <<% {compiler.process(document, **kw)})"
+
+
+@compiles(phrase_similar_to)
+def _phrase_default(element: phrase_similar_to, compiler: SQLCompiler, **kw: Any) -> str:
+    term, document = list(element.clauses)
+    return f"(et_similar({compiler.process(term, **kw)}, {compiler.process(document, **kw)}) = 1)"
+
+
+def typo_tolerant(term: str) -> bool:
+    """Whether ``term`` is long enough (letters and digits) for a typo to be forgiven (``TYPO_MIN_LENGTH``)."""
+    return sum(c.isalnum() for c in term) >= TYPO_MIN_LENGTH

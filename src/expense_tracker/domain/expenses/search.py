@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import ColumnElement, Text, and_, bindparam, or_
 
-from expense_tracker.db.folding import folded, similar_to
+from expense_tracker.db.folding import folded, phrase_similar_to, similar_to, typo_tolerant
 from expense_tracker.lib.money import parse_currency
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.query import parse_date
@@ -58,15 +58,19 @@ class Token:
     raw: str
     operator: str | None
     value: str
+    quoted: bool = False
+    """A "quoted phrase": matched as written (case, accents and apostrophes aside), never as a typo."""
 
 
 class SearchFilters(msgspec.Struct, frozen=True):
     """What ``q`` asks for: its free text and its operators, checked and typed (``None``/empty: not asked)."""
 
-    terms: tuple[str, ...] = ()
-    """Words and phrases of the free text, each required."""
+    words: tuple[str, ...] = ()
+    """Words of the free text, each required (contained, or with a typo)."""
+    phrases: tuple[str, ...] = ()
+    """Quoted phrases, each required as written."""
     text: str | None = None
-    """The free text as one string (for the whole-text similarity of several words)."""
+    """The free text as typed, phrases quoted."""
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
     date_from: dt.date | None = None
@@ -90,7 +94,7 @@ def tokenize(q: str) -> list[Token]:
         elif match.group("phrase") is not None:
             phrase = " ".join(match.group("phrase").split())
             if phrase:
-                tokens.append(Token(raw, None, phrase))
+                tokens.append(Token(raw, None, phrase, quoted=True))
         else:
             tokens.append(Token(raw, None, match.group("word")))
     return tokens
@@ -153,7 +157,8 @@ def parse_search(q: str) -> tuple[str, dict[str, list[str]]]:
 
 @dataclass
 class _Found:
-    terms: list[str]
+    words: list[str]
+    phrases: list[str]
     low: Decimal | None = None
     high: Decimal | None = None
     start: dt.date | None = None
@@ -182,10 +187,10 @@ class _Found:
 def search_filters(q: str) -> SearchFilters:
     """Read ``q``; every bad operator is named in one 400 (field ``q``), like the other filters' errors."""
     errors: list[str] = []
-    found = _Found(terms=[])
+    found = _Found(words=[], phrases=[])
     for token in tokenize(q):
         if token.operator is None:
-            found.terms.append(token.value)
+            (found.phrases if token.quoted else found.words).append(token.value)
         elif not token.value:
             errors.append(f"{token.operator}: needs a value, e.g. {_EXAMPLES[token.operator]}")
         else:
@@ -194,13 +199,14 @@ def search_filters(q: str) -> SearchFilters:
             except ValueError as exc:
                 message = str(exc)
                 errors.append(message if message.startswith(f"{token.operator}:") else f"{token.operator}: {message}")
-    if len(found.terms) > SEARCH_TERMS_MAX:
+    if len(found.words) + len(found.phrases) > SEARCH_TERMS_MAX:
         errors.append(f"at most {SEARCH_TERMS_MAX} words or phrases")
     if errors:
         raise FieldValidationError([{"field": "q", "message": "; ".join(errors)}])
     return SearchFilters(
-        terms=tuple(found.terms),
-        text=" ".join(found.terms) or None,
+        words=tuple(found.words),
+        phrases=tuple(found.phrases),
+        text=" ".join([*found.words, *(f'"{p}"' for p in found.phrases)]) or None,
         min_amount=found.low,
         max_amount=found.high,
         date_from=found.start,
@@ -236,19 +242,23 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def text_matches(document: ColumnElement[str], terms: tuple[str, ...], text: str | None) -> ColumnElement[bool]:
-    """``document`` (a :class:`folded` expression) matches every term (substring or typo), or, for several words,
-    the whole text with typos. The terms are folded by the database too (PostgreSQL's unaccent rules on both sides)."""
+def text_matches(document: ColumnElement[str], search: SearchFilters) -> ColumnElement[bool]:
+    """``document`` (a :class:`folded` expression) contains every word, or holds it with a typo, and every phrase as
+    written; or it holds all the words together with typos (and the phrases). Terms are folded by the database too
+    (PostgreSQL's unaccent rules on both sides)."""
 
     def param(value: str) -> ColumnElement[str]:
         return folded(bindparam(None, value, type_=Text()))
 
-    each = and_(
-        *(
-            or_(document.like(param(_like_pattern(term)), escape="/"), similar_to(param(term), document))
-            for term in terms
-        )
-    )
-    if len(terms) > 1 and text:
-        return or_(each, similar_to(param(text), document))
-    return each
+    def contains(term: str) -> ColumnElement[bool]:
+        return document.like(param(_like_pattern(term)), escape="/")
+
+    def word(term: str) -> ColumnElement[bool]:
+        return or_(contains(term), similar_to(param(term), document)) if typo_tolerant(term) else contains(term)
+
+    words = and_(*(word(term) for term in search.words)) if search.words else None
+    together = " ".join(search.words)
+    if words is not None and len(search.words) > 1 and typo_tolerant(together):
+        words = or_(words, phrase_similar_to(param(together), document))
+    phrases = [contains(phrase) for phrase in search.phrases]
+    return and_(*([words] if words is not None else []), *phrases)

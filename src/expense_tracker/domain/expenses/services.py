@@ -119,8 +119,8 @@ def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnEl
 def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElement[bool]]:
     """The search box's conditions, ANDed with the other filters (``currency:EUR`` with ``currency=USD`` is empty)."""
     clauses: list[ColumnElement[bool]] = []
-    if search.terms:
-        clauses.append(text_matches(folded(Expense.title, Expense.notes), search.terms, search.text))
+    if search.words or search.phrases:
+        clauses.append(text_matches(folded(Expense.title, Expense.notes), search))
     if search.min_amount is not None:
         clauses.append(Expense.amount >= search.min_amount)
     if search.max_amount is not None:
