@@ -168,7 +168,7 @@ async def test_bad_operator_on_the_page_is_shown_inline(client: Client, searcher
     assert 'id="search"' in html
     assert 'aria-describedby="e-search"' in html
     assert 'id="e-search"' in html
-    assert "amount: takes a number" in html
+    assert "Amount: takes a number" in html  # the operator named (capitalised like every field message)
     assert 'value="amount:&gt;abc coffee"' in html  # what was typed stays in the box
 
 

@@ -262,3 +262,31 @@ def text_matches(document: ColumnElement[str], search: SearchFilters) -> ColumnE
         words = or_(words, phrase_similar_to(param(together), document))
     phrases = [contains(phrase) for phrase in search.phrases]
     return and_(*([words] if words is not None else []), *phrases)
+
+
+_COMPARISON_LABELS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def operator_label(token: Token) -> str:
+    """A chip's text for an operator of ``q`` (already checked): "Amount > 100", "Before 2026-01-01", "Tag: food"."""
+    if token.operator == "amount":
+        match = _AMOUNT.match(token.value)
+        comparison, number = (match.group("cmp") or "=", match.group("num")) if match else ("=", token.value)
+        return f"Amount {_COMPARISON_LABELS[comparison]} {number}"
+    if token.operator in ("before", "after"):
+        return f"{token.operator.capitalize()} {token.value}"
+    value = token.value.upper() if token.operator == "currency" else token.value
+    return f"{(token.operator or '').capitalize()}: {value}"
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: str
+    q: str
+    """``q`` without this operator."""
+
+
+def operator_chips(q: str | None) -> list[Chip]:
+    """The operators of a (valid) ``q``, each with the ``q`` that removes it: the list page's removable chips."""
+    tokens = tokenize(q or "")
+    return [Chip(operator_label(t), without_token(tokens, i)) for i, t in enumerate(tokens) if t.operator is not None]
