@@ -55,7 +55,7 @@ async def test_settings_validation(client: Client, user: Session, body: dict[str
 
 
 # SQLite cannot reflect expression indexes; the PostgreSQL-only search index is compared on PostgreSQL.
-@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index 'ix_expense_search'")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index 'ix_expense_search")
 async def test_migrations_match_the_models(database_url: str) -> None:
     """The committed migrations produce exactly the schema the models describe (no pending autogenerate diff)."""
     from advanced_alchemy.base import metadata_registry
