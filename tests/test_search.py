@@ -71,6 +71,7 @@ BOTH: list[tuple[str, list[str]]] = [
     ('"shop weekly"', []),  # a phrase is as written: no typo, no other order
     ('"weekly shp"', []),
     ("coffee arabica", ["Coffee beans"]),
+    ("restaurant 5", []),  # "restaurant" right carries no absent "5" (0.85 together; "5" alone 0 < 0.4)
     ("coffee taxi", []),  # one word right, one absent: not a typo (0.58 < SEARCH_PHRASE_SIMILARITY)
     # LIKE wildcards are literal characters
     ("100%", ["Coffee beans"]),

@@ -24,6 +24,10 @@ SEARCH_PHRASE_SIMILARITY = 0.6
 """pg_trgm ``strict_word_similarity`` from which several words together count as a typo of part of the text: "trder
 joes" (0.64) finds "Trader Joe's" although "trder" alone (0.44) is too short to forgive, while "coffee taxi" (0.58,
 one word right and one absent) finds nothing. tests/test_search.py holds both sides."""
+SEARCH_PHRASE_WORD_FLOOR = 0.4
+"""With several words forgiven together, each word's own ``word_similarity`` must reach this: "trder" (0.44) in "trder
+joes" does, "5" in "restaurant 5" (0: no "5" anywhere) does not, although the two words together are 0.85 similar to
+"Restaurant" alone. tests/test_search.py holds both sides."""
 TYPO_MIN_LENGTH = 5
 """Letters and digits a word needs before typos are forgiven: a shorter one has too few trigrams to tell a typo from
 another word ("rent" would find "refund"), and SQLite's edit distance would find "cent" for it."""
@@ -78,28 +82,27 @@ def _distance(a: str, b: str, limit: int) -> int:
 _WORDS = re.compile(r"[^\W_]+")
 
 
+def _word_close(wanted: str, word: str, prefix: bool) -> bool:
+    limit = _typos_allowed(len(wanted))
+    if _distance(wanted, word, limit) <= limit:
+        return True
+    # A word's beginning ("groc" for "groceries"), with the same typos as a whole word ("grocr" for "groce...").
+    return prefix and len(word) > len(wanted) and _distance(wanted, word[: len(wanted)], limit) <= limit
+
+
 def similar(term: str | None, document: str | None) -> int:
-    """SQLite's ``et_similar``: 1 when some run of the document's words is ``term`` with a few typos (or its prefix)."""
+    """SQLite's ``et_similar``: 1 when some run of the document's words holds the term's words in order, each equal
+    or with its own few typos (1 from ``TYPO_MIN_LENGTH`` letters, 2 from 9), the last one possibly a word's prefix."""
     if not term or not document:
         return 0
     wanted = _WORDS.findall(term)
+    words = _WORDS.findall(document)
     if not wanted:
         return 0
-    target = " ".join(wanted)
-    limit = _typos_allowed(len(target.replace(" ", "")))
-    if limit == 0:
-        return 0
-    words = _WORDS.findall(document)
     for start in range(len(words) - len(wanted) + 1):
-        candidate = " ".join(words[start : start + len(wanted)])
-        if _distance(target, candidate, limit) <= limit:
-            return 1
-        # A typo in a word's beginning ("grocreis" for "groceries..."): compare with the candidate's prefix.
-        if (
-            len(target) > TYPO_MIN_LENGTH
-            and len(candidate) > len(target)
-            and _distance(target, candidate[: len(target)], limit) <= limit
-        ):
+        window = words[start : start + len(wanted)]
+        last = len(wanted) - 1
+        if all(_word_close(w, d, prefix=i == last) for i, (w, d) in enumerate(zip(wanted, window, strict=True))):
             return 1
     return 0
 
@@ -186,3 +189,25 @@ def _phrase_default(element: phrase_similar_to, compiler: SQLCompiler, **kw: Any
 def typo_tolerant(term: str) -> bool:
     """Whether ``term`` is long enough (letters and digits) for a typo to be forgiven (``TYPO_MIN_LENGTH``)."""
     return sum(c.isalnum() for c in term) >= TYPO_MIN_LENGTH
+
+
+class shares_word(FunctionElement[bool]):  # noqa: N801
+    """``shares_word(word, document)``: on PostgreSQL ``word_similarity(word, document) >= SEARCH_PHRASE_WORD_FLOOR``,
+    a recheck (not indexed) beside :class:`phrase_similar_to`, so that one long word right cannot carry a short one
+    that is absent ("restaurant 5"). SQLite's ``et_similar`` already compares word by word: true there."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "shares_word"
+
+
+@compiles(shares_word, "postgresql")
+def _shares_postgresql(element: shares_word, compiler: SQLCompiler, **kw: Any) -> str:
+    word, document = list(element.clauses)
+    floor = SEARCH_PHRASE_WORD_FLOOR
+    return f"(word_similarity({compiler.process(word, **kw)}, {compiler.process(document, **kw)}) >= {floor})"
+
+
+@compiles(shares_word)
+def _shares_default(element: shares_word, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(1 = 1)"

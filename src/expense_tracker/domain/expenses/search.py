@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import ColumnElement, Text, and_, bindparam, or_
 
-from expense_tracker.db.folding import folded, phrase_similar_to, similar_to, typo_tolerant
+from expense_tracker.db.folding import folded, phrase_similar_to, shares_word, similar_to, typo_tolerant
 from expense_tracker.lib.money import parse_currency
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.query import parse_date
@@ -242,25 +243,46 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def text_matches(document: ColumnElement[str], search: SearchFilters) -> ColumnElement[bool]:
-    """``document`` (a :class:`folded` expression) contains every word, or holds it with a typo, and every phrase as
-    written; or it holds all the words together with typos (and the phrases). Terms are folded by the database too
-    (PostgreSQL's unaccent rules on both sides)."""
+Test = Callable[[ColumnElement[str]], ColumnElement[bool]]
+"""A condition on one folded document (a :class:`folded` expression)."""
+AnyDocument = Callable[[Test], ColumnElement[bool]]
+"""Applies a :data:`Test` to every document an expense is searched by (title and notes; tag names at merge): true
+when one of them passes."""
 
-    def param(value: str) -> ColumnElement[str]:
-        return folded(bindparam(None, value, type_=Text()))
 
-    def contains(term: str) -> ColumnElement[bool]:
-        return document.like(param(_like_pattern(term)), escape="/")
+def _param(value: str) -> ColumnElement[str]:
+    return folded(bindparam(None, value, type_=Text()))
 
-    def word(term: str) -> ColumnElement[bool]:
-        return or_(contains(term), similar_to(param(term), document)) if typo_tolerant(term) else contains(term)
 
-    words = and_(*(word(term) for term in search.words)) if search.words else None
+def contains(term: str) -> Test:
+    """The document contains ``term`` (folded the same way, LIKE wildcards taken literally)."""
+    return lambda document: document.like(_param(_like_pattern(term)), escape="/")
+
+
+def holds_word(term: str) -> Test:
+    """The document contains the word, or (``TYPO_MIN_LENGTH`` letters or more) holds it with a typo."""
+    if not typo_tolerant(term):
+        return contains(term)
+    return lambda document: or_(contains(term)(document), similar_to(_param(term), document))
+
+
+def text_matches(search: SearchFilters, any_document: AnyDocument) -> ColumnElement[bool]:
+    """Every word is held (contained, or with a typo) and every phrase contained, each by one of the documents; or,
+    for several words, one document holds them all together with typos (and the phrases). Terms are folded by the
+    database too (PostgreSQL's unaccent rules on both sides)."""
+    words = and_(*(any_document(holds_word(term)) for term in search.words)) if search.words else None
     together = " ".join(search.words)
     if words is not None and len(search.words) > 1 and typo_tolerant(together):
-        words = or_(words, phrase_similar_to(param(together), document))
-    phrases = [contains(phrase) for phrase in search.phrases]
+        words = or_(
+            words,
+            any_document(
+                lambda document: and_(
+                    phrase_similar_to(_param(together), document),
+                    *(shares_word(_param(term), document) for term in search.words),
+                )
+            ),
+        )
+    phrases = [any_document(contains(phrase)) for phrase in search.phrases]
     return and_(*([words] if words is not None else []), *phrases)
 
 

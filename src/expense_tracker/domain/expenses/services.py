@@ -120,7 +120,10 @@ def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElem
     """The search box's conditions, ANDed with the other filters (``currency:EUR`` with ``currency=USD`` is empty)."""
     clauses: list[ColumnElement[bool]] = []
     if search.words or search.phrases:
-        clauses.append(text_matches(folded(Expense.title, Expense.notes), search))
+        document = folded(Expense.title, Expense.notes)  # exactly the indexed expression (ix_expense_search)
+        # MERGE(tags): also tag names, e.g. ``or_(test(document), Expense.id == any_(array(<ids of the user's
+        # expenses with a tag whose folded(Tag.name) passes test>)))``: an id list keeps the index usable (BitmapOr).
+        clauses.append(text_matches(search, lambda test: test(document)))
     if search.min_amount is not None:
         clauses.append(Expense.amount >= search.min_amount)
     if search.max_amount is not None:
