@@ -1,7 +1,7 @@
 """PostgreSQL's plans for what the app really sends: no sequential scan of ``expense``, and the lists use its indexes.
 
 A database of its own is seeded in bulk (``INSERT ... SELECT generate_series``) with three users, one of them with
-50,000 expenses over two years across every category, and ANALYZEd. The real requests are then served for that
+100,000 expenses over two years across every category, and ANALYZEd. The real requests are then served for that
 user while ``tests/query_counter.py`` records each statement with its bound parameters, and every recorded statement
 that reads ``expense`` is run again as ``EXPLAIN (FORMAT JSON)`` with the same parameters on the same database
 (asyncpg plans it with those values, as it planned the app's own execution).
@@ -10,12 +10,13 @@ What is asserted, per statement that reads ``expense``:
 - no plan node is a ``Seq Scan`` of ``expense`` (reading every user's rows to find one user's is the cost that grows
   with the whole table, not with the request);
 - for the lists (plain, date range + category, text search) at least one node reads ``expense`` through one of its
-  indexes, so the assertion cannot pass by the table disappearing from the plan.
+  indexes, so the assertion cannot pass by the table disappearing from the plan;
+- a selective search (a rare term, a typo, accents, and the count of the totals line) reads it through the trigram
+  index ``ix_expense_search`` (migration 0015). A common term may instead be read off the date index in page order,
+  stopping after one page of matches, which the planner rightly prefers.
 
-The text search is ``ILIKE '%q%'`` on title and notes, which no btree index can answer. It must still not scan the whole
-table: the planner finds the user's rows through the ``(user_id, spent_on, id)`` index and filters them, so its cost
-is bounded by that user's history, not by everyone's. (Making it cheaper than that would need a trigram index; the
-list's exact count of matches is the part issue 13 caps.)
+Before migration 0015 the text search was a substring ``ILIKE`` that no btree index could answer, and its count (up to
+``LIST_COUNT_CAP`` + 1 matches) was a parallel sequential scan of the whole table (a strict xfail here until then).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from tests import query_counter
 from tests.conftest import Session, make_settings, sign_in
 
 Client = AsyncTestClient[Litestar]
-HEAVY_ROWS = 50_000
-OTHER_ROWS = 50_000
+HEAVY_ROWS = 100_000
+OTHER_ROWS = 100_000
 """Each of the two other users: the heavy user is a third of the table, as a busy user among many would be a minority,
 so an index is what a sane planner picks (at 95 % of the table a full scan would rightly win)."""
 READS_EXPENSE = re.compile(r"\b(FROM|JOIN)\s+expense\b", re.IGNORECASE)
@@ -159,16 +160,15 @@ REQUESTS: dict[str, tuple[str, bool]] = {
 }
 LISTS = {"list", "list filtered", "list search", "expenses page"}
 
-# Statements that do scan the whole of ``expense`` today (findings, with the change that will fix each).
-# They are left out of the rule above and held to it in ``test_known_sequential_scans`` (strict xfail) instead.
-KNOWN_SEQ_SCANS: dict[str, tuple[re.Pattern[str], str]] = {
-    "search count": (
-        re.compile(r"count\(\*\).*ILIKE", re.DOTALL),
-        "a text search's count stops at LIST_COUNT_CAP + 1 matches, but a substring ILIKE cannot use a btree index:"
-        " with the user a third of the table the planner prefers a (parallel) scan of the table, which ends early for"
-        " a common term and reads every row for a rare one. Fixed by a trigram (pg_trgm) index, issue 15's search",
-    ),
+# Searches that the trigram index (migration 0015) must answer: a rare term (a few rows among the user's 100,000) and
+# a typo. A common term ("coffee", a sixth of the rows) may rightly be read off the date index in page order instead.
+TRIGRAM_SEARCHES = {
+    "list search rare": "/api/expenses?limit=50&q=54321",
+    "list search typo": "/api/expenses?limit=50&q=cinmea 4242",
+    "list search accents": "/api/expenses?limit=50&q=Caf%C3%A9 9876",
+    "count search": "/api/expenses/totals?q=taxi 777",
 }
+SEARCH_INDEX = "ix_expense_search"
 
 
 def _path(seeded: Seeded, template: str) -> str:
@@ -188,17 +188,12 @@ def _seq_scans(statement: Explained) -> list[dict[str, Any]]:
     return [n for n in statement.nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "expense"]
 
 
-def _known(statement: Explained) -> str | None:
-    return next((name for name, (pattern, _) in KNOWN_SEQ_SCANS.items() if pattern.search(statement.sql)), None)
-
-
 @pytest.mark.parametrize("name", [*REQUESTS, "get"])
 async def test_no_sequential_scan_of_expense(seeded: Seeded, name: str) -> None:
     explained = await _explain_named(seeded, name)
     report = "\n".join(e.describe() for e in explained)
     for statement in explained:
-        if _known(statement) is None:
-            assert not _seq_scans(statement), f"{name}: sequential scan of expense:\n{statement.describe()}\n\n{report}"
+        assert not _seq_scans(statement), f"{name}: sequential scan of expense:\n{statement.describe()}\n\n{report}"
     # Reports and the dashboard may stop reading expense at all (aggregates maintained on write): nothing to check
     # then. A list or a get always reads it, and must do so through an index.
     if name in LISTS or name == "get":
@@ -212,23 +207,18 @@ async def test_no_sequential_scan_of_expense(seeded: Seeded, name: str) -> None:
         assert used & indexes, f"{name}: no index of expense used (expense has {sorted(indexes)}):\n{report}"
 
 
-@pytest.mark.parametrize(
-    "known",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
-        for k, (_, reason) in KNOWN_SEQ_SCANS.items()
-    ],
-)
-async def test_known_sequential_scans(seeded: Seeded, known: str) -> None:
-    """The statements that scan the whole table today, held to the same rule. Strict: when a change fixes one (or the
-    statement disappears), this fails, and its entry in ``KNOWN_SEQ_SCANS`` must go, so the fix is then guarded like
-    everything else."""
-    request = {"search count": "list search"}[known]
-    statements = [e for e in await _explain_named(seeded, request) if _known(e) == known]
-    if not statements:  # pytest.fail is not an AssertionError: this one is reported as a failure, not as expected
-        pytest.fail(f"no statement of {request} matches {known!r} any more: remove it from KNOWN_SEQ_SCANS")
-    for statement in statements:
-        assert not _seq_scans(statement), statement.describe()
+@pytest.mark.parametrize("name", TRIGRAM_SEARCHES)
+async def test_search_uses_the_trigram_index(seeded: Seeded, name: str) -> None:
+    """Every statement of a selective search reads ``expense`` through ``ix_expense_search`` (user_id and trigrams in
+    one GIN index), never by a sequential scan; the count of a text search was a parallel sequential scan before
+    migration 0015 (a substring ILIKE cannot use a btree index)."""
+    explained = await _explain_request(seeded, TRIGRAM_SEARCHES[name])
+    assert explained, f"{name} read nothing from expense"
+    report = "\n".join(e.describe() for e in explained)
+    for statement in explained:
+        assert not _seq_scans(statement), f"{name}: sequential scan of expense:\n{report}"
+        used = {n.get("Index Name") for n in statement.nodes if n["Node Type"] in INDEX_NODES}
+        assert SEARCH_INDEX in used, f"{name}: {SEARCH_INDEX} not used:\n{report}"
 
 
 async def test_default_list_page_is_read_in_index_order(seeded: Seeded) -> None:

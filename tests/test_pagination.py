@@ -235,7 +235,7 @@ async def test_text_and_amount_counts_stop_at_the_cap(client: Client, user: Sess
     january = await page("from=2024-01-01&to=2024-01-31&limit=1")
     assert (january["total"], january["total_capped"]) == (1001, False)
     # A capped result that fits on one page is counted by the page itself: exact.
-    few = await page("q=needle 99")
+    few = await page('q="needle 99"')  # a phrase: words alone match in any order
     assert (few["total"], few["total_capped"]) == (11, False)  # "needle 99" and "needle 990" to "needle 999"
 
 

@@ -29,7 +29,9 @@ advanced-alchemy's Alembic commands) loads pygments for its error pages. Togethe
 
 def build_alchemy_config(settings: Settings) -> Any:
     from advanced_alchemy.extensions.litestar import AlembicAsyncConfig, AsyncSessionConfig, EngineConfig
+    from advanced_alchemy.utils.dataclass import Empty
 
+    from expense_tracker.db.folding import POSTGRES_SEARCH_SETTINGS
     from expense_tracker.lib.db_errors import commit_in_asgi_wrapper
     from expense_tracker.lib.request_sessions import RequestSessionConfig
 
@@ -45,6 +47,8 @@ def build_alchemy_config(settings: Settings) -> Any:
             pool_pre_ping=settings.is_sqlite,
             # A failed statement's log line would otherwise carry its bound values: users' titles and notes.
             hide_parameters=settings.is_production,
+            # Sent with each new connection (no round trip): the search's settings, e.g. its typo threshold.
+            connect_args=Empty if settings.is_sqlite else {"server_settings": POSTGRES_SEARCH_SETTINGS},
         ),
         alembic_config=AlembicAsyncConfig(script_location=str(MIGRATIONS_DIR), version_table_name="alembic_version"),
         create_all=False,
@@ -84,6 +88,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    from expense_tracker.db.folding import register_sqlite_functions
+
+    register_sqlite_functions(dbapi_connection)  # the search's et_fold and et_similar (PostgreSQL has them in SQL)
 
 
 def _openapi_router(served: frozenset[str]) -> Router:

@@ -24,10 +24,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
+
+from expense_tracker.db.folding import SEARCH_INDEX_EXPRESSION
 
 MONEY = Numeric(12, 2)
 
@@ -123,6 +126,15 @@ Index("ix_expense_user_currency_amount_id", Expense.user_id, Expense.currency, E
 Index("ix_expense_user_created_at_id", Expense.user_id, Expense.created_at, Expense.id)
 # A category is one user's: the category-filtered list in page order; also serves the foreign key's checks.
 Index("ix_expense_category_spent_on_id", Expense.category_id, Expense.spent_on.desc(), Expense.id.desc())
+# The search (migration 0015, PostgreSQL only): trigrams of the folded title and notes, per user (btree_gin). Declared
+# for the schema comparison, the expression as PostgreSQL prints it back (what ``db.folding.folded`` compiles to).
+Index(
+    "ix_expense_search",
+    Expense.user_id,
+    text(SEARCH_INDEX_EXPRESSION),
+    postgresql_using="gin",
+    info={"dialects": ("postgresql",)},
+).ddl_if(dialect="postgresql")
 
 
 class ExpenseMonthTotal(IdentityBase):

@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey
+from expense_tracker.domain.expenses.search import search_filters
 from expense_tracker.lib.locales import current_locale, parse_local_amount
 from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount, parse_currency
 from expense_tracker.lib.problems import FieldValidationError
@@ -19,6 +20,7 @@ from expense_tracker.lib.query import DATE_MESSAGE, optional, parse_date
 T = TypeVar("T")
 SORT_KEYS: tuple[str, ...] = get_args(SortKey)
 CURRENCY_FILTER_MESSAGE = "must be an ISO 4217 currency code such as USD or EUR"
+Q_MAX_LENGTH = 200
 FILTER_PARAMS = ("from", "to", "category_id", "currency", "q", "min_amount", "max_amount", "sort")
 """The query parameters of a filtered view, as the client sends them."""
 
@@ -56,9 +58,18 @@ def parse_filters(raw: Mapping[str, str | None], *, local_amounts: bool = False)
             return None
 
     q = raw.get("q")
+    search = None
     if q is not None and "\x00" in q:  # PostgreSQL cannot compare text containing U+0000
         errors.append({"field": "q", "message": NUL_MESSAGE})
         q = None
+    elif q is not None and len(q) > Q_MAX_LENGTH:
+        errors.append({"field": "q", "message": f"must be at most {Q_MAX_LENGTH} characters"})
+        q = None
+    elif q is not None and q.strip():
+        try:
+            search = search_filters(q)
+        except FieldValidationError as exc:
+            errors.extend(exc.errors)
     start = check("from", parse_date, DATE_MESSAGE)
     end = check("to", parse_date, DATE_MESSAGE)
     if start is not None and end is not None and start > end:
@@ -87,6 +98,7 @@ def parse_filters(raw: Mapping[str, str | None], *, local_amounts: bool = False)
         min_amount=low,
         max_amount=high,
         sort=sort,  # type: ignore[arg-type] # checked against SortKey above
+        search=search,
     )
 
 
@@ -97,7 +109,16 @@ async def provide_filters(
     currency: Annotated[
         str | None, QueryParameter(max_length=3, description="Only expenses in this ISO 4217 currency, e.g. EUR.")
     ] = None,
-    q: Annotated[str | None, QueryParameter(max_length=200, description="Text in title or notes.")] = None,
+    q: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=Q_MAX_LENGTH,
+            description='Search: words and "phrases" matched in title or notes ignoring case, accents and '
+            "apostrophes, as word prefixes or with typos (PostgreSQL); operators `amount:>100`, `amount:<5`, "
+            "`amount:12.50`, `before:2026-01-01`, `after:2025-12-31`, `category:Groceries`, `currency:EUR`, "
+            "`tag:food` (values with spaces in quotes). A bad operator value is a 400 naming it.",
+        ),
+    ] = None,
     min_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive; negative: refunds.")] = None,
     max_amount: Annotated[str | None, QueryParameter(description="Decimal, inclusive; negative: refunds.")] = None,
     sort: Annotated[

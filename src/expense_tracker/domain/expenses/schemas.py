@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 import msgspec
 
 from expense_tracker.constants import LIST_COUNT_CAP
+from expense_tracker.domain.expenses.search import SearchFilters
 from expense_tracker.lib.money import AmountText, parse_amount, parse_currency
 from expense_tracker.lib.problems import field_error
 
@@ -180,6 +181,8 @@ class ExpenseFilters(msgspec.Struct, frozen=True):
     category_id: uuid.UUID | None = None
     currency: str | None = None
     q: str | None = None
+    """The search box as typed (free text and operators), kept for links; ``search`` is what it asks for."""
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
     sort: SortKey = "-spent_on"
+    search: SearchFilters | None = None

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
     cast,
@@ -40,6 +41,7 @@ from expense_tracker.constants import (
     RECENT_CURRENCIES_MAX,
     RECENT_CURRENCIES_SCAN,
 )
+from expense_tracker.db.folding import folded
 from expense_tracker.db.models import Category, Expense, User
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
@@ -53,6 +55,7 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
     SortKey,
 )
+from expense_tracker.domain.expenses.search import SearchFilters, text_matches
 from expense_tracker.domain.expenses.totals import countable_from_aggregates, period_totals
 from expense_tracker.lib import metrics
 from expense_tracker.lib.currencies import check_chosen_currency, is_active
@@ -104,16 +107,39 @@ def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnEl
         clauses.append(Expense.category_id == filters.category_id)
     if filters.currency is not None:
         clauses.append(Expense.currency == filters.currency)
-    if filters.q:
-        clauses.append(
-            or_(
-                Expense.title.icontains(filters.q, autoescape=True), Expense.notes.icontains(filters.q, autoescape=True)
-            )
-        )
     if filters.min_amount is not None:
         clauses.append(Expense.amount >= filters.min_amount)
     if filters.max_amount is not None:
         clauses.append(Expense.amount <= filters.max_amount)
+    if filters.search is not None:
+        clauses.extend(search_clauses(user_id, filters.search))
+    return clauses
+
+
+def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElement[bool]]:
+    """The search box's conditions, ANDed with the other filters (``currency:EUR`` with ``currency=USD`` is empty)."""
+    clauses: list[ColumnElement[bool]] = []
+    if search.words or search.phrases:
+        document = folded(Expense.title, Expense.notes)  # exactly the indexed expression (ix_expense_search)
+        # MERGE(tags): also tag names, e.g. ``or_(test(document), Expense.id == any_(array(<ids of the user's
+        # expenses with a tag whose folded(Tag.name) passes test>)))``: an id list keeps the index usable (BitmapOr).
+        clauses.append(text_matches(search, lambda test: test(document)))
+    if search.min_amount is not None:
+        clauses.append(Expense.amount >= search.min_amount)
+    if search.max_amount is not None:
+        clauses.append(Expense.amount <= search.max_amount)
+    if search.date_from is not None:
+        clauses.append(Expense.spent_on >= search.date_from)
+    if search.date_to is not None:
+        clauses.append(Expense.spent_on <= search.date_to)
+    clauses.extend(Expense.currency == code for code in search.currencies)
+    for name in search.category_names:
+        # By name, as typed in the box: case- and accent-insensitive; no such category means no match.
+        named = select(Category.id).where(
+            Category.user_id == user_id, folded(Category.name) == folded(bindparam(None, name, type_=Text()))
+        )
+        clauses.append(Expense.category_id.in_(named))
+    # MERGE(tags): search.tags (``tag:food``) joins the ``tag`` filter's names (any/all as its ``tag_mode``).
     return clauses
 
 

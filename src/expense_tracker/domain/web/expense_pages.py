@@ -16,6 +16,7 @@ from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
 from expense_tracker.domain.expenses.schemas import ExpenseFilters
+from expense_tracker.domain.expenses.search import operator_chips
 from expense_tracker.domain.web.budget_pages import month_links, read_month
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_expense_form
@@ -231,6 +232,11 @@ class ExpensePages(Controller):
             query=query,
             prev_url=prev_url,
             sort_url=lambda key: with_query("/expenses", {**query, "sort": key}),
+            # The search box's operators as links to the same view without each (no JavaScript needed).
+            search_chips=[
+                (chip.label, with_query("/expenses", {**query, "q": chip.q or None}))
+                for chip in operator_chips(filters.q)
+            ],
             export_url=with_query("/api/expenses/export.csv", filter_query(filters)),
             here=with_query("/expenses", {**query, "offset": offset or None, "cursor": cursor}),
         )
