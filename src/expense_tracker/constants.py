@@ -190,3 +190,10 @@ many periods (daily rates), once per day from the rows in a single statement ins
 IMPORT_UPLOAD_TTL: Final = dt.timedelta(hours=2)
 IMPORT_PREVIEW_ROWS: Final = 50
 IMPORT_PROFILE_NAME_MAX: Final = 100
+
+# Recurring expenses (issue 15): `expense-tracker recurring run` records each run in `job_run`; the web app exposes
+# these gauges (label `job`) from it, and the CronJob, its alerts and the dashboard read the same names.
+JOB_LAST_SUCCESS_METRIC: Final = "expense_tracker_job_last_success_timestamp_seconds"
+JOB_LAST_RUN_FAILED_METRIC: Final = "expense_tracker_job_last_run_failed"
+RECURRING_JOB_NAME: Final = "recurring"
+RECURRING_SCHEDULE_CRON: Final = "*/15 * * * *"  # every 15 minutes
