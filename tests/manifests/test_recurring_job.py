@@ -115,6 +115,16 @@ def test_it_runs_the_environments_image_with_the_apps_hardening_settings_and_res
     pod = _pod(_cronjob(documents, environment))
     spec = pod["spec"]
     (container,) = spec["containers"]
+    # Every field, so one added later (hostNetwork, a hostPath volume, privileged) has to be added here on purpose.
+    assert set(spec) == {
+        "automountServiceAccountToken",
+        "containers",
+        "restartPolicy",
+        "securityContext",
+        "serviceAccountName",
+        "volumes",
+    }
+    assert set(container) == {"command", "env", "image", "name", "resources", "securityContext", "volumeMounts"}
     image = (REPO_ROOT / "manifests_py" / "environments" / environment / "image.txt").read_text().strip()
     assert re.fullmatch(r"ghcr\.io/expense-tracker/expense-tracker@sha256:[0-9a-f]{64}", image)
     assert container["image"] == image
