@@ -28,7 +28,11 @@ def _total(metric: str, extra: str = "") -> str:
 
 def build() -> dict[str, Any]:
     board = (
-        new_dashboard(UID, "expense-tracker / Business", "Sign-ins, expenses, imports, active users and the recurring-expenses job.")
+        new_dashboard(
+            UID,
+            "expense-tracker / Business",
+            "Sign-ins, expenses, imports, active users and the recurring-expenses job.",
+        )
         .with_row(Row("In the selected range"))
         .with_panel(
             single(

@@ -17,7 +17,8 @@ Pinned upstream read for every rule (cite these when changing one):
   decides), health_job.go, health_deployment.go, health_service.go, health_ingress.go. No CronJob check there
   (health.go GetHealthCheckFunc: batch/Job only) nor in argo-cd v3.0.6's resource_customizations: a CronJob has no
   health, so it is never waited for and never counts in the Application's health. (resource_customizations/batch/
-  CronJob/health.lua arrived in v3.2.0, argo-cd d3de4435ce: Healthy until scheduled, Degraded while the last run failed.)
+  CronJob/health.lua arrived in v3.2.0, argo-cd d3de4435ce: Healthy until scheduled, Degraded while the last run
+  failed.)
 - argo-cd controller retry (spec.syncPolicy.retry): a failed operation is retried after duration * factor^n
   (capped at maxDuration) until `limit` retries are used; automated sync does not retry a failed revision itself.
 

@@ -4,8 +4,8 @@ Node groups come from applying terraform/modules/network_plan for real (the same
 per node is the instance's capacity minus what the EKS AL2023 AMI reserves; the apps' pods are read from the rendered
 Deployments (times the HPA's min/max), Jobs, CronJobs (one running pod each) and CNPG Clusters; the platform charts'
 pods take their requests from the values the generator passes (manifests/argocd/application-*.yaml) and their replica
-counts and sidecars from the tables below; DaemonSets run on every node. A first-fit-decreasing packing per scenario fails when the platform does
-not fit.
+counts and sidecars from the tables below; DaemonSets run on every node. A first-fit-decreasing packing per scenario
+fails when the platform does not fit.
 
 Sources (read at the versions noted):
 - max pods: awslabs/amazon-eks-ami templates/shared/runtime/eni-max-pods.txt (last version before it moved, commit

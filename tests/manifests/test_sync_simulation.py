@@ -357,7 +357,8 @@ def test_the_recurring_cronjob_comes_after_the_migration_and_leaves_the_environm
     assert simulation.evaluate(cronjob) is None
     assert not simulation.has_health_check("batch/CronJob")
     assert simulation.live[cronjob].created > simulation.live[migration].created
-    assert simulation.live[cronjob].created >= simulation.live[("apps/Deployment", namespace, "expense-tracker")].created
+    deployment = ("apps/Deployment", namespace, "expense-tracker")
+    assert simulation.live[cronjob].created >= simulation.live[deployment].created
 
 
 def test_a_recurring_cronjob_in_an_earlier_wave_would_run_before_the_migration(tmp_path: Path) -> None:

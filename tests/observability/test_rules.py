@@ -194,7 +194,8 @@ SCENARIOS: dict[str, tuple[str, str, list[dict[str, str]], list[dict[str, str]],
     "ExpenseTrackerRecurringJobFailed": (
         "1m",
         "15m",
-        _one(f'{FAILED}{{{RECURRING}, pod="web-1"}}', "0 0 1x20") + _one(f'{FAILED}{{{RECURRING}, pod="web-2"}}', "0 0 1x20"),
+        _one(f'{FAILED}{{{RECURRING}, pod="web-1"}}', "0 0 1x20")
+        + _one(f'{FAILED}{{{RECURRING}, pod="web-2"}}', "0 0 1x20"),
         _one(f'{FAILED}{{{RECURRING}, pod="web-1"}}', "0x20") + _one(f'{FAILED}{{{RECURRING}, pod="web-2"}}', "0x20"),
         {"namespace": NS},
     ),
@@ -376,7 +377,8 @@ def test_recurring_job_not_running_fires_when_no_run_ever_succeeded_while_the_ap
         {
             "name": "a new environment's first run",
             "interval": "1m",
-            "input_series": _one(UP, "1x45") + _one(f'{SUCCESS}{{{RECURRING}, pod="web-1"}}', first_run_after_16_minutes),
+            "input_series": _one(UP, "1x45")
+            + _one(f'{SUCCESS}{{{RECURRING}, pod="web-1"}}', first_run_after_16_minutes),
             "alert_rule_test": [{"alertname": alert.name, "eval_time": m, "exp_alerts": []} for m in ("16m", "30m")],
         },
         {
