@@ -4,7 +4,7 @@ is a function of its parameters returning its objects).
 - ``chart``: the environment chart that stamps namespace, labels and sync waves on every object; the namespace.
 - ``settings``: ConfigMap, ExternalSecret and the environment variables that read them.
 - ``database``: the CloudNativePG Cluster and its scheduled backup.
-- ``pod``: the one hardened pod template the Deployment and the migration Job share.
+- ``pod``: the one hardened pod template the Deployment, the migration Job and the CronJob share.
 - ``workload``: service account, migration Job, Deployment, autoscaler, disruption budget.
 - ``recurring``: the CronJob running ``expense-tracker recurring run`` (recurring expenses and maintenance).
 - ``network``: Service, Ingress and the NetworkPolicies.
