@@ -7,8 +7,11 @@ from typing import Any
 from grafana_foundation_sdk.builders.dashboard import Row
 from grafana_foundation_sdk.models import units
 
+from dashboards import jobs
 from dashboards.panels import APP, NAMESPACE, finalise, graph, new_dashboard, single
 from expense_tracker.constants import (
+    JOB_LAST_RUN_FAILED_METRIC,
+    JOB_LAST_SUCCESS_METRIC,
     METRIC_ACTIVE_USERS,
     METRIC_EXPENSES_CREATED,
     METRIC_IMPORTS,
@@ -25,7 +28,11 @@ def _total(metric: str, extra: str = "") -> str:
 
 def build() -> dict[str, Any]:
     board = (
-        new_dashboard(UID, "expense-tracker / Business", "Sign-ins, expenses, imports and active users.")
+        new_dashboard(
+            UID,
+            "expense-tracker / Business",
+            "Sign-ins, expenses, imports, active users and the recurring-expenses job.",
+        )
         .with_row(Row("In the selected range"))
         .with_panel(
             single(
@@ -57,6 +64,27 @@ def build() -> dict[str, Any]:
                 units.Short,
                 _total(METRIC_IMPORTS, ', outcome="rejected"'),
                 [(None, "green"), (10, "orange")],
+                decimals=0,
+            )
+        )
+        .with_row(Row("Recurring expenses job"))
+        .with_panel(
+            single(
+                "Since the last successful recurring run",
+                "The CronJob runs every 15 minutes; the alert fires after an hour without a success.",
+                units.Seconds,
+                f"time() - max({jobs.recurring(JOB_LAST_SUCCESS_METRIC, NAMESPACE)})",
+                [(None, "green"), (1800, "orange"), (3600, "red")],
+                decimals=0,
+            )
+        )
+        .with_panel(
+            single(
+                "Last recurring run failed",
+                "1 while the last run failed (runs are idempotent: the next successful one catches up).",
+                units.Short,
+                f"max({jobs.recurring(JOB_LAST_RUN_FAILED_METRIC, NAMESPACE)})",
+                [(None, "green"), (1, "red")],
                 decimals=0,
             )
         )

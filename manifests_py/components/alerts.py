@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dashboards import sli
+from dashboards import jobs, sli
 
 from expense_tracker.constants import APP_NAME
 from manifests_py import names
@@ -186,5 +186,39 @@ def platform_alerts() -> list[Alert]:
     ]
 
 
+# The recurring-expenses job runs every 15 minutes (RECURRING_SCHEDULE_CRON) and catches up whatever a missed run
+# left: an hour without success is four slots in a row that failed or never ran.
+RECURRING_STALE_SECONDS = 3600
+
+
+def recurring_job_alerts() -> list[Alert]:
+    """The CronJob's runs, watched through what they record (the app exposes it from ``job_run``), not through the
+    CronJob: that also sees a run that starts but fails inside the app, and a schedule that stopped altogether."""
+    up = f"max by (namespace) (up{{{APP_JOB}}}) == 1"
+    return [
+        Alert(
+            "ExpenseTrackerRecurringJobFailed",
+            f"{jobs.last_run_failed(APP)} == 1",
+            "10m",
+            "warning",
+            "{{ $labels.namespace }}: the last recurring-expenses run failed",
+            "`expense-tracker recurring run` ended in an error and no run has succeeded since: due recurring "
+            "expenses (and the trash purge) wait for the next successful run, which catches up.",
+        ),
+        Alert(
+            "ExpenseTrackerRecurringJobNotRunning",
+            # The second half: the app is up but has never seen a successful run (the job never ran, or never got
+            # far enough to record one). `for` outlasts a new environment's first slot, up to 15 minutes away.
+            f"(time() - {jobs.last_success(APP)} > {RECURRING_STALE_SECONDS}) or "
+            f"({up} unless on (namespace) {jobs.last_success(APP)})",
+            "20m",
+            "warning",
+            "{{ $labels.namespace }}: no successful recurring-expenses run for over an hour",
+            "The CronJob has not completed `expense-tracker recurring run` for more than an hour (four 15-minute "
+            "slots), or never: recurring expenses are not being created.",
+        ),
+    ]
+
+
 def all_alerts() -> list[Alert]:
-    return slo_alerts() + platform_alerts()
+    return slo_alerts() + platform_alerts() + recurring_job_alerts()

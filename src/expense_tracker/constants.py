@@ -192,7 +192,8 @@ IMPORT_PREVIEW_ROWS: Final = 50
 IMPORT_PROFILE_NAME_MAX: Final = 100
 
 # Recurring expenses (issue 15): the scheduled job ``expense-tracker recurring run`` (a CronJob in the cluster) and
-# the two gauges the web app's metrics endpoint reads from its ``job_run`` row (alerts: failed, or stopped running).
+# the two gauges the web app's metrics endpoint reads from its ``job_run`` row; the CronJob, its alerts and the
+# dashboard read the same names (alerts: failed, or stopped running).
 RECURRING_JOB_NAME: Final = "recurring"
 RECURRING_SCHEDULE_CRON: Final = "*/15 * * * *"
 JOB_LAST_SUCCESS_METRIC: Final = f"{METRICS_PREFIX}_job_last_success_timestamp_seconds"

@@ -14,7 +14,11 @@ Pinned upstream read for every rule (cite these when changing one):
   SkipDryRunOnMissingResource or its CRD is in the same sync; a wave's tasks must be Healthy — or, for hooks,
   complete — before the next wave; Degraded fails the operation; the last wave is not waited for when it has no
   hooks), pkg/health/health.go (healthOrder), health_hpa.go (the FIRST condition that is degraded or healthy
-  decides), health_job.go, health_deployment.go, health_service.go, health_ingress.go.
+  decides), health_job.go, health_deployment.go, health_service.go, health_ingress.go. No CronJob check there
+  (health.go GetHealthCheckFunc: batch/Job only) nor in argo-cd v3.0.6's resource_customizations: a CronJob has no
+  health, so it is never waited for and never counts in the Application's health. (resource_customizations/batch/
+  CronJob/health.lua arrived in v3.2.0, argo-cd d3de4435ce: Healthy until scheduled, Degraded while the last run
+  failed.)
 - argo-cd controller retry (spec.syncPolicy.retry): a failed operation is retried after duration * factor^n
   (capped at maxDuration) until `limit` retries are used; automated sync does not retry a failed revision itself.
 
@@ -340,6 +344,8 @@ class Simulation:
             if deadline is not None and age >= deadline:
                 return DEGRADED, f"Job was active longer than specified deadline ({problem})"
             return PROGRESSING, problem
+        if kind == "batch/CronJob":
+            return None  # no health check in Argo CD v3.0.6 (see the module docstring)
         if kind == "autoscaling/HorizontalPodAutoscaler":
             return self.hpa_health(namespace, document)
         if kind == "networking.k8s.io/Ingress":  # health_ingress.go: needs status.loadBalancer.ingress

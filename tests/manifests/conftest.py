@@ -35,10 +35,12 @@ def one(documents: list[Document], kind: str, namespace: str, name: str) -> Docu
 
 
 def pod_templates(documents: list[Document]) -> Iterator[tuple[Document, Document]]:
-    """(workload, pod template) for every Deployment and Job."""
+    """(workload, pod template) for every Deployment, Job and CronJob (the pod its Jobs run)."""
     for document in documents:
         if document["kind"] in {"Deployment", "Job"}:
             yield document, document["spec"]["template"]
+        elif document["kind"] == "CronJob":
+            yield document, document["spec"]["jobTemplate"]["spec"]["template"]
 
 
 def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:

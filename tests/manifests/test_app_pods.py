@@ -16,26 +16,32 @@ SHARED_CONTAINER_FIELDS = ("image", "env", "envFrom", "resources", "securityCont
 MAY_BE_ABSENT = {"envFrom"}
 
 
-def _pods(documents: list[Document], environment: str) -> tuple[Document, Document]:
+def _pods(documents: list[Document], environment: str, other: str) -> tuple[Document, Document]:
     namespace = names.app_namespace(environment)
     serving = one(documents, "Deployment", namespace, "expense-tracker")["spec"]["template"]["spec"]
-    migrating = one(documents, "Job", namespace, "expense-tracker-migrate")["spec"]["template"]["spec"]
+    if other == "migration":
+        migrating = one(documents, "Job", namespace, "expense-tracker-migrate")["spec"]["template"]["spec"]
+    else:
+        cronjob = one(documents, "CronJob", namespace, "expense-tracker-recurring")
+        migrating = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return serving, migrating
 
 
+@pytest.mark.parametrize("other", ["migration", "recurring"])
 @pytest.mark.parametrize("environment", ENVIRONMENT_NAMES)
-def test_the_deployment_and_the_migration_job_run_the_same_hardened_pod(
-    documents: list[Document], environment: str
+def test_the_deployment_and_the_jobs_run_the_same_hardened_pod(
+    documents: list[Document], environment: str, other: str
 ) -> None:
-    serving, migrating = _pods(documents, environment)
+    """The migration Job and the recurring-expenses CronJob's pod against the serving pod, field by field."""
+    serving, migrating = _pods(documents, environment, other)
     for field in SHARED_POD_FIELDS:
         assert field in serving, f"pod field {field} missing"
-        assert migrating.get(field) == serving[field], f"pod {field} differs between the Deployment and the Job"
+        assert migrating.get(field) == serving[field], f"pod {field} differs between the Deployment and the {other}"
     assert len(serving["containers"]) == len(migrating["containers"]) == 1
     app, migrate = serving["containers"][0], migrating["containers"][0]
     for field in SHARED_CONTAINER_FIELDS:
         assert field in app or field in MAY_BE_ABSENT, f"container field {field} missing"
-        assert migrate.get(field) == app.get(field), f"container {field} differs between the Deployment and the Job"
+        assert migrate.get(field) == app.get(field), f"container {field} differs between the Deployment and the {other}"
     # The service account both name is the one the chart creates, with no API token either way.
     account = one(documents, "ServiceAccount", names.app_namespace(environment), serving["serviceAccountName"])
     assert account["automountServiceAccountToken"] is False
@@ -54,7 +60,7 @@ def test_every_app_object_carries_the_environment_labels_and_a_wave(
         assert labels["app.kubernetes.io/managed-by"] == "manifests_py", where
         assert labels["app.kubernetes.io/name"] == "expense-tracker", where
         assert labels["app.kubernetes.io/instance"] == f"expense-tracker-{environment}", where
-        assert labels["app.kubernetes.io/component"] in {"web", "migrate", "database"}, where
+        assert labels["app.kubernetes.io/component"] in {"web", "migrate", "database", "recurring"}, where
         assert int(document["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) in {-2, -1, 1, 2}, where
 
 
@@ -71,7 +77,7 @@ DEVELOPER_READABLE = {
         "serviceaccounts",
     },
     "apps": {"deployments", "replicasets"},
-    "batch": {"jobs"},
+    "batch": {"jobs", "cronjobs"},  # the runbooks' `kubectl get cronjob,jobs`
     "networking.k8s.io": {"ingresses", "networkpolicies"},
     "autoscaling": {"horizontalpodautoscalers"},
     "policy": {"poddisruptionbudgets"},

@@ -2,10 +2,10 @@
 
 Node groups come from applying terraform/modules/network_plan for real (the same module eks.tf reads). Allocatable
 per node is the instance's capacity minus what the EKS AL2023 AMI reserves; the apps' pods are read from the rendered
-Deployments (times the HPA's min/max), Jobs and CNPG Clusters; the platform charts' pods take their requests from the
-values the generator passes (manifests/argocd/application-*.yaml) and their replica counts and sidecars from the
-tables below; DaemonSets run on every node. A first-fit-decreasing packing per scenario fails when the platform does
-not fit.
+Deployments (times the HPA's min/max), Jobs, CronJobs (one running pod each) and CNPG Clusters; the platform charts'
+pods take their requests from the values the generator passes (manifests/argocd/application-*.yaml) and their replica
+counts and sidecars from the tables below; DaemonSets run on every node. A first-fit-decreasing packing per scenario
+fails when the platform does not fit.
 
 Sources (read at the versions noted):
 - max pods: awslabs/amazon-eks-ami templates/shared/runtime/eni-max-pods.txt (last version before it moved, commit
@@ -175,6 +175,11 @@ def app_pods(documents: list[Document], replicas: str) -> list[Pod]:
         spec = job["spec"]["template"]["spec"]
         cpu, memory = _pod_requests(spec)
         pods.append(Pod(f"{job['metadata']['namespace']}/{job['metadata']['name']}", cpu, memory))
+    for cronjob in of_kind(documents, "CronJob"):
+        # Forbid: at most one run of each at a time, whenever the scheduler has to place it (a sync included).
+        assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+        cpu, memory = _pod_requests(cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+        pods.append(Pod(f"{cronjob['metadata']['namespace']}/{cronjob['metadata']['name']}", cpu, memory))
     priorities = {c["metadata"]["name"]: c["value"] for c in of_kind(documents, "PriorityClass")}
     for database in of_kind(documents, "Cluster"):
         spec = database["spec"]

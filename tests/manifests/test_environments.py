@@ -45,6 +45,7 @@ def test_production_image_changes_only_the_production_workloads(environments: Pa
     assert _changed_objects(files, render(environments)) == {
         "Deployment expense-tracker-production/expense-tracker",
         "Job expense-tracker-production/expense-tracker-migrate",
+        "CronJob expense-tracker-production/expense-tracker-recurring",
     }
 
 

@@ -15,7 +15,8 @@ The rendered NetworkPolicies are evaluated with Kubernetes' semantics
   addresses here and ipBlocks are checked against them too (the stricter reading for the deny cases);
 - every namespace carries ``kubernetes.io/metadata.name`` (set by the API server since 1.22).
 
-The app's pods get their labels and ports from the rendered Deployment and migration Job, the database's from what
+The app's pods get their labels and ports from the rendered Deployment, migration Job and recurring-expenses
+CronJob (its job template's pod), the database's from what
 CloudNativePG 1.26 puts on instance pods. Expected flows are literal tables.
 """
 
@@ -288,6 +289,7 @@ class World:
     cluster: Cluster
     web: Pod
     migrate: Pod
+    recurring: Pod
     primary: Pod
     replica: Pod
 
@@ -296,9 +298,12 @@ def _world(documents: list[Document], environment: str, subnet: int) -> World:
     (deployment,) = [d for d in of_kind(documents, "Deployment") if d["metadata"]["namespace"].endswith(environment)]
     (job,) = [d for d in of_kind(documents, "Job") if d["metadata"]["namespace"].endswith(environment)]
     (database,) = [d for d in of_kind(documents, "Cluster") if d["metadata"]["namespace"].endswith(environment)]
+    (cronjob,) = [d for d in of_kind(documents, "CronJob") if d["metadata"]["namespace"].endswith(environment)]
     namespace = deployment["metadata"]["namespace"]
     assert job["metadata"]["namespace"] == namespace == database["metadata"]["namespace"]
+    assert cronjob["metadata"]["namespace"] == namespace
     web_template, job_template = deployment["spec"]["template"], job["spec"]["template"]
+    recurring_template = cronjob["spec"]["jobTemplate"]["spec"]["template"]
     cluster_name = database["metadata"]["name"]
 
     def instance(serial: int, role: str) -> Pod:
@@ -324,6 +329,13 @@ def _world(documents: list[Document], environment: str, subnet: int) -> World:
             job_template["metadata"]["labels"],
             f"10.0.{subnet}.11",
             _container_ports(job_template),
+        ),
+        recurring=Pod(
+            "recurring",
+            namespace,
+            recurring_template["metadata"]["labels"],
+            f"10.0.{subnet}.12",
+            _container_ports(recurring_template),
         ),
         primary=instance(1, "primary"),
         replica=instance(2, "replica"),
@@ -370,6 +382,7 @@ def _allowed_flows(w: World) -> list[tuple[Endpoint, Endpoint, int, str]]:
         (w.web, w.primary, 5432, "TCP"),
         (w.web, w.replica, 5432, "TCP"),
         (w.migrate, w.primary, 5432, "TCP"),
+        (w.recurring, w.primary, 5432, "TCP"),  # recurring expenses are written on the primary
         (w.replica, w.primary, 5432, "TCP"),  # streaming replication
         (w.primary, w.replica, 5432, "TCP"),  # pg_rewind / switchover
         (p["operator"], w.primary, 8000, "TCP"),
@@ -383,7 +396,7 @@ def _allowed_flows(w: World) -> list[tuple[Endpoint, Endpoint, int, str]]:
         (w.primary, API_CLUSTER_IP, 443, "TCP"),
         (w.replica, API_ENI, 443, "TCP"),
     ]
-    for pod in (w.web, w.migrate, w.primary, w.replica):
+    for pod in (w.web, w.migrate, w.recurring, w.primary, w.replica):
         flows += [(pod, p["dns"], 53, "UDP"), (pod, p["dns"], 53, "TCP")]
     return flows
 
@@ -442,6 +455,27 @@ def _denied_flows(w: World, other: World) -> list[tuple[Endpoint, Endpoint, int,
         (w.migrate, w.web, 8000, "TCP"),
         (w.migrate, VPC_HOST, 5432, "TCP"),
         (w.migrate, other.primary, 5432, "TCP"),
+        # Out of the recurring-expenses job: DNS and the database only, like the migration.
+        (w.recurring, IDENTITY_PROVIDER, 443, "TCP"),
+        (w.recurring, S3, 443, "TCP"),
+        (w.recurring, API_CLUSTER_IP, 443, "TCP"),
+        (w.recurring, API_ENI, 443, "TCP"),
+        (w.recurring, IMDS, 80, "TCP"),
+        (w.recurring, w.web, 8000, "TCP"),
+        (w.recurring, w.web, 9000, "TCP"),
+        (w.recurring, VPC_HOST, 5432, "TCP"),
+        (w.recurring, PUBLIC_DATABASE, 5432, "TCP"),
+        (w.recurring, PUBLIC_DNS, 53, "UDP"),
+        (w.recurring, w.primary, 8000, "TCP"),
+        (w.recurring, w.primary, 9187, "TCP"),
+        (w.recurring, other.primary, 5432, "TCP"),  # the other environment's database
+        (w.recurring, p["prometheus"], 9090, "TCP"),
+        # Into the recurring-expenses job: nothing (it serves nothing; its metrics are the web app's, read from the
+        # database), and the other environment's job is no peer of this database.
+        (p["ingress"], w.recurring, 8000, "TCP"),
+        (p["prometheus"], w.recurring, 9000, "TCP"),
+        (w.web, w.recurring, 8000, "TCP"),
+        (other.recurring, w.primary, 5432, "TCP"),
         # Out of the database: its peers on 5432, DNS, and 443 (S3, STS, the API server); nothing else.
         (w.primary, w.web, 8000, "TCP"),
         (w.primary, w.web, 9000, "TCP"),

@@ -110,6 +110,7 @@ BUILTIN_KINDS = frozenset(
         "/ServiceAccount",
         "apps/Deployment",
         "batch/Job",
+        "batch/CronJob",
         "autoscaling/HorizontalPodAutoscaler",
         "networking.k8s.io/Ingress",
         "networking.k8s.io/NetworkPolicy",
@@ -337,3 +338,38 @@ def test_without_metrics_server_argo_cd_still_calls_the_hpa_healthy(tmp_path: Pa
     reasons = [c[2] for c in simulation.hpa_conditions("expense-tracker-staging", hpa)]
     assert reasons == ["SucceededGetScale", "FailedGetResourceMetric"]
     assert simulation.hpa_health("expense-tracker-staging", hpa)[0] == HEALTHY
+
+
+def test_the_recurring_cronjob_comes_after_the_migration_and_leaves_the_environment_healthy(tmp_path: Path) -> None:
+    # Argo CD v3.0.6 has no health check for CronJobs: the CronJob is created in its wave and then neither waited for
+    # nor counted, so it can never hold the sync or keep the Application Progressing or Degraded. Its runs need the
+    # migrated schema: it is created only once the migration hook has completed, like the Deployment.
+    environments, documents = rendered(tmp_path, ("staging",))
+    namespace = "expense-tracker-staging"
+
+    simulation, took = simulate(documents, world(), waited_for(environments, tmp_path / "manifests"))
+
+    assert took is not None, report(simulation, [namespace])
+    assert simulation.status(namespace)[:2] == ("Synced", HEALTHY)
+    cronjob = ("batch/CronJob", namespace, "expense-tracker-recurring")
+    migration = ("batch/Job", namespace, "expense-tracker-migrate")
+    assert cronjob in simulation.live
+    assert simulation.evaluate(cronjob) is None
+    assert not simulation.has_health_check("batch/CronJob")
+    assert simulation.live[cronjob].created > simulation.live[migration].created
+    deployment = ("apps/Deployment", namespace, "expense-tracker")
+    assert simulation.live[cronjob].created >= simulation.live[deployment].created
+
+
+def test_a_recurring_cronjob_in_an_earlier_wave_would_run_before_the_migration(tmp_path: Path) -> None:
+    # The planted ordering bug the previous test guards against: in the prerequisites' wave the CronJob exists (and
+    # may fire) before the migration hook has run.
+    environments, documents = rendered(tmp_path, ("staging",))
+    namespace = "expense-tracker-staging"
+    cronjob = find(documents, "CronJob", "expense-tracker-recurring", namespace)
+    cronjob["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = "-2"
+
+    simulation, _ = simulate(documents, world(), waited_for(environments, tmp_path / "manifests"))
+
+    key = ("batch/CronJob", namespace, "expense-tracker-recurring")
+    assert simulation.live[key].created < simulation.live[("batch/Job", namespace, "expense-tracker-migrate")].created

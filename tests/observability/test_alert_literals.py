@@ -86,6 +86,16 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
         "{{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is {{ $value | humanizePercentage }} full",
         "docs/runbooks/expense-tracker-volume-almost-full.md",
     ),
+    "ExpenseTrackerRecurringJobFailed": (
+        "warning",
+        "{{ $labels.namespace }}: the last recurring-expenses run failed",
+        "docs/runbooks/expense-tracker-recurring-job-failed.md",
+    ),
+    "ExpenseTrackerRecurringJobNotRunning": (
+        "warning",
+        "{{ $labels.namespace }}: no successful recurring-expenses run for over an hour",
+        "docs/runbooks/expense-tracker-recurring-job-not-running.md",
+    ),
     "CertificateExpiringSoon": (
         "warning",
         "Certificate {{ $labels.namespace }}/{{ $labels.name }} expires within 14 days",

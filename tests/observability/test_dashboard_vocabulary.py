@@ -19,6 +19,7 @@ EXPECTED_UNITS = {
     ("expense-tracker-api", "p99 latency"): "s",
     ("expense-tracker-api", "Memory per pod"): "bytes",
     ("expense-tracker-business", "Sign-ins"): "short",
+    ("expense-tracker-business", "Since the last successful recurring run"): "s",
     ("expense-tracker-database", "Last backup age"): "s",
     ("expense-tracker-database", "Volume usage"): "percentunit",
     ("expense-tracker-database", "Transactions/s"): "ops",

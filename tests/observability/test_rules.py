@@ -68,6 +68,12 @@ HPA = f'{APP}, horizontalpodautoscaler="expense-tracker"'
 DB = f'{APP}, pod="expense-tracker-db-1"'
 PVC = f'{APP}, persistentvolumeclaim="expense-tracker-db-1"'
 CERT = 'namespace="expense-tracker-production", name="expense-tracker-tls"'
+# The recurring job's gauges as Prometheus stores them: the app exposes `job="recurring"`, and the scrape target's own
+# `job` label wins, keeping the app's as `exported_job`. Two web pods expose the same values.
+RECURRING = f'job="expense-tracker", exported_job="recurring", {APP}'
+FAILED = "expense_tracker_job_last_run_failed"
+SUCCESS = "expense_tracker_job_last_success_timestamp_seconds"
+UP = f'up{{job="expense-tracker", {APP}, pod="web-1"}}'
 
 # alert -> (interval, eval_time, firing series, quiet series, labels of the firing alert besides severity)
 SCENARIOS: dict[str, tuple[str, str, list[dict[str, str]], list[dict[str, str]], dict[str, str]]] = {
@@ -183,6 +189,28 @@ SCENARIOS: dict[str, tuple[str, str, list[dict[str, str]], list[dict[str, str]],
         _one(f"certmanager_certificate_expiration_timestamp_seconds{{{CERT}}}", f"{5 * 86400}x150"),
         _one(f"certmanager_certificate_expiration_timestamp_seconds{{{CERT}}}", f"{60 * 86400}x150"),
         {"namespace": NS, "name": "expense-tracker-tls"},
+    ),
+    # One failed run is 1 until the next run; "fires" holds it for 20 minutes (a second run failed too).
+    "ExpenseTrackerRecurringJobFailed": (
+        "1m",
+        "15m",
+        _one(f'{FAILED}{{{RECURRING}, pod="web-1"}}', "0 0 1x20")
+        + _one(f'{FAILED}{{{RECURRING}, pod="web-2"}}', "0 0 1x20"),
+        _one(f'{FAILED}{{{RECURRING}, pod="web-1"}}', "0x20") + _one(f'{FAILED}{{{RECURRING}, pod="web-2"}}', "0x20"),
+        {"namespace": NS},
+    ),
+    # Last success at t=0 and never again: over an hour old from 1h on, firing 20 minutes later. Quiet: a success
+    # every 15 minutes (the timestamp steps up by 900 s every 15 samples).
+    "ExpenseTrackerRecurringJobNotRunning": (
+        "1m",
+        "90m",
+        _one(UP, "1x100") + _one(f'{SUCCESS}{{{RECURRING}, pod="web-1"}}', "0x100"),
+        _one(UP, "1x100")
+        + _one(
+            f'{SUCCESS}{{{RECURRING}, pod="web-1"}}',
+            " ".join(f"{900 * (minute // 15)}" for minute in range(101)),
+        ),
+        {"namespace": NS},
     ),
     "ArgoCDApplicationOutOfSync": (
         "1m",
@@ -305,3 +333,96 @@ def test_database_down_fires_when_the_database_pods_are_gone(rules_file: Path, t
         [binary("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _promtool_test(rules_file: Path, tmp_path: Path, tests: list[dict[str, Any]]) -> None:
+    test_file = tmp_path / "tests.yml"
+    test_file.write_text(
+        yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": tests}, sort_keys=False)
+    )
+    result = subprocess.run(
+        [binary("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_recurring_job_not_running_fires_when_no_run_ever_succeeded_while_the_app_is_up(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    # The gauge exists only once a run has succeeded: an app that is up without it means the CronJob never ran (or
+    # never got far). A new environment's first run is up to 15 minutes away: no alert for that wait. Nor while the
+    # app itself is down (ExpenseTrackerTargetDown speaks for it then).
+    alert = ALERTS["ExpenseTrackerRecurringJobNotRunning"]
+    expected = [
+        {
+            "exp_labels": {"namespace": NS, "severity": "warning"},
+            "exp_annotations": {
+                "summary": f"{NS}: no successful recurring-expenses run for over an hour",
+                "description": alert.description,
+                "runbook_url": alert.runbook_url,
+            },
+        }
+    ]
+    first_run_after_16_minutes = " ".join(["_"] * 16 + ["960"] * 30)  # `_`: no sample yet
+    tests = [
+        {
+            "name": "never succeeded",
+            "interval": "1m",
+            "input_series": _one(UP, "1x60"),
+            "alert_rule_test": [
+                {"alertname": alert.name, "eval_time": "19m", "exp_alerts": []},
+                {"alertname": alert.name, "eval_time": "30m", "exp_alerts": expected},
+            ],
+        },
+        {
+            "name": "a new environment's first run",
+            "interval": "1m",
+            "input_series": _one(UP, "1x45")
+            + _one(f'{SUCCESS}{{{RECURRING}, pod="web-1"}}', first_run_after_16_minutes),
+            "alert_rule_test": [{"alertname": alert.name, "eval_time": m, "exp_alerts": []} for m in ("16m", "30m")],
+        },
+        {
+            "name": "the app is down",
+            "interval": "1m",
+            "input_series": _one(UP, "0x60"),
+            "alert_rule_test": [{"alertname": alert.name, "eval_time": "30m", "exp_alerts": []}],
+        },
+        {
+            "name": "the other environment's success does not count",
+            "interval": "1m",
+            "input_series": _one(UP, "1x60")
+            + _one(
+                'expense_tracker_job_last_success_timestamp_seconds{job="expense-tracker", exported_job="recurring", '
+                'namespace="expense-tracker-staging", pod="web-1"}',
+                "0+60x60",
+            ),
+            "alert_rule_test": [{"alertname": alert.name, "eval_time": "30m", "exp_alerts": expected}],
+        },
+    ]
+    _promtool_test(rules_file, tmp_path, tests)
+
+
+def test_recurring_job_failed_ignores_another_job_and_a_run_put_right_by_the_next(
+    rules_file: Path, tmp_path: Path
+) -> None:
+    alert = ALERTS["ExpenseTrackerRecurringJobFailed"]
+    tests = [
+        {
+            "name": "another job's failure",
+            "interval": "1m",
+            "input_series": _one(
+                f'{FAILED}{{job="expense-tracker", exported_job="cleanup", {APP}, pod="web-1"}}', "1x30"
+            ),
+            "alert_rule_test": [{"alertname": alert.name, "eval_time": "20m", "exp_alerts": []}],
+        },
+        {
+            # Failed for 8 minutes, then the next run succeeded: shorter than the alert's 10 minutes.
+            "name": "a failure the next run put right",
+            "interval": "1m",
+            "input_series": _one(f'{FAILED}{{{RECURRING}, pod="web-1"}}', "0 1x8 0x20"),
+            "alert_rule_test": [
+                {"alertname": alert.name, "eval_time": m, "exp_alerts": []} for m in ("5m", "12m", "20m")
+            ],
+        },
+    ]
+    _promtool_test(rules_file, tmp_path, tests)

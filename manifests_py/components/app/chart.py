@@ -22,6 +22,7 @@ from manifests_py.objects import Manifest, app_labels, meta, sync_wave
 WEB = "web"
 MIGRATE = "migrate"
 DATABASE = "database"
+RECURRING = "recurring"  # the CronJob's pods: `expense-tracker recurring run`
 
 
 class Wave(IntEnum):
@@ -30,7 +31,7 @@ class Wave(IntEnum):
     PREREQUISITES = -2  # service account, settings, NetworkPolicies, RBAC: what the pods need before they start
     DATABASE = -1
     MIGRATION = 1  # a Sync hook: after the database is healthy, before new pods roll onto the new schema
-    WORKLOAD = 2
+    WORKLOAD = 2  # also the recurring-expenses CronJob: its runs need the migrated schema too
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from hikaru.model.rel_1_28 import v1
 from expense_tracker.constants import APP_NAME, HTTP_PORT, HTTP_PORT_NAME, METRICS_PORT, METRICS_PORT_NAME
 from manifests_py import names
 from manifests_py.components.app import database
-from manifests_py.components.app.chart import MIGRATE, WEB, EnvironmentChart, Wave
+from manifests_py.components.app.chart import MIGRATE, RECURRING, WEB, EnvironmentChart, Wave
 
 # Outside the cluster, but not the VPC or other private ranges: identity providers, S3 and Secrets Manager endpoints.
 PUBLIC_INTERNET = v1.NetworkPolicyPeer(
@@ -76,6 +76,7 @@ def network_policies(chart: EnvironmentChart) -> list[v1.NetworkPolicy]:
     """Default deny, then exactly the flows the app and its database need."""
     web = chart.labels(WEB)
     migrate = chart.labels(MIGRATE)
+    recurring = chart.labels(RECURRING)
     db = database.pod_labels(chart)
     dns = v1.NetworkPolicyEgressRule(
         to=[_peer("kube-system", {"k8s-app": "kube-dns"})], ports=_ports(53, protocol="UDP") + _ports(53)
@@ -128,12 +129,24 @@ def network_policies(chart: EnvironmentChart) -> list[v1.NetworkPolicy]:
         policy(
             "migrate-egress", migrate, egress=[v1.NetworkPolicyEgressRule(to=[_peer(pod_labels=db)], ports=postgres)]
         ),
+        # The recurring-expenses job only reads and writes the database (no identity provider, no other service).
+        policy(
+            "recurring-egress",
+            recurring,
+            egress=[v1.NetworkPolicyEgressRule(to=[_peer(pod_labels=db)], ports=postgres)],
+        ),
         policy(
             "database-ingress",
             db,
             ingress=[
                 v1.NetworkPolicyIngressRule(
-                    from_=[_peer(pod_labels=web), _peer(pod_labels=migrate), _peer(pod_labels=db)], ports=postgres
+                    from_=[
+                        _peer(pod_labels=web),
+                        _peer(pod_labels=migrate),
+                        _peer(pod_labels=db),
+                        _peer(pod_labels=recurring),  # appended: the render of the other peers stays as it was
+                    ],
+                    ports=postgres,
                 ),
                 v1.NetworkPolicyIngressRule(
                     from_=[_peer(names.CNPG_NAMESPACE, {"app.kubernetes.io/name": "cloudnative-pg"})],

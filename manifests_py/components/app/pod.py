@@ -1,8 +1,9 @@
-"""The one pod the app runs in, whether it serves (the Deployment) or migrates the schema (the Job).
+"""The one pod the app runs in, whether it serves (the Deployment), migrates the schema (the Job) or creates the
+recurring expenses (the CronJob).
 
-Both run the same image with the same settings, service account, hardening and writable /tmp; only the command and
-what belongs to a role (ports and probes for serving, a restart policy for the Job) differ. Building both from here
-is what keeps a hardening change from reaching one and silently missing the other.
+All run the same image with the same settings, service account, hardening and writable /tmp; only the command and
+what belongs to a role (ports and probes for serving, a restart policy for the Jobs) differ. Building them all from
+here is what keeps a hardening change from reaching one and silently missing another.
 """
 
 from __future__ import annotations

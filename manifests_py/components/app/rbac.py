@@ -25,7 +25,7 @@ DEVELOPER_READABLE: dict[str, tuple[str, ...]] = {
         "serviceaccounts",
     ),
     "apps": ("deployments", "replicasets"),
-    "batch": ("jobs",),
+    "batch": ("jobs", "cronjobs"),
     "networking.k8s.io": ("ingresses", "networkpolicies"),
     "autoscaling": ("horizontalpodautoscalers",),
     "policy": ("poddisruptionbudgets",),
