@@ -333,12 +333,10 @@ async def test_run_job_records_failure_and_raises(engine: AsyncEngine, database_
     async def broken(_: AsyncEngine, __: dt.datetime) -> None:
         raise OSError("disk full")
 
-    runner.MAINTENANCE_HOOKS.append(broken)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "MAINTENANCE_HOOKS", (*runner.MAINTENANCE_HOOKS, broken))
         with pytest.raises(OSError, match="disk full"):
             await runner.run_job(engine)
-    finally:
-        runner.MAINTENANCE_HOOKS.remove(broken)
     async with engine.connect() as connection:
         status, error = (
             await connection.execute(text("SELECT last_status, last_error FROM job_run WHERE name = 'recurring'"))

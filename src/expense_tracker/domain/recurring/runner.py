@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from expense_tracker.constants import RECURRING_CATCH_UP_MAX, RECURRING_JOB_NAME
 from expense_tracker.db.models import JobRun, RecurringOccurrence, RecurringSchedule, User
+from expense_tracker.domain.budgets.services import BudgetService
 from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.domain.recurring.schedule import today_for
 from expense_tracker.domain.recurring.services import next_dates
@@ -29,8 +30,16 @@ from expense_tracker.domain.recurring.services import next_dates
 log = structlog.get_logger("expense_tracker.recurring")
 
 MaintenanceHook = Callable[[AsyncEngine, dt.datetime], Awaitable[object]]
-MAINTENANCE_HOOKS: list[MaintenanceHook] = []
-"""Run after the occurrences by ``expense-tracker recurring run``, in order (the trash purge is added here)."""
+
+
+async def refresh_budget_mirrors(engine: AsyncEngine, now: dt.datetime) -> int:
+    """A budget set for a future month reaches ``category.monthly_budget`` (read by older versions) when it starts."""
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        return await BudgetService(session=session).refresh_categories(now)
+
+
+MAINTENANCE_HOOKS: tuple[MaintenanceHook, ...] = (refresh_budget_mirrors,)
+"""Run after the occurrences by ``expense-tracker recurring run``, in order."""
 ERROR_MAX = 2000
 
 
