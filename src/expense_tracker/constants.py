@@ -190,3 +190,9 @@ many periods (daily rates), once per day from the rows in a single statement ins
 IMPORT_UPLOAD_TTL: Final = dt.timedelta(hours=2)
 IMPORT_PREVIEW_ROWS: Final = 50
 IMPORT_PROFILE_NAME_MAX: Final = 100
+
+# Trash and undo (issue 15).
+TRASH_RETENTION: Final = dt.timedelta(days=30)
+"""How long a deleted expense, category or schedule stays in the trash before ``purge_expired`` removes it."""
+EDIT_UNDO_RETENTION: Final = dt.timedelta(days=1)
+"""How long an edit can be undone: its snapshot only backs the "Undo" of the notice shown right after the edit."""
