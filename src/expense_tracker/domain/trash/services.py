@@ -66,7 +66,9 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
 
     async def get_owned(self, user_id: uuid.UUID, item_id: uuid.UUID) -> TrashItem:
         """A foreign item is a missing one (404), like every other user-owned row."""
-        item = await self.repository.get_one_or_none(TrashItem.id == item_id, TrashItem.user_id == user_id)
+        item: TrashItem | None = await self.repository.get_one_or_none(
+            TrashItem.id == item_id, TrashItem.user_id == user_id
+        )
         if item is None:
             raise NotFoundError(f"trash item {item_id}")
         return item
