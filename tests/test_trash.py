@@ -83,7 +83,8 @@ async def test_an_imported_expense_comes_back_exactly_with_its_duplicate_key(
     expense_id = listing["items"][0]["id"]
     ident = uuid.UUID(expense_id)
     before, keys_before = await rows(engine, "expense", id=ident), await rows(engine, "imported_row", expense_id=ident)
-    assert len(before) == 1 and len(keys_before) == 1
+    assert len(before) == 1
+    assert len(keys_before) == 1
 
     item = await trash_item(await client.delete(f"/api/expenses/{expense_id}", headers=user.headers))
     assert await rows(engine, "expense", id=ident) == []
@@ -280,7 +281,8 @@ async def test_an_edit_is_undone_once(client: Client, user: Session, engine: Asy
     patched = await client.patch(
         f"/api/expenses/{expense}", json={"title": "Wine", "amount": "30.00", "category_id": None}, headers=user.headers
     )
-    assert patched.status_code == 200 and patched.json()["title"] == "Wine"
+    assert patched.status_code == 200
+    assert patched.json()["title"] == "Wine"
     undo = patched.headers["X-Trash-Item"]
     assert (await client.get("/api/trash", headers=user.headers)).json() == []  # edits are not on the Trash page
     result = await restore(client, user, undo)
