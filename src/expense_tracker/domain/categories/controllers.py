@@ -11,7 +11,7 @@ from expense_tracker.db.models import User
 from expense_tracker.dependencies import Categories, Trash
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
-from expense_tracker.domain.trash.controllers import UNDO_RESPONSE_HEADERS, undo_headers
+from expense_tracker.domain.trash.responses import UNDO_RESPONSE_HEADERS, undo_headers
 from expense_tracker.domain.trash.services import CATEGORY_TABLE
 from expense_tracker.lib.structs import provided_fields
 

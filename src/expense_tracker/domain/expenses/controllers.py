@@ -31,7 +31,7 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
 )
 from expense_tracker.domain.expenses.services import ExpenseService, ImportTooLargeError
-from expense_tracker.domain.trash.controllers import UNDO_RESPONSE_HEADERS, undo_headers
+from expense_tracker.domain.trash.responses import UNDO_RESPONSE_HEADERS, undo_headers
 from expense_tracker.domain.trash.services import EXPENSE_TABLE
 from expense_tracker.lib.idempotency import IdempotencyKeyHeader, file_fingerprint, idempotent, json_fingerprint
 from expense_tracker.lib.problems import FieldValidationError

@@ -4,34 +4,13 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath
 
 from expense_tracker.db.models import User
 from expense_tracker.dependencies import Trash
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
+from expense_tracker.domain.trash.responses import TRASH_PATH
 from expense_tracker.domain.trash.schemas import RestoreResult, TrashEmptied, TrashItemRead
-
-TRASH_PATH = "/api/trash"
-
-
-def undo_headers(item_id: uuid.UUID) -> dict[str, str]:
-    """What a delete or an edit answers besides its usual response: where its trash item is, to restore or undo it."""
-    return {"Link": f'<{TRASH_PATH}/{item_id}/restore>; rel="undo"', "X-Trash-Item": str(item_id)}
-
-
-UNDO_RESPONSE_HEADERS = [
-    ResponseHeader(
-        name="X-Trash-Item",
-        description="Id of the trash item this change created: `POST /api/trash/{id}/restore` undoes it.",
-        documentation_only=True,
-    ),
-    ResponseHeader(
-        name="Link",
-        description='`</api/trash/{id}/restore>; rel="undo"`: the same, as a link.',
-        documentation_only=True,
-    ),
-]
 
 
 class TrashController(Controller):
