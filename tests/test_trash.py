@@ -400,3 +400,39 @@ async def test_any_table_cascading_from_expense_is_carried_generically(
                 await connection.run_sync(lambda sync, t=table: t.drop(sync, checkfirst=True))
         for table in tables:
             metadata.remove(table)
+
+
+async def test_the_migration_goes_down_and_up_with_data(
+    client: Client, user: Session, engine: AsyncEngine, database_url: str, backend: str
+) -> None:
+    """0013 is additive: down to its predecessor drops only ``trash_item`` (every expense stays), up brings it back."""
+    if backend != "postgresql":
+        pytest.skip("migrations are tested on PostgreSQL (SQLite gets them through every test database)")
+    import asyncio
+
+    from tests.test_aggregates import run_migration
+
+    kept = await make_expense(client, user, "Kept", "10.00")
+    await trash_item(
+        await client.delete(f"/api/expenses/{await make_expense(client, user, 'Gone', '2')}", headers=user.headers)
+    )
+    before = await rows(engine, "expense", id=uuid.UUID(kept))
+
+    async def tables() -> set[str]:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+
+    await asyncio.to_thread(run_migration, database_url, "downgrade", "0009")
+    try:
+        assert "trash_item" not in await tables()
+        assert {"expense", "imported_row", "category"} <= await tables()
+        assert await rows(engine, "expense", id=uuid.UUID(kept)) == before
+    finally:
+        await asyncio.to_thread(run_migration, database_url, "upgrade")  # never leave the shared database downgraded
+    assert "trash_item" in await tables()
+    assert await rows(engine, "expense", id=uuid.UUID(kept)) == before
+    assert (await client.get("/api/trash", headers=user.headers)).json() == []  # the old items went with the table
+    item = await trash_item(await client.delete(f"/api/expenses/{kept}", headers=user.headers))
+    await restore(client, user, item)
+    assert await rows(engine, "expense", id=uuid.UUID(kept)) == before
+    await assert_aggregates_clean(engine)
