@@ -436,3 +436,32 @@ async def test_the_migration_goes_down_and_up_with_data(
     await restore(client, user, item)
     assert await rows(engine, "expense", id=uuid.UUID(kept)) == before
     await assert_aggregates_clean(engine)
+
+
+@pytest.mark.parametrize(
+    ("column_type", "value"),
+    [
+        (GUID(length=16), uuid.UUID("01a24917-574f-70d4-8bed-4882186016e9")),
+        (sa.Numeric(30, 20), Decimal("1.23456789012345678901")),
+        (sa.Numeric(12, 2), Decimal("-0.10")),
+        (DateTimeUTC(timezone=True), dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=dt.UTC)),
+        (sa.Date(), dt.date(2024, 2, 29)),
+        (sa.Time(), dt.time(7, 30, 0, 1)),
+        (sa.LargeBinary(), b"\x00\x01\xfe\xff"),
+        (sa.JSON(), {"nested": [1, "two", None]}),
+        (sa.String(10), "Zoë's"),
+        (sa.Integer(), 42),
+        (sa.Boolean(), False),
+        (sa.String(10), None),
+    ],
+)
+def test_every_column_type_survives_json_exactly(column_type: Any, value: Any) -> None:
+    """Encoded to JSON text and decoded by the column's type: the same value and the same Python type."""
+    import json
+
+    from expense_tracker.domain.trash.snapshots import decode, encode
+
+    column = sa.Column("c", column_type)
+    back = decode(column, json.loads(json.dumps(encode(value))))
+    assert back == value
+    assert type(back) is type(value)
