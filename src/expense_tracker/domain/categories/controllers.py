@@ -54,9 +54,8 @@ class CategoryController(Controller):
         trash: Trash,
     ) -> Response[CategoryRead]:
         user_id = request.user.id
-        label = (await categories.get_owned(user_id, category_id)).name
         # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
-        async with trash.editing(user_id, CATEGORY_TABLE, category_id, label) as undo:
+        async with trash.editing(user_id, CATEGORY_TABLE, category_id) as undo:
             category = await categories.update_for(user_id, category_id, provided_fields(data), request.user.currency)
         return Response(categories.to_schema(category, schema_type=CategoryRead), headers=undo_headers(undo.id))
 

@@ -176,12 +176,9 @@ class ExpenseController(Controller):
         expenses: Expenses,
         trash: Trash,
     ) -> Response[ExpenseRead]:
-        user_id = request.user.id
         # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
-        async with trash.editing(
-            user_id, EXPENSE_TABLE, expense_id, await trash.expense_label(user_id, expense_id)
-        ) as undo:
-            expense = await expenses.update_for(user_id, expense_id, provided_fields(data))
+        async with trash.editing(request.user.id, EXPENSE_TABLE, expense_id) as undo:
+            expense = await expenses.update_for(request.user.id, expense_id, provided_fields(data))
         read = expenses.to_schema(expense, schema_type=ExpenseRead)
         return Response(read, headers=undo_headers(undo.id))
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import cached_property
+from types import SimpleNamespace
 from typing import Any
 
 from advanced_alchemy.exceptions import NotFoundError
@@ -52,6 +53,25 @@ def expense_label(expense: Any) -> str:
     return f"{expense.title} ({quantize(expense.amount)} {expense.currency}, {expense.spent_on.isoformat()})"
 
 
+def _row_label(table: Table, row: dict[str, Any]) -> str:
+    """How a snapshot's row is named in the trash: an expense as on the pages, else its name or title."""
+    if table.name == "expense":
+        return expense_label(SimpleNamespace(**row))
+    return str(row.get("name") or row.get("title") or table.name)
+
+
+class EditUndo:
+    """The trash item of an edit, known once the edited row has been written (see :meth:`TrashService.editing`)."""
+
+    _id: uuid.UUID | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        if self._id is None:
+            raise RuntimeError("the edit's trash item exists only after its `async with` block")
+        return self._id
+
+
 class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
     class Repo(SQLAlchemyAsyncRepository[TrashItem]):
         model_type = TrashItem
@@ -90,14 +110,6 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
             id=item.id, kind=kind, label=item.label, deleted_at=item.deleted_at, expires_at=item.expires_at, rows=rows
         )
 
-    async def expense_label(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> str:
-        """How an expense is named in the trash and its notices (a missing or foreign one: 404)."""
-        statement = select(Expense).where(Expense.id == expense_id, Expense.user_id == user_id)
-        expense = await self.repository.session.scalar(statement)
-        if expense is None:
-            raise NotFoundError(f"expense {expense_id}")
-        return expense_label(expense)
-
     # Deleting --------------------------------------------------------------------------------------------------
 
     async def _store(
@@ -115,28 +127,26 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
         self,
         user_id: uuid.UUID,
         kind: str,
-        label: str,
+        label: str | None,
         table: Table,
         ids: Sequence[uuid.UUID],
         extra: dict[str, Any] | None = None,
     ) -> TrashItem:
         """Snapshot the user's rows ``ids`` of ``table`` (a table with ``id`` and ``user_id``) with everything that
-        cascades from them, then DELETE them. All of them or none: a missing or foreign id is a 404."""
+        cascades from them, then DELETE them. All of them or none: a missing or foreign id is a 404. Without a
+        ``label`` the first row names the item ("... and 2 more" for several)."""
         owned = (table.c.id.in_(list(ids))) & (table.c.user_id == user_id)
         snapshot = await snapshots.take(self.repository.session, table, owned)
         if not ids or snapshot.count(table.name) != len(set(ids)):
             raise NotFoundError(f"{table.name} {', '.join(map(str, ids))}")
         await self.repository.session.execute(delete(table).where(owned))
+        if label is None:
+            rows = snapshot.rows(table.name)
+            label = _row_label(table, rows[0]) + (f" and {len(rows) - 1} more" if len(rows) > 1 else "")
         return await self._store(user_id, kind, label, snapshot.to_payload(extra), TRASH_RETENTION)
 
     async def trash_expenses(self, user_id: uuid.UUID, ids: Sequence[uuid.UUID], label: str | None = None) -> TrashItem:
         """Delete expenses (a split payment's parts go together, as one item) into the trash."""
-        if label is None:
-            rows = (await self.repository.session.scalars(select(Expense).where(Expense.id.in_(ids)))).all()
-            first = next((r for r in rows if r.user_id == user_id), None)
-            label = expense_label(first) if first is not None else "Expense"
-            if len(rows) > 1:
-                label = f"{label} and {len(rows) - 1} more"
         return await self.trash_rows(user_id, "expense", label, EXPENSE_TABLE, ids)
 
     async def trash_category(
@@ -164,28 +174,48 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
 
     # Edits -----------------------------------------------------------------------------------------------------
 
-    async def record_edit(self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, label: str) -> TrashItem:
-        """Snapshot the row before an edit (kind ``edit``); see :meth:`editing`, which also marks the edit's end."""
+    async def _edit_snapshot(
+        self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID
+    ) -> tuple[snapshots.Snapshot, dict[str, Any]]:
         snapshot = await snapshots.take(
-            self.repository.session, table, (table.c.id == row_id) & (table.c.user_id == user_id)
+            self.repository.session, table, (table.c.id == row_id) & (table.c.user_id == user_id), cascade=False
         )
-        snapshot.tables = {table.name: snapshot.tables[table.name]}  # the row only: an edit changes no other row
-        if not snapshot.count(table.name):
+        rows = snapshot.rows(table.name)
+        if not rows:
             raise NotFoundError(f"{table.name} {row_id}")
-        return await self._store(user_id, EDIT, label, snapshot.to_payload({"id": str(row_id)}), EDIT_UNDO_RETENTION)
+        return snapshot, rows[0]
+
+    async def record_edit(self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, label: str | None) -> TrashItem:
+        """Snapshot the row before an edit (kind ``edit``). Prefer :meth:`editing`, which also notes when the edit
+        happened (without that mark "Undo" refuses: it cannot tell whether the row changed again since)."""
+        snapshot, old = await self._edit_snapshot(user_id, table, row_id)
+        payload = snapshot.to_payload({"id": str(row_id)})
+        return await self._store(user_id, EDIT, label or _row_label(table, old), payload, EDIT_UNDO_RETENTION)
 
     @asynccontextmanager
     async def editing(
-        self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, label: str
-    ) -> AsyncIterator[TrashItem]:
-        """``async with trash.editing(...) as undo: <update the row>``: the snapshot before, and after the update the
-        row's new ``updated_at``, which "Undo" compares with the row's then (any later change makes it a 409)."""
-        item = await self.record_edit(user_id, table, row_id, label)
-        yield item
-        await self.repository.session.flush()
-        edited_at = await self.repository.session.scalar(select(table.c.updated_at).where(table.c.id == row_id))
-        item.payload = {**item.payload, "extra": {**item.payload["extra"], "edited_at": snapshots.encode(edited_at)}}
-        await self.repository.session.flush()
+        self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, label: str | None = None
+    ) -> AsyncIterator[EditUndo]:
+        """``async with trash.editing(...) as undo: <update the row>``, then ``undo.id`` is the edit's trash item.
+
+        The row is read before the update (404 when missing or foreign); the item is stored after it, with the row's
+        new ``updated_at``, which "Undo" compares with the row's then (any later change makes it a 409). An exception
+        in the block stores nothing.
+        """
+        snapshot, old = await self._edit_snapshot(user_id, table, row_id)
+        undo = EditUndo()
+        yield undo
+        session = self.repository.session
+        await session.flush()
+        # The ORM object the update changed is in the session: its new updated_at costs no query.
+        model = next((m.class_ for m in Expense.registry.mappers if m.local_table is table), None)
+        edited = await session.get(model, row_id) if model is not None else None
+        edited_at = getattr(edited, "updated_at", None)
+        if edited_at is None:
+            edited_at = await session.scalar(select(table.c.updated_at).where(table.c.id == row_id))
+        payload = snapshot.to_payload({"id": str(row_id), "edited_at": snapshots.encode(edited_at)})
+        item = await self._store(user_id, EDIT, label or _row_label(table, old), payload, EDIT_UNDO_RETENTION)
+        undo._id = item.id
 
     async def _undo_edit(self, item: TrashItem) -> RestoreResult:
         session = self.repository.session

@@ -149,10 +149,14 @@ class Snapshot:
         return snapshot
 
 
-async def take(session: AsyncSession, table: Table, where: ColumnElement[bool]) -> Snapshot:
-    """The rows of ``table`` matching ``where`` and, recursively, every row that cascades from them."""
+async def take(session: AsyncSession, table: Table, where: ColumnElement[bool], *, cascade: bool = True) -> Snapshot:
+    """The rows of ``table`` matching ``where`` and, recursively, every row that cascades from them (``cascade``;
+    without it the rows alone, e.g. before an edit, which changes no other row)."""
     snapshot = Snapshot(metadata=table.metadata, root=table.name)
     rows = [dict(r) for r in (await session.execute(select(table).where(where))).mappings()]
+    if not cascade:
+        snapshot.tables[table.name] = {_primary_key(table, r): r for r in rows}
+        return snapshot
     await _collect(session, snapshot, table, rows)
     return snapshot
 
