@@ -465,3 +465,48 @@ def test_every_column_type_survives_json_exactly(column_type: Any, value: Any) -
     back = decode(column, json.loads(json.dumps(encode(value))))
     assert back == value
     assert type(back) is type(value)
+
+
+async def test_a_link_to_a_row_deleted_since_is_left_off_and_said(
+    client: Client, user: Session, engine: AsyncEngine
+) -> None:
+    """Like tomorrow's expense_tag: an expense linked to two labels, one label deleted while the expense is in the
+    trash. The expense and its other link come back; the dead link is left off and the restore says so."""
+    metadata = Expense.metadata
+    label = sa.Table("trash_probe_label", metadata, sa.Column("id", GUID(length=16), primary_key=True))
+    link = sa.Table(
+        "trash_probe_link",
+        metadata,
+        sa.Column("expense_id", GUID(length=16), sa.ForeignKey("expense.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "label_id", GUID(length=16), sa.ForeignKey("trash_probe_label.id", ondelete="CASCADE"), primary_key=True
+        ),
+    )
+    tables = [label, link]
+    try:
+        async with engine.begin() as connection:
+            for table in tables:
+                await connection.run_sync(table.create)
+        expense = uuid.UUID(await make_expense(client, user, "Linked", "4.00"))
+        kept, dropped = uuid.uuid4(), uuid.uuid4()
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(label), [{"id": kept}, {"id": dropped}])
+            await connection.execute(
+                sa.insert(link),
+                [{"expense_id": expense, "label_id": kept}, {"expense_id": expense, "label_id": dropped}],
+            )
+        item = await trash_item(await client.delete(f"/api/expenses/{expense}", headers=user.headers))
+        async with engine.begin() as connection:
+            await connection.execute(sa.delete(label).where(label.c.id == dropped))
+        result = await restore(client, user, item)
+        assert result["restored"] == {"expense": 1, "trash_probe_link": 1}
+        assert result["notes"] == ["1 trash_probe_link row(s) referred to something deleted since; they were left off."]
+        async with engine.connect() as connection:
+            links = [tuple(r) for r in await connection.execute(sa.select(link))]
+        assert links == [(expense, kept)]
+    finally:
+        async with engine.begin() as connection:
+            for table in reversed(tables):
+                await connection.run_sync(lambda sync, t=table: t.drop(sync, checkfirst=True))
+        for table in tables:
+            metadata.remove(table)

@@ -39,6 +39,7 @@ _LOCATIONS = {"expense": "/api/expenses/{id}", "category": "/api/categories/{id}
 _CLEARED = {
     ("expense", "category_id"): "Its category has been deleted since: it was restored without a category.",
 }
+_DROPPED = {"expense_tag": "{n} of its tags had been deleted since; they were left off."}
 
 
 def _now() -> dt.datetime:
@@ -281,7 +282,9 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
             for key in restored.cleared
         ]
         notes += [
-            f"{n} {table} row(s) referred to something deleted since and were not restored."
+            _DROPPED.get(
+                table, "{n} " + table + " row(s) referred to something deleted since; they were left off."
+            ).format(n=n)
             for table, n in restored.dropped.items()
         ]
         extra = item.payload.get("extra", {})
