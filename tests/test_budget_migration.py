@@ -16,7 +16,7 @@ from tests.conftest import sign_in
 from tests.test_aggregates import run_migration
 
 Client = AsyncTestClient[Litestar]
-PREDECESSOR = "0010"  # this migration's down_revision
+PREDECESSOR = "0013"  # this migration's down_revision
 
 
 @pytest.fixture

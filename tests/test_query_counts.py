@@ -46,8 +46,12 @@ EXPECTED: dict[str, tuple[int, int]] = {
     "list search": (2, 2),  # page, count capped at LIST_COUNT_CAP + 1 rows
     "get": (1, 1),  # the expense, scoped to its owner
     "create": (3, 3),  # BEGIN, INSERT ... SELECT ... WHERE EXISTS (category ownership in the same statement), COMMIT
-    "update": (4, 4),  # BEGIN, the owned expense, UPDATE of the changed columns, COMMIT
-    "delete": (3, 3),  # BEGIN, DELETE scoped to the owner, COMMIT
+    # BEGIN, the row as it was (the undo's snapshot, scoped to the owner), the owned expense, UPDATE of the changed
+    # columns, INSERT of the undo's trash item, COMMIT
+    "update": (6, 6),
+    # BEGIN, the owned row and the rows cascading from it (one SELECT per table with an ON DELETE CASCADE foreign key
+    # to expense: imported_row), DELETE scoped to the owner, INSERT of the trash item, COMMIT
+    "delete": (6, 6),
     "report monthly": (1, 1),  # the months' aggregates
     "report by-category": (2, 2),  # aggregates UNION ALL the partial month's rows, the categories' names
     # categories joined to the month's aggregates (per currency), the exchange rates (to convert other currencies

@@ -204,3 +204,8 @@ RECURRING_CATCH_UP_MAX: Final = 100
 """Occurrences one run creates per schedule at most (a daily schedule started a year ago catches up over 4 runs)."""
 RECURRING_UPCOMING_DAYS_MAX: Final = 366
 DASHBOARD_UPCOMING_DAYS: Final = 14
+# Trash and undo (issue 15).
+TRASH_RETENTION: Final = dt.timedelta(days=30)
+"""How long a deleted expense, category or schedule stays in the trash before ``purge_expired`` removes it."""
+EDIT_UNDO_RETENTION: Final = dt.timedelta(days=1)
+"""How long an edit can be undone: its snapshot only backs the "Undo" of the notice shown right after the edit."""

@@ -20,6 +20,7 @@ from expense_tracker.domain.imports.services import BankImportService, ImportPro
 from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.recurring.services import RecurringService
 from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.trash.services import TrashService
 from expense_tracker.settings import Settings
 
 # Handlers declare what they need with these aliases; Litestar 3 requires dependencies to be marked explicitly.
@@ -34,6 +35,7 @@ AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
 Recurring = NamedDependency[RecurringService]
 Budgets = NamedDependency[BudgetService]
+Trash = NamedDependency[TrashService]
 
 
 def provide_settings(state: State) -> Settings:
@@ -54,6 +56,7 @@ DEPENDENCIES = {
     "rates": Provide(create_service_provider(RateService)),
     "bank_imports": Provide(create_service_provider(BankImportService)),
     "import_profiles": Provide(create_service_provider(ImportProfileService)),
+    "trash": Provide(create_service_provider(TrashService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
     "recurring": Provide(create_service_provider(RecurringService)),

@@ -71,7 +71,9 @@ def test_create_a_schedule_and_see_it_on_the_dashboard(
         page.locator("tr", has_text=title).get_by_role("button", name="Delete").click()
         expect(page.get_by_role("heading", name="Delete this recurring expense?")).to_be_visible()
         page.get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("status")).to_have_text("Recurring expense deleted. The expenses it created are kept.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Recurring expense moved to the trash. The expenses it created are kept."
+    )
     expect(page.locator("tr", has_text=title)).to_have_count(0)
     person.close()
 

@@ -578,6 +578,82 @@ async def recurring_schedules_are_their_owners_only(w: World) -> None:
 
 
 # Routes that take no id and act on the caller's own account only, or serve no user data at all.
+# --- trash (issue 15): another user's trash items are missing ones, everywhere ---------------------------------
+
+
+async def victim_trash_item(w: World) -> str:
+    """A trash item of the victim's: an expense with the victim's markers, deleted (the world's own one stays)."""
+    body = {"title": w.markers[1], "amount": VICTIM_AMOUNT, "notes": w.markers[2], "spent_on": TODAY}
+    created = await w.client.post("/api/expenses", json=body, headers=w.victim.headers)
+    deleted = await w.client.delete(f"/api/expenses/{created.json()['id']}", headers=w.victim.headers)
+    return str(deleted.headers["X-Trash-Item"])
+
+
+async def assert_victim_trash_intact(w: World, item: str) -> None:
+    w.client.cookies.clear()
+    listed = (await w.client.get("/api/trash", headers=w.victim.headers)).json()
+    assert item in [i["id"] for i in listed]
+
+
+@case(("GET", "/api/trash"), ("DELETE", "/api/trash"), ("GET", "/trash"))
+async def trash_lists_only_the_callers_items(w: World) -> None:
+    item = await victim_trash_item(w)
+    listing = await w.as_attacker("GET", "/api/trash")
+    assert listing.json() == []
+    w.assert_clean(listing)
+    page = await w.page("GET", "/trash")
+    assert page.status_code == 200
+    w.assert_clean(page)
+    assert item not in page.text
+    assert (await w.as_attacker("DELETE", "/api/trash")).json() == {"purged": 0}
+    await assert_victim_trash_intact(w, item)
+
+
+@case(
+    ("GET", "/api/trash/{item_id:uuid}"),
+    ("POST", "/api/trash/{item_id:uuid}/restore"),
+    ("DELETE", "/api/trash/{item_id:uuid}"),
+)
+async def trash_item_api(w: World) -> None:
+    item = await victim_trash_item(w)
+
+    def target(which: str) -> str:
+        return item if which == "FOREIGN" else str(uuid.uuid4())
+
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/trash/{target(x)}"), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("POST", f"/api/trash/{target(x)}/restore"), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", f"/api/trash/{target(x)}"), 404)
+    await assert_victim_trash_intact(w, item)
+
+
+@case(
+    ("POST", "/trash/{item_id:uuid}/restore"),
+    ("GET", "/trash/{item_id:uuid}/delete"),
+    ("POST", "/trash/{item_id:uuid}/delete"),
+)
+async def trash_item_pages(w: World) -> None:
+    item = await victim_trash_item(w)
+
+    def target(which: str) -> str:
+        return item if which == "FOREIGN" else str(uuid.uuid4())
+
+    await same_as_missing(w, lambda x: w.page("POST", f"/trash/{target(x)}/restore", {"next": "/"}), 404)
+    await same_as_missing(w, lambda x: w.page("GET", f"/trash/{target(x)}/delete"), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/trash/{target(x)}/delete", {"confirm": "yes"}), 404)
+    await assert_victim_trash_intact(w, item)
+
+
+@case(("GET", "/trash/empty"), ("POST", "/trash/empty"))
+async def trash_empty_pages(w: World) -> None:
+    item = await victim_trash_item(w)
+    page = await w.page("GET", "/trash/empty")
+    assert page.status_code == 200
+    assert "0 items will be deleted forever" in " ".join(page.text.split())
+    w.assert_clean(page)
+    assert (await w.page("POST", "/trash/empty", {"confirm": "yes"})).status_code == 303
+    await assert_victim_trash_intact(w, item)
+
+
 EXEMPT: dict[Route, str] = {
     ("GET", "/healthz"): "no user data",
     ("GET", "/readyz"): "no user data",

@@ -356,3 +356,22 @@ class Budget(UUIDv7AuditBase):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     """NULL with a NULL amount (no budget has no currency)."""
     rollover: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class TrashItem(UUIDv7Base):
+    """What a delete (or an edit) took away, kept so it can be put back: the rows as they were, as JSON.
+
+    Deleting stays a real DELETE (aggregate triggers, reports and every query are unchanged); the rows of the deleted
+    row and of every table that cascades from it are copied here first (``domain/trash/snapshots.py``). ``kind`` is
+    ``expense``, ``category``, ``schedule`` or ``edit`` (an edit's previous values, for "Undo"; never on the Trash
+    page). Items are purged once past ``expires_at`` (indexed: the purge is one index range).
+    """
+
+    __tablename__ = "trash_item"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deleted_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)

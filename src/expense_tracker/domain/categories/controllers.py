@@ -3,13 +3,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Categories
+from expense_tracker.dependencies import Categories, Trash
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
+from expense_tracker.domain.trash.responses import UNDO_RESPONSE_HEADERS, undo_headers
+from expense_tracker.domain.trash.services import CATEGORY_TABLE
 from expense_tracker.lib.structs import provided_fields
 from expense_tracker.lib.timezones import today_in
 
@@ -45,27 +48,34 @@ class CategoryController(Controller):
     ) -> CategoryRead:
         return categories.to_schema(await categories.get_owned(request.user.id, category_id), schema_type=CategoryRead)
 
-    @patch("/{category_id:uuid}", operation_id="updateCategory")
+    @patch("/{category_id:uuid}", operation_id="updateCategory", response_headers=UNDO_RESPONSE_HEADERS)
     async def update_category(
         self,
         request: Request[User, Any, Any],
         category_id: FromPath[uuid.UUID],
         data: JSONBody[CategoryUpdate],
         categories: Categories,
-    ) -> CategoryRead:
-        category = await categories.update_for(
-            request.user.id, category_id, provided_fields(data), request.user.currency, today_in(request.user.timezone)
-        )
-        return categories.to_schema(category, schema_type=CategoryRead)
+        trash: Trash,
+    ) -> Response[CategoryRead]:
+        user_id = request.user.id
+        today = today_in(request.user.timezone)
+        # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
+        async with trash.editing(user_id, CATEGORY_TABLE, category_id) as undo:
+            category = await categories.update_for(
+                user_id, category_id, provided_fields(data), request.user.currency, today
+            )
+        return Response(categories.to_schema(category, schema_type=CategoryRead), headers=undo_headers(undo.id))
 
-    @delete("/{category_id:uuid}", operation_id="deleteCategory")
+    @delete("/{category_id:uuid}", operation_id="deleteCategory", response_headers=UNDO_RESPONSE_HEADERS)
     async def delete_category(
         self,
         request: Request[User, Any, Any],
         category_id: FromPath[uuid.UUID],
-        categories: Categories,
+        trash: Trash,
         reassign_to: Annotated[
             uuid.UUID | None, QueryParameter(description="Move the category's expenses here.")
         ] = None,
-    ) -> None:
-        await categories.delete_for(request.user.id, category_id, reassign_to)
+    ) -> Response[None]:
+        """Moves it to the trash (``X-Trash-Item``): restoring it moves its expenses back from ``reassign_to``."""
+        item = await trash.trash_category(request.user.id, category_id, reassign_to)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=undo_headers(item.id))

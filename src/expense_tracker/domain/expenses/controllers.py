@@ -13,11 +13,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from litestar.response import Stream
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from expense_tracker.constants import IMPORT_FILE_MAX_BYTES, OFFSET_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import AppSettings, Expenses
+from expense_tracker.dependencies import AppSettings, Expenses, Trash
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.expenses import csv_io, cursors
 from expense_tracker.domain.expenses.deps import parse_cursor, provide_filters
@@ -31,6 +31,8 @@ from expense_tracker.domain.expenses.schemas import (
     ImportResult,
 )
 from expense_tracker.domain.expenses.services import ExpenseService, ImportTooLargeError
+from expense_tracker.domain.trash.responses import UNDO_RESPONSE_HEADERS, undo_headers
+from expense_tracker.domain.trash.services import EXPENSE_TABLE
 from expense_tracker.lib.idempotency import IdempotencyKeyHeader, file_fingerprint, idempotent, json_fingerprint
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.structs import provided_fields
@@ -165,19 +167,25 @@ class ExpenseController(Controller):
     ) -> ExpenseRead:
         return await expenses.read_owned(request.user.id, expense_id)
 
-    @patch("/{expense_id:uuid}", operation_id="updateExpense")
+    @patch("/{expense_id:uuid}", operation_id="updateExpense", response_headers=UNDO_RESPONSE_HEADERS)
     async def update_expense(
         self,
         request: Request[User, Any, Any],
         expense_id: FromPath[uuid.UUID],
         data: JSONBody[ExpenseUpdate],
         expenses: Expenses,
-    ) -> ExpenseRead:
-        expense = await expenses.update_for(request.user.id, expense_id, provided_fields(data))
-        return expenses.to_schema(expense, schema_type=ExpenseRead)
+        trash: Trash,
+    ) -> Response[ExpenseRead]:
+        # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
+        async with trash.editing(request.user.id, EXPENSE_TABLE, expense_id) as undo:
+            expense = await expenses.update_for(request.user.id, expense_id, provided_fields(data))
+        read = expenses.to_schema(expense, schema_type=ExpenseRead)
+        return Response(read, headers=undo_headers(undo.id))
 
-    @delete("/{expense_id:uuid}", operation_id="deleteExpense")
+    @delete("/{expense_id:uuid}", operation_id="deleteExpense", response_headers=UNDO_RESPONSE_HEADERS)
     async def delete_expense(
-        self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], expenses: Expenses
-    ) -> None:
-        await expenses.delete_for(request.user.id, expense_id)
+        self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], trash: Trash
+    ) -> Response[None]:
+        """Moves it to the trash (``X-Trash-Item``; restored by ``POST /api/trash/{id}/restore`` for 30 days)."""
+        item = await trash.trash_expenses(request.user.id, [expense_id])
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=undo_headers(item.id))

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from expense_tracker.constants import RECURRING_UPCOMING_DAYS_MAX
 from expense_tracker.db.models import User
@@ -12,6 +13,7 @@ from expense_tracker.dependencies import Recurring
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.recurring.schemas import ScheduleCreate, ScheduleRead, ScheduleUpdate, UpcomingOccurrence
 from expense_tracker.domain.recurring.services import to_read
+from expense_tracker.domain.trash.responses import UNDO_RESPONSE_HEADERS, undo_headers
 from expense_tracker.lib.structs import provided_fields
 
 
@@ -80,9 +82,11 @@ class RecurringController(Controller):
     @delete(
         "/{schedule_id:uuid}",
         operation_id="deleteRecurring",
-        description="The expenses it created stay.",
+        description="Moves it to the trash (`X-Trash-Item`); the expenses it created stay.",
+        response_headers=UNDO_RESPONSE_HEADERS,
     )
     async def delete_schedule(
         self, request: Request[User, Any, Any], schedule_id: FromPath[uuid.UUID], recurring: Recurring
-    ) -> None:
-        await recurring.delete_for(request.user.id, schedule_id)
+    ) -> Response[None]:
+        item = await recurring.delete_for(request.user.id, schedule_id)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=undo_headers(item.id))

@@ -26,6 +26,7 @@ from expense_tracker.domain.budgets.services import BudgetService
 from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.domain.recurring.schedule import today_for
 from expense_tracker.domain.recurring.services import next_dates
+from expense_tracker.domain.trash.services import purge_expired
 
 log = structlog.get_logger("expense_tracker.recurring")
 
@@ -38,7 +39,13 @@ async def refresh_budget_mirrors(engine: AsyncEngine, now: dt.datetime) -> int:
         return await BudgetService(session=session).refresh_categories(now)
 
 
-MAINTENANCE_HOOKS: tuple[MaintenanceHook, ...] = (refresh_budget_mirrors,)
+async def purge_trash(engine: AsyncEngine, now: dt.datetime) -> int:
+    """Trash items past their 30 days (and edit undos past their day) go for good."""
+    async with engine.begin() as connection:
+        return await purge_expired(connection, now)
+
+
+MAINTENANCE_HOOKS: tuple[MaintenanceHook, ...] = (refresh_budget_mirrors, purge_trash)
 """Run after the occurrences by ``expense-tracker recurring run``, in order."""
 ERROR_MAX = 2000
 

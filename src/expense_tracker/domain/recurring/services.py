@@ -13,9 +13,10 @@ from typing import Any
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
-from expense_tracker.db.models import Category, RecurringSchedule, User
+from expense_tracker.db.models import Category, RecurringSchedule, TrashItem, User
 from expense_tracker.domain.recurring.schedule import Rule, upcoming
 from expense_tracker.domain.recurring.schemas import ScheduleRead, UpcomingOccurrence
+from expense_tracker.domain.trash.services import SCHEDULE_TABLE, TrashService
 from expense_tracker.lib.currencies import check_chosen_currency
 from expense_tracker.lib.money import check_decimals
 from expense_tracker.lib.ownership import OwnedRowService
@@ -157,11 +158,12 @@ class RecurringService(OwnedRowService[RecurringSchedule]):
             await self.repository.session.flush()
         return schedule
 
-    async def delete_for(self, user_id: uuid.UUID, schedule_id: uuid.UUID) -> None:
-        """Delete the schedule and its occurrence rows; the expenses it created stay (they are ordinary expenses)."""
+    async def delete_for(self, user_id: uuid.UUID, schedule_id: uuid.UUID) -> TrashItem:
+        """Move the schedule to the trash with its occurrence rows (a restore must never create a done date again);
+        the expenses it created stay (they are ordinary expenses)."""
         schedule = await self.get_owned(user_id, schedule_id)
-        await self.repository.session.delete(schedule)
-        await self.repository.session.flush()
+        trash = TrashService(session=self.repository.session)
+        return await trash.trash_rows(user_id, "schedule", schedule.title, SCHEDULE_TABLE, [schedule_id])
 
     async def upcoming_for(self, user: User, days: int, today: dt.date | None = None) -> list[UpcomingOccurrence]:
         """The next occurrences of every active schedule from today to ``days`` days ahead, by date then title.

@@ -79,6 +79,7 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.rate_pages import RatePages
     from expense_tracker.domain.web.recurring_pages import RecurringPages
     from expense_tracker.domain.web.report_pages import ReportPages
+    from expense_tracker.domain.web.trash_pages import TrashPages
 
     return [
         AuthPages,
@@ -91,5 +92,6 @@ def web_controllers() -> list[Any]:
         BankImportPages,
         RecurringPages,
         BudgetPages,
+        TrashPages,
         static_router(),
     ]

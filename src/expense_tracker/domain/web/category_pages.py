@@ -9,9 +9,10 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Budgets, Categories
+from expense_tracker.dependencies import Budgets, Categories, Trash
 from expense_tracker.domain.budgets.services import in_force
 from expense_tracker.domain.categories.schemas import CategoryCreate
+from expense_tracker.domain.trash.services import CATEGORY_TABLE
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other
 from expense_tracker.domain.web.forms import local_amount, parse_form
 from expense_tracker.lib.problems import FieldValidationError
@@ -100,6 +101,7 @@ class CategoryPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
         budgets: Budgets,
+        trash: Trash,
     ) -> Template | Redirect:
         category = await categories.get_owned(request.user.id, category_id)
         currency = (
@@ -118,8 +120,10 @@ class CategoryPages(Controller):
                     "rollover": body.rollover,
                 }
                 today = today_in(request.user.timezone)
-                await categories.update_for(request.user.id, category_id, values, request.user.currency, today)
-                return see_other("/categories", msg="category-saved")
+                # The previous values are kept for the notice's "Undo"; a 400 rolls the snapshot back with the edit.
+                async with trash.editing(request.user.id, CATEGORY_TABLE, category_id, category.name) as undo:
+                    await categories.update_for(request.user.id, category_id, values, request.user.currency, today)
+                return see_other("/categories", msg="category-saved", undo=str(undo.id))
             except FieldValidationError as exc:
                 errors = exc.by_field()
             except HTTPException as exc:
@@ -147,11 +151,12 @@ class CategoryPages(Controller):
         category_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
+        trash: Trash,
     ) -> Template | Redirect:
         target = data.get("reassign_to") or None
         try:
             reassign = uuid.UUID(target) if target else None
-            await categories.delete_for(request.user.id, category_id, reassign)
+            item = await trash.trash_category(request.user.id, category_id, reassign)
         except (ValueError, HTTPException) as exc:
             message = (
                 "Choose where its expenses should go."
@@ -170,4 +175,4 @@ class CategoryPages(Controller):
                 others=others,
                 errors={"reassign_to": message},
             )
-        return see_other("/categories", msg="category-deleted")
+        return see_other("/categories", msg="category-deleted", undo=str(item.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -26,16 +27,43 @@ NOTICES = {
     "recurring-saved": "Recurring expense saved. The change applies to future expenses only.",
     "recurring-paused": "Recurring expense paused.",
     "recurring-resumed": "Recurring expense resumed. Dates missed while paused are not created.",
-    "recurring-deleted": "Recurring expense deleted. The expenses it created are kept.",
+    "recurring-deleted": "Recurring expense moved to the trash. The expenses it created are kept.",
     "budget-saved": "Budget saved.",
+    # Trash and undo: deletes and edits above carry an "Undo" (``undo=<trash item id>``).
+    "undone": "Change undone.",
+    "restored": "Restored.",
+    "expense-restored": "Expense restored.",
+    "category-restored": "Category restored, with its expenses.",
+    "expense-restored-uncategorised": "Expense restored. Its category has been deleted since, so it has none now.",
+    "restored-partly": "Restored. What changed since it was deleted stays as it is now.",
+    "trash-deleted": "Deleted forever.",
+    "trash-emptied": "Trash emptied.",
 }
 
 
 def render(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
     notice = NOTICES.get(request.query_params.get("msg", ""))
     user = request.scope.get("user")  # absent on public pages (sign-in)
-    context = {"notice": notice, "user": user, "theme": getattr(user, "theme", "system"), **context}
+    context = {
+        "notice": notice,
+        "user": user,
+        "theme": getattr(user, "theme", "system"),
+        **undo_context(request),
+        **context,
+    }
     return Template(template_name=template, context=context, status_code=status_code)
+
+
+def undo_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The notice's "Undo" form: the trash item of the delete or edit just done, and this page to come back to."""
+    raw = request.query_params.get("undo", "")
+    try:
+        undo = uuid.UUID(raw) if raw and request.query_params.get("msg") in NOTICES else None
+    except ValueError:
+        undo = None  # a hand-edited URL: no button rather than an error page
+    kept = [(k, v) for k, v in parse_qsl(request.url.query) if k not in ("msg", "undo")]  # repeated keys kept
+    here = f"{request.url.path}?{urlencode(kept)}" if kept else request.url.path
+    return {"undo": undo, "undo_next": here}
 
 
 def see_other(path: str, **query: str) -> Redirect:

@@ -11,12 +11,13 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import DASHBOARD_UPCOMING_DAYS, OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import AppSettings, Budgets, Categories, Expenses, Recurring, Reports
+from expense_tracker.dependencies import AppSettings, Budgets, Categories, Expenses, Recurring, Reports, Trash
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
 from expense_tracker.domain.expenses.schemas import ExpenseFilters
 from expense_tracker.domain.expenses.search import operator_chips
+from expense_tracker.domain.trash.services import EXPENSE_TABLE, expense_label
 from expense_tracker.domain.web.budget_pages import month_links, read_month
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
 from expense_tracker.domain.web.forms import parse_expense_form
@@ -330,6 +331,7 @@ class ExpensePages(Controller):
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
         expenses: Expenses,
+        trash: Trash,
     ) -> Template | Redirect:
         user = request.user
         expense = await expenses.get_owned(user.id, expense_id)
@@ -340,11 +342,13 @@ class ExpensePages(Controller):
             values["category_id"] = body.category_id  # a blank select means "no category"
             values.setdefault("currency", user.currency)
             try:
-                await expenses.update_for(user.id, expense.id, values)
+                # The previous values are kept for the notice's "Undo"; a 400 rolls the snapshot back with the edit.
+                async with trash.editing(user.id, EXPENSE_TABLE, expense.id, expense_label(expense)) as undo:
+                    await expenses.update_for(user.id, expense.id, values)
             except FieldValidationError as exc:
                 errors = exc.by_field()
             else:
-                return see_other(next_path, msg="saved")
+                return see_other(next_path, msg="saved", undo=str(undo.id))
         return render(
             request,
             "expense_form.html",
@@ -376,10 +380,11 @@ class ExpensePages(Controller):
         expense_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
         expenses: Expenses,
+        trash: Trash,
     ) -> Template | Redirect:
         next_path = safe_next(data.get("next") or "/expenses")
         if data.get("confirm") != "yes":
             expense = await expenses.get_owned(request.user.id, expense_id)
             return render(request, "expense_delete.html", expense=expense, next_path=next_path)
-        await expenses.delete_for(request.user.id, expense_id)
-        return see_other(next_path, msg="deleted")
+        item = await trash.trash_expenses(request.user.id, [expense_id])
+        return see_other(next_path, msg="deleted", undo=str(item.id))

@@ -241,5 +241,5 @@ class RecurringPages(Controller):
         if data.get("confirm") != "yes":  # without JavaScript the server asks (with it, a dialog did)
             schedule = await recurring.get_owned(request.user.id, schedule_id)
             return render(request, "recurring_delete.html", schedule=schedule, description=describe(schedule))
-        await recurring.delete_for(request.user.id, schedule_id)
-        return see_other("/recurring", msg="recurring-deleted")
+        item = await recurring.delete_for(request.user.id, schedule_id)
+        return see_other("/recurring", msg="recurring-deleted", undo=str(item.id))

@@ -1,0 +1,90 @@
+"""Where the issue-15 slices meet (recurring x trash, recurring x budgets, ...), on PostgreSQL and SQLite.
+
+Each slice tested its own rules; these tests hold the seams that only exist once they are merged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from expense_tracker.app import _sqlite_pragmas
+from expense_tracker.domain.recurring import runner
+from tests.conftest import Session
+
+Client = AsyncTestClient[Litestar]
+
+
+def at(day: str, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    yield engine
+    await engine.dispose()
+
+
+async def _titles_and_dates(client: Client, user: Session) -> list[tuple[str, str]]:
+    response = await client.get("/api/expenses?sort=spent_on&limit=200", headers=user.headers)
+    assert response.status_code == 200
+    return [(e["spent_on"], e["title"]) for e in response.json()["items"]]
+
+
+async def test_a_deleted_schedule_goes_to_the_trash_and_comes_back_without_repeating_a_date(
+    client: Client, user: Session, engine: AsyncEngine
+) -> None:
+    body = {"title": "Gym", "amount": "30.00", "unit": "month", "start_on": "2026-01-15"}
+    created = await client.post("/api/recurring", json=body, headers=user.headers)
+    assert created.status_code == 201, created.text
+    schedule_id = created.json()["id"]
+    await runner.run_job(engine, now=lambda: at("2026-03-20"))
+    made = [("2026-01-15", "Gym"), ("2026-02-15", "Gym"), ("2026-03-15", "Gym")]
+    assert await _titles_and_dates(client, user) == made
+
+    deleted = await client.delete(f"/api/recurring/{schedule_id}", headers=user.headers)
+    assert deleted.status_code == 204
+    item_id = deleted.headers["X-Trash-Item"]
+    assert deleted.headers["Link"] == f'</api/trash/{item_id}/restore>; rel="undo"'
+    assert (await client.get(f"/api/recurring/{schedule_id}", headers=user.headers)).status_code == 404
+    trash = (await client.get("/api/trash", headers=user.headers)).json()
+    assert [(t["kind"], t["label"]) for t in trash] == [("schedule", "Gym")]
+    # The expenses it created stay while the schedule is in the trash.
+    assert await _titles_and_dates(client, user) == made
+
+    restored = await client.post(f"/api/trash/{item_id}/restore", headers=user.headers)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["location"] == f"/api/recurring/{schedule_id}"
+    again = await client.get(f"/api/recurring/{schedule_id}", headers=user.headers)
+    assert again.status_code == 200
+    assert again.json()["created_count"] == 3
+    # Its occurrence rows came back with it: the next run creates April only, never January to March again.
+    await runner.run_job(engine, now=lambda: at("2026-04-16"))
+    assert await _titles_and_dates(client, user) == [*made, ("2026-04-15", "Gym")]
+
+
+async def test_the_scheduled_run_purges_trash_past_its_30_days(
+    client: Client, user: Session, engine: AsyncEngine
+) -> None:
+    made = await client.post("/api/expenses", json={"title": "Old", "amount": "5.00"}, headers=user.headers)
+    assert made.status_code == 201
+    deleted = await client.delete(f"/api/expenses/{made.json()['id']}", headers=user.headers)
+    item_id = deleted.headers["X-Trash-Item"]
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE trash_item SET deleted_at = :d, expires_at = :e"),
+            {"d": at("2026-01-01"), "e": at("2026-01-31")},
+        )
+    await runner.run_job(engine, now=lambda: at("2026-01-31", 11))  # an hour before: kept
+    assert (await client.get(f"/api/trash/{item_id}", headers=user.headers)).status_code == 200
+    await runner.run_job(engine, now=lambda: at("2026-01-31", 13))
+    assert (await client.get(f"/api/trash/{item_id}", headers=user.headers)).status_code == 404
