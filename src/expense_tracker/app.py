@@ -171,6 +171,7 @@ def api_controllers() -> list[Any]:
     from expense_tracker.domain.rates.controllers import RateController
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
+    from expense_tracker.domain.tags.controllers import TagController
 
     return [
         SystemController,
@@ -181,6 +182,7 @@ def api_controllers() -> list[Any]:
         ReportController,
         RateController,
         BankImportController,
+        TagController,
     ]
 
 

@@ -18,6 +18,7 @@ from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.domain.imports.services import BankImportService, ImportProfileService
 from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.tags.services import TagService
 from expense_tracker.settings import Settings
 
 # Handlers declare what they need with these aliases; Litestar 3 requires dependencies to be marked explicitly.
@@ -29,6 +30,7 @@ Rates = NamedDependency[RateService]
 BankImports = NamedDependency[BankImportService]
 ImportProfiles = NamedDependency[ImportProfileService]
 AppSettings = NamedDependency[Settings]
+Tags = NamedDependency[TagService]
 Providers = NamedDependency[IdentityProviders]
 
 
@@ -50,6 +52,7 @@ DEPENDENCIES = {
     "rates": Provide(create_service_provider(RateService)),
     "bank_imports": Provide(create_service_provider(BankImportService)),
     "import_profiles": Provide(create_service_provider(ImportProfileService)),
+    "tags": Provide(create_service_provider(TagService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
 }

@@ -22,6 +22,10 @@ NOTICES = {
     "rate-added": "Exchange rate added.",
     "rate-deleted": "Exchange rate deleted.",
     "signed-out": "You are signed out.",
+    "tag-added": "Tag added.",
+    "tag-renamed": "Tag renamed.",
+    "tag-merged": "Tags merged.",
+    "tag-deleted": "Tag deleted; its expenses keep everything else.",
 }
 
 
@@ -40,5 +44,6 @@ def see_other(path: str, **query: str) -> Redirect:
 
 
 def with_query(path: str, params: dict[str, Any]) -> str:
-    clean = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{path}?{urlencode(clean)}" if clean else path
+    clean = {k: v for k, v in params.items() if v not in (None, "", [])}
+    # doseq: a list is a repeated parameter (``tag=a&tag=b``).
+    return f"{path}?{urlencode(clean, doseq=True)}" if clean else path
