@@ -265,7 +265,6 @@ class Tag(UUIDv7AuditBase):
     name: Mapped[str] = mapped_column(String(50))
 
 
-
 # Which expenses carry which tags. A plain table (no id, no timestamps): the pair is the row. Deleting an expense or a
 # tag deletes its links; the tag_id index serves filters ("expenses with tag X"), merges and the cascade.
 expense_tag = Table(

@@ -132,8 +132,8 @@ class ExpensePage(msgspec.Struct):
         msgspec.Meta(
             description=(
                 "Rows matching the filters. Exact, except when `total_capped` is true: listings filtered by `q`, "
-                f"`tag`, `min_amount` or `max_amount` stop counting at {LIST_COUNT_CAP}, and `total` is then {LIST_COUNT_CAP} "
-                f'meaning "more than {LIST_COUNT_CAP}" (shown as "{LIST_COUNT_CAP:,}+").'
+                f"`tag`, `min_amount` or `max_amount` stop counting at {LIST_COUNT_CAP}, and `total` is then "
+                f'{LIST_COUNT_CAP} meaning "more than {LIST_COUNT_CAP}" (shown as "{LIST_COUNT_CAP:,}+").'
             )
         ),
     ]

@@ -273,4 +273,3 @@ class TagService(OwnedRowService[Tag]):
             for currency, cents, count in await self.session.execute(untagged_statement)
         ]
         return ByTag(date_from=start, date_to=end, tags=lines, untagged=untagged)
-
