@@ -357,7 +357,8 @@ class ExpenseService(OwnedRowService[Expense]):
         """:meth:`create_for`, answered as the API shows it (with the tags as stored)."""
         tags = list(values.pop("tags", None) or [])
         expense = await self.create_for(user, values, source)
-        stored = await apply_expense_tags(self.repository.session, user.id, [expense.id], tags) if tags else []
+        session = self.repository.session
+        stored = await apply_expense_tags(session, user.id, [expense.id], tags, new=True) if tags else []
         return expense_read(expense, stored)
 
     async def update_read(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> ExpenseRead:
@@ -401,7 +402,7 @@ class ExpenseService(OwnedRowService[Expense]):
             if result.rowcount != 1:
                 raise FieldValidationError([{"field": "category_id", "message": "is not one of your categories"}])
         if tags:
-            await apply_expense_tags(session, user.id, [row["id"]], tags)
+            await apply_expense_tags(session, user.id, [row["id"]], tags, new=True)
         metrics.EXPENSES_CREATED.labels(source=source).inc()
         return Expense(**row)
 

@@ -62,13 +62,20 @@ async def ensure_tags(
 
 
 async def apply_expense_tags(
-    session: AsyncSession, user_id: uuid.UUID, expense_ids: Sequence[uuid.UUID], names: Sequence[str]
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    expense_ids: Sequence[uuid.UUID],
+    names: Sequence[str],
+    *,
+    new: bool = False,
 ) -> list[str]:
     """Give each of ``expense_ids`` (the caller's, already checked to be ``user_id``'s) exactly the tags ``names``
-    (cleaned), creating unknown ones; returns their stored spellings ("food" finds "Food"), sorted ignoring case."""
+    (cleaned), creating unknown ones; returns their stored spellings ("food" finds "Food"), sorted ignoring case.
+    ``new``: the expenses were just inserted, so they have no tags to remove (one DELETE fewer)."""
     tags = await ensure_tags(session, user_id, names)
     if expense_ids:
-        await session.execute(delete(expense_tag).where(expense_tag.c.expense_id.in_(list(expense_ids))))
+        if not new:
+            await session.execute(delete(expense_tag).where(expense_tag.c.expense_id.in_(list(expense_ids))))
         if tags:
             pairs = [{"expense_id": e, "tag_id": tag_id} for e in expense_ids for tag_id, _ in tags.values()]
             await session.execute(insert(expense_tag), pairs)
