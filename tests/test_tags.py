@@ -214,7 +214,12 @@ async def test_csv_import_without_a_tags_column_and_with_bad_tags(client: Client
     bad = f"title,amount,spent_on,tags\nC,1,2026-01-02,{'y' * 51}\n"
     refused = await upload(client, user, bad)
     assert refused.status_code == 400
-    assert {"row": 2, "field": "tags", "message": "must be 1 to 50 characters"} in refused.json()["errors"]
+    problem = {
+        "row": 2,
+        "field": "tags",
+        "message": "each tag must be 1 to 50 characters (not “yyyyyyyyyyyyyyyyyyyy…”)",
+    }
+    assert problem in refused.json()["errors"]
     assert len(await export_rows(client, user)) == 3  # nothing of the refused file stored
 
 
@@ -307,7 +312,7 @@ async def test_expense_form_takes_comma_separated_tags(client: Client, user: Ses
     assert re.search(r'name="tags"[^>]*value="art, Holiday"', edit) or 'value="art, Holiday"' in edit
     bad = await post_form(client, user, "/expenses", {**body, "tags": "x" * 51})
     assert bad.status_code == 400
-    assert "Must be 1 to 50 characters" in bad.text
+    assert "Each tag must be 1 to 50 characters (not “xxxxxxxxxxxxxxxxxxxx…”)" in bad.text
     assert 'aria-invalid="true" aria-describedby="f-e-tags"' in bad.text
     # A form without the tags field (an older page) leaves the tags alone.
     saved = await post_form(

@@ -55,7 +55,9 @@ def test_tag_filter_rename_and_merge(browser: Any, live_server: str, variant: st
     page.get_by_label("What").fill("Crêpes")
     page.get_by_label("Amount").fill("6.50")
     page.get_by_role("button", name="Add expense").click()
-    expect(page.locator("#f-e-tags")).to_contain_text("Must be 1 to 50 characters")
+    expect(page.locator("#f-e-tags")).to_contain_text(
+        "Each tag must be 1 to 50 characters (not “xyyyyyyyyyyyyyyyyyyy…”)"
+    )
     expect(page.get_by_label("Tags")).to_have_value("holiday, x" + "y" * 60)
     if viewport[0] == 375:
         ui.screenshot(f"tags-form-error-{variant}")

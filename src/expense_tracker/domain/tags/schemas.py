@@ -44,7 +44,13 @@ def clean_tag_names(values: Iterable[str]) -> list[str]:
     for value in values:
         if not value.strip():
             continue
-        name = clean_tag_name(value)
+        try:
+            name = clean_tag_name(value)
+        except ValueError as exc:
+            # Name the tag: the field holds several, and the person has to find the one to fix.
+            shown = " ".join(value.split())
+            shown = shown if len(shown) <= 20 else shown[:20] + "…"
+            raise ValueError(f"each tag {exc} (not “{shown}”)") from None
         names.setdefault(name.lower(), name)
     if len(names) > TAGS_PER_EXPENSE_MAX:
         raise ValueError(f"at most {TAGS_PER_EXPENSE_MAX} tags per expense")
