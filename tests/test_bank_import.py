@@ -93,6 +93,13 @@ async def totals(client: Client, user: Session) -> tuple[int, dict[str, Decimal]
     return len(items), dict(sums)
 
 
+async def aggregate_totals(client: Client, user: Session) -> tuple[int, dict[str, Decimal]]:
+    """:func:`totals` from ``/api/expenses/totals`` (the month aggregates; reads no table but the expenses')."""
+    response = await client.get("/api/expenses/totals", headers=user.headers)
+    found = response.json()
+    return found["count"], {c["currency"]: Decimal(c["total"]) for c in found["currencies"]}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 async def test_each_bank_statement_imports_end_to_end(client: Client, name: str) -> None:
     user = await sign_in(client)
@@ -400,7 +407,9 @@ async def test_the_migration_goes_down_and_up_with_data(
     run_migration(database_url, "downgrade", "0008")
     try:
         assert not {"import_upload", "import_profile", "imported_row"} & await tables()
-        assert await totals(client, user) == before
+        # From the month aggregates, not the listing: below the later revisions (0011 tags) the listing's tables
+        # are gone too, and this checks only that dropping 0009's tables kept every expense.
+        assert await aggregate_totals(client, user) == before
     finally:
         run_migration(database_url, "upgrade")  # never leave the shared test database downgraded
     assert {"import_upload", "import_profile", "imported_row"} <= await tables()

@@ -88,3 +88,36 @@ async def test_the_scheduled_run_purges_trash_past_its_30_days(
     assert (await client.get(f"/api/trash/{item_id}", headers=user.headers)).status_code == 200
     await runner.run_job(engine, now=lambda: at("2026-01-31", 13))
     assert (await client.get(f"/api/trash/{item_id}", headers=user.headers)).status_code == 404
+
+
+async def test_a_schedules_tags_are_real_tags_on_every_expense_it_creates(
+    client: Client, user: Session, engine: AsyncEngine
+) -> None:
+    made = await client.post(
+        "/api/expenses", json={"title": "x", "amount": "1", "tags": ["Home"]}, headers=user.headers
+    )
+    assert made.status_code == 201
+    body = {"title": "Rent", "amount": "900", "unit": "month", "start_on": "2026-05-01", "tags": ["home", "Fixed"]}
+    assert (await client.post("/api/recurring", json=body, headers=user.headers)).status_code == 201
+    await runner.run_job(engine, now=lambda: at("2026-06-02"))
+    listed = await client.get("/api/expenses?tag=fixed&sort=spent_on", headers=user.headers)
+    # "home" is the existing "Home" (names match ignoring case); "Fixed" was created on the fly.
+    assert [(e["spent_on"], e["tags"]) for e in listed.json()["items"]] == [
+        ("2026-05-01", ["Fixed", "Home"]),
+        ("2026-06-01", ["Fixed", "Home"]),
+    ]
+    tags = {t["name"]: t for t in (await client.get("/api/tags", headers=user.headers)).json()}
+    assert sorted(tags) == ["Fixed", "Home"]
+
+
+async def test_search_finds_a_word_held_only_by_a_tag_name(client: Client, user: Session) -> None:
+    for title, tags in (("Weekly shop", ["Groceries"]), ("Cinema", ["Fun"]), ("Groceries run", [])):
+        made = await client.post(
+            "/api/expenses", json={"title": title, "amount": "10", "tags": tags}, headers=user.headers
+        )
+        assert made.status_code == 201
+    found = await client.get("/api/expenses", params={"q": "grocer", "sort": "spent_on"}, headers=user.headers)
+    assert sorted(e["title"] for e in found.json()["items"]) == ["Groceries run", "Weekly shop"]
+    # ``tag:`` is the tag filter (exact names, ignoring case), not a text match.
+    tagged = await client.get("/api/expenses", params={"q": "tag:fun"}, headers=user.headers)
+    assert [e["title"] for e in tagged.json()["items"]] == ["Cinema"]

@@ -25,10 +25,11 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from uuid_utils.compat import uuid7
 
-from expense_tracker.db.models import Expense, User
+from expense_tracker.db.models import Expense, Tag, User, expense_tag
 from tests import query_counter
 from tests.conftest import Session, sign_in
 
@@ -41,17 +42,26 @@ BULK = 300
 EXPECTED: dict[str, tuple[int, int]] = {
     # Reads run without BEGIN/COMMIT (autocommit) and the session check is served from the per-process cache, so a
     # read's count is its own statements only; writes add BEGIN and COMMIT.
-    "list": (2, 2),  # page (limit + 1 rows), count from the month aggregates
-    "list filtered": (2, 2),  # page; month aggregates UNION ALL the partial months' smaller side from the rows
-    "list search": (2, 2),  # page, count capped at LIST_COUNT_CAP + 1 rows
-    "get": (1, 1),  # the expense, scoped to its owner
+    # Issue 15 (tags): every listing, read and update answers with the tags; a page's tags are ONE query whatever its
+    # size (never one per row), which is the +1 of "list", "list filtered", "list search", "get" and "update".
+    "list": (3, 3),  # page (limit + 1 rows), count from the month aggregates, the page's tags
+    "list filtered": (3, 3),  # page; month aggregates UNION ALL the partial months' smaller side from the rows; tags
+    "list search": (3, 3),  # page, count capped at LIST_COUNT_CAP + 1 rows, the page's tags
+    # page (EXISTS over expense_tag), count capped from the rows (the aggregates know no tags), the page's tags
+    "list tagged": (3, 3),
+    "get": (2, 2),  # the expense, scoped to its owner; its tags
     "create": (3, 3),  # BEGIN, INSERT ... SELECT ... WHERE EXISTS (category ownership in the same statement), COMMIT
     # BEGIN, the row as it was (the undo's snapshot, scoped to the owner), the owned expense, UPDATE of the changed
-    # columns, INSERT of the undo's trash item, COMMIT
-    "update": (6, 6),
-    # BEGIN, the owned row and the rows cascading from it (one SELECT per table with an ON DELETE CASCADE foreign key
-    # to expense: imported_row), DELETE scoped to the owner, INSERT of the trash item, COMMIT
-    "delete": (6, 6),
+    # columns, its tags (the answer), INSERT of the undo's trash item, COMMIT
+    "update": (7, 7),
+    # BEGIN, the owned row and the rows pointing at it (one SELECT per table with an ON DELETE CASCADE or SET NULL
+    # foreign key to expense: imported_row, expense_tag, recurring_occurrence), DELETE scoped to the owner, INSERT of
+    # the trash item, COMMIT
+    "delete": (8, 8),
+    # BEGIN, INSERT ... SELECT, the named tags (all exist), INSERT of the links, COMMIT: the same for 1 or 20 tags
+    "create tagged": (5, 5),
+    "tags": (1, 1),  # the tags with their counts (one GROUP BY)
+    "report by-tag": (2, 2),  # per tag and currency, the untagged per currency
     "report monthly": (1, 1),  # the months' aggregates
     "report by-category": (2, 2),  # aggregates UNION ALL the partial month's rows, the categories' names
     # categories joined to the month's aggregates (per currency), the exchange rates (to convert other currencies
@@ -67,8 +77,8 @@ EXPECTED: dict[str, tuple[int, int]] = {
     "budgets month": (3, 3),
     "budgets year": (3, 3),
     # page, totals per currency from the aggregates (also the count), categories, recent currencies (filter and edit
-    # forms' currency selects)
-    "expenses page": (4, 4),
+    # forms' currency selects), the page's tags, the user's tag names (filter panel, the edit forms' suggestions)
+    "expenses page": (6, 6),
 }
 
 
@@ -115,6 +125,7 @@ CALLS: dict[str, Call] = {
     "list": Call("GET", lambda a: "/api/expenses?limit=2"),
     "list filtered": Call("GET", lambda a: f"/api/expenses?limit=2&{_recent_range()}&category_id={a.category_ids[1]}"),
     "list search": Call("GET", lambda a: "/api/expenses?limit=2&q=lunch"),
+    "list tagged": Call("GET", lambda a: "/api/expenses?limit=2&tag=trip&tag=Work&tag_mode=any"),
     "get": Call("GET", lambda a: f"/api/expenses/{a.expense_ids[0]}"),
     "create": Call(
         "POST",
@@ -122,11 +133,19 @@ CALLS: dict[str, Call] = {
         lambda a: {"title": "Coffee", "amount": "3.20", "category_id": a.category_ids[2]},
         status=201,
     ),
+    "create tagged": Call(
+        "POST",
+        lambda a: "/api/expenses",
+        lambda a: {"title": "Taxi", "amount": "9.10", "tags": ["trip", "WORK"]},
+        status=201,
+    ),
     "update": Call("PATCH", lambda a: f"/api/expenses/{a.expense_ids[0]}", _fresh_title),
     "delete": Call("DELETE", lambda a: f"/api/expenses/{a.expense_ids.pop()}", status=204, prepare=_new_expense),
     "report monthly": Call("GET", lambda a: "/api/reports/monthly?months=24"),
     "report by-category": Call("GET", lambda a: f"/api/reports/by-category?{_recent_range()}"),
     "report budget": Call("GET", lambda a: "/api/reports/budget"),
+    "tags": Call("GET", lambda a: "/api/tags"),
+    "report by-tag": Call("GET", lambda a: f"/api/reports/by-tag?{_recent_range()}"),
     "dashboard page": Call("GET", lambda a: "/", html=True),
     "budgets month": Call("GET", lambda a: "/api/budgets"),
     "budgets year": Call("GET", lambda a: "/api/budgets/year"),
@@ -157,6 +176,8 @@ async def _make_account(client: Client, expenses: int) -> Account:
             "amount": "12.50",
             "category_id": category_ids[i % len(category_ids)],
             "spent_on": (today - dt.timedelta(days=i)).isoformat(),
+            # Tags on most of them, so every page read has tags to load (a query per row would show).
+            "tags": [["trip"], ["work", "trip"], []][i % 3],
         }
         response = await client.post("/api/expenses", json=body, headers=session.headers)
         assert response.status_code == 201, response.text
@@ -182,8 +203,14 @@ async def _bulk_insert(engine: AsyncEngine, account: Account, rows: int) -> None
         }
         for i in range(rows)
     ]
+    for value in values:
+        value["id"] = uuid7()
     async with engine.begin() as connection:
         await connection.execute(insert(Expense), values)
+        # Tag half of them with the account's tags (made by _make_account): more tagged rows in every listing.
+        tag_ids = (await connection.scalars(select(Tag.id).where(Tag.user_id == account.user_id))).all()
+        links = [{"expense_id": v["id"], "tag_id": tag_ids[i % len(tag_ids)]} for i, v in enumerate(values) if i % 2]
+        await connection.execute(insert(expense_tag), links)
 
 
 @pytest.fixture(scope="module")

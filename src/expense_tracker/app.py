@@ -180,6 +180,7 @@ def api_controllers() -> list[Any]:
     from expense_tracker.domain.recurring.controllers import RecurringController
     from expense_tracker.domain.reports.controllers import ReportController
     from expense_tracker.domain.system.controllers import SystemController
+    from expense_tracker.domain.tags.controllers import TagController
     from expense_tracker.domain.trash.controllers import TrashController
 
     return [
@@ -194,6 +195,7 @@ def api_controllers() -> list[Any]:
         RecurringController,
         BudgetController,
         TrashController,
+        TagController,
     ]
 
 

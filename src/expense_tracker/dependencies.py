@@ -20,6 +20,7 @@ from expense_tracker.domain.imports.services import BankImportService, ImportPro
 from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.recurring.services import RecurringService
 from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.tags.services import TagService
 from expense_tracker.domain.trash.services import TrashService
 from expense_tracker.settings import Settings
 
@@ -32,6 +33,7 @@ Rates = NamedDependency[RateService]
 BankImports = NamedDependency[BankImportService]
 ImportProfiles = NamedDependency[ImportProfileService]
 AppSettings = NamedDependency[Settings]
+Tags = NamedDependency[TagService]
 Providers = NamedDependency[IdentityProviders]
 Recurring = NamedDependency[RecurringService]
 Budgets = NamedDependency[BudgetService]
@@ -57,6 +59,7 @@ DEPENDENCIES = {
     "bank_imports": Provide(create_service_provider(BankImportService)),
     "import_profiles": Provide(create_service_provider(ImportProfileService)),
     "trash": Provide(create_service_provider(TrashService)),
+    "tags": Provide(create_service_provider(TagService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
     "recurring": Provide(create_service_provider(RecurringService)),

@@ -574,6 +574,75 @@ async def recurring_schedules_are_their_owners_only(w: World) -> None:
     w.client.cookies.clear()
     kept = (await w.client.get(f"/api/recurring/{foreign}", headers=w.victim.headers)).json()
     assert (kept["title"], kept["amount"], kept["paused"]) == (f"VREC{tag}", "616161.61", False)
+
+
+# Tags (issue 15): the victim's tag carries a marker name that must never reach the attacker.
+T = "/api/tags/{tag_id:uuid}"
+
+
+@case(
+    ("GET", "/api/tags"),
+    ("POST", "/api/tags"),
+    ("GET", T),
+    ("PATCH", T),
+    ("DELETE", T),
+    ("POST", f"{T}/merge"),
+    ("GET", "/api/reports/by-tag"),
+    ("GET", "/tags"),
+    ("POST", "/tags"),
+    ("POST", "/tags/{tag_id:uuid}"),
+    ("POST", "/tags/{tag_id:uuid}/merge"),
+    ("POST", "/tags/{tag_id:uuid}/delete"),
+)
+async def foreign_tags_are_missing_and_never_listed(w: World) -> None:
+    name = f"VTAG{uuid.uuid4().hex[:8]}"
+    w.client.cookies.clear()
+    tagged = await w.client.patch(f"/api/expenses/{w.victim_expense}", json={"tags": [name]}, headers=w.victim.headers)
+    assert tagged.status_code == 200, tagged.text
+    w.markers.append(name)
+    foreign = next(t["id"] for t in (await w.client.get("/api/tags", headers=w.victim.headers)).json())
+    own = await w.as_attacker("POST", "/api/tags", json={"name": "mine"})
+    assert own.status_code == 201, own.text
+    own_id = own.json()["id"]
+
+    def tag_of(x: str) -> str:
+        return str(foreign) if x == "FOREIGN" else str(uuid.uuid4())
+
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/tags/{tag_of(x)}"), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("PATCH", f"/api/tags/{tag_of(x)}", json={"name": "pwned"}), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", f"/api/tags/{tag_of(x)}"), 404)
+    await same_as_missing(
+        w, lambda x: w.as_attacker("POST", f"/api/tags/{tag_of(x)}/merge", json={"into": own_id}), 404
+    )
+    await same_as_missing(
+        w, lambda x: w.as_attacker("POST", f"/api/tags/{own_id}/merge", json={"into": tag_of(x)}), 400
+    )
+    await same_as_missing(w, lambda x: w.page("POST", f"/tags/{tag_of(x)}", {"name": "pwned"}), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/tags/{tag_of(x)}/merge", {"into": own_id}), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/tags/{tag_of(x)}/delete", {}), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/tags/{own_id}/merge", {"into": tag_of(x)}), 400)
+    for path in ("/api/tags", "/api/reports/by-tag", f"/api/expenses?tag={name}", f"/api/expenses/totals?tag={name}"):
+        response = await w.as_attacker("GET", path)
+        assert response.status_code == 200, (path, response.text)
+        w.assert_clean(response)
+    for path in ("/tags", "/reports"):
+        page = await w.page("GET", path)
+        assert page.status_code == 200, (path, page.text[:300])
+        w.assert_clean(page)
+    # Filtered by the victim's tag name, the page echoes that name (the attacker typed it) and lists nothing of theirs.
+    filtered = await w.page("GET", f"/expenses?tag={name}")
+    assert filtered.status_code == 200
+    assert "No expenses match." in filtered.text
+    for marker in w.markers[:-1]:
+        assert marker not in filtered.text, marker
+    # Names are per user: the victim's is free for the attacker (no 409 revealing it), as a new tag of their own.
+    same_name = await w.as_attacker("POST", "/api/tags", json={"name": name.lower()})
+    assert same_name.status_code == 201, same_name.text
+    assert same_name.json()["id"] != foreign
+    assert (await w.page("POST", "/tags", {"name": name.upper()})).status_code == 400  # now their own clash
+    w.client.cookies.clear()
+    victim_tags = (await w.client.get("/api/tags", headers=w.victim.headers)).json()
+    assert [(t["id"], t["name"], t["expense_count"]) for t in victim_tags] == [(foreign, name, 1)]
     await w.assert_victim_intact()
 
 

@@ -7,12 +7,13 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from advanced_alchemy.base import DefaultBase, IdentityBase, UUIDv7AuditBase, UUIDv7Base
-from advanced_alchemy.types import DateTimeUTC
+from advanced_alchemy.base import DefaultBase, IdentityBase, UUIDv7AuditBase, UUIDv7Base, metadata_registry
+from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -375,3 +377,24 @@ class TrashItem(UUIDv7Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     deleted_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+
+
+class Tag(UUIDv7AuditBase):
+    """A user's free label for expenses (issue 15). Names are unique per user case-insensitively: the service compares
+    ``lower(name)`` before writing, and the (user_id, name) constraint stops an exact duplicate from a race."""
+
+    __tablename__ = "tag"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+
+
+# Which expenses carry which tags. A plain table (no id, no timestamps): the pair is the row. Deleting an expense or a
+# tag deletes its links; the tag_id index serves filters ("expenses with tag X"), merges and the cascade.
+expense_tag = Table(
+    "expense_tag",
+    metadata_registry.get(None),
+    Column("expense_id", GUID(length=16), ForeignKey("expense.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", GUID(length=16), ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)

@@ -23,6 +23,7 @@ _UNSAFE = {"post", "put", "patch", "delete"}
 # Operations whose writes can collide with another request: duplicate names, categories in use, concurrent deletes.
 _CONFLICTS = {"createExpense", "updateExpense", "createCategory", "updateCategory", "deleteCategory", "importExpenses"}
 _CONFLICTS |= {"commitStatement", "createImportProfile", "updateImportProfile"}
+_CONFLICTS |= {"createTag", "renameTag"}  # tag names are unique per user, ignoring case (issue 15)
 _EXTRA: dict[str, tuple[int, ...]] = {
     "devLogin": (403, 404),  # deactivated account; dev login disabled (production)
     "oauthLogin": (404, 503),  # unknown or unconfigured provider; provider discovery down
@@ -48,6 +49,12 @@ _LINKS: dict[str, dict[str, tuple[str, str, str]]] = {
         "UpdateCategory": ("updateCategory", "category_id", "$response.body#/id"),
         "DeleteCategory": ("deleteCategory", "category_id", "$response.body#/id"),
         "ListExpensesInCategory": ("listExpenses", "category_id", "$response.body#/id"),
+    },
+    "createTag": {
+        "GetTag": ("getTag", "tag_id", "$response.body#/id"),
+        "RenameTag": ("renameTag", "tag_id", "$response.body#/id"),
+        "MergeTag": ("mergeTag", "tag_id", "$response.body#/id"),
+        "DeleteTag": ("deleteTag", "tag_id", "$response.body#/id"),
     },
 }
 

@@ -97,8 +97,7 @@ class ExpenseController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[ExpenseRead]:
         async def create() -> ExpenseRead:
-            expense = await expenses.create_for(request.user, provided_fields(data), source="api")
-            return expenses.to_schema(expense, schema_type=ExpenseRead)
+            return await expenses.create_read(request.user, provided_fields(data), source="api")
 
         async def request_fingerprint() -> str:
             return json_fingerprint(request.method, request.url.path, await request.body())
@@ -118,7 +117,7 @@ class ExpenseController(Controller):
             # Its own session: the stream outlives the request's, which closes when the handler returns.
             async with ExpenseService.new(config=state.alchemy) as export:
                 async for batch in export.export_batches(user_id, filters):
-                    yield "".join(csv_io.expense_line(expense, name) for expense, name in batch)
+                    yield "".join(csv_io.expense_line(expense, name, tags) for expense, name, tags in batch)
 
         filename = f"expenses-{dt.date.today().isoformat()}.csv"  # noqa: DTZ011 - a file name, not a business date
         return Stream(
@@ -178,8 +177,7 @@ class ExpenseController(Controller):
     ) -> Response[ExpenseRead]:
         # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
         async with trash.editing(request.user.id, EXPENSE_TABLE, expense_id) as undo:
-            expense = await expenses.update_for(request.user.id, expense_id, provided_fields(data))
-        read = expenses.to_schema(expense, schema_type=ExpenseRead)
+            read = await expenses.update_read(request.user.id, expense_id, provided_fields(data))
         return Response(read, headers=undo_headers(undo.id))
 
     @delete("/{expense_id:uuid}", operation_id="deleteExpense", response_headers=UNDO_RESPONSE_HEADERS)

@@ -1,8 +1,9 @@
 """The expense CSV format, shared by export and import so that an export always imports unchanged.
 
-Columns: ``id, spent_on, title, amount, currency, category, notes, created_at, updated_at``. On import ``title``,
-``amount`` and ``spent_on`` are required; ``id`` and the timestamps are ignored; ``currency`` defaults to the user's;
-``category`` is a name (created when unknown). Row numbers in errors count the header as row 1, as a spreadsheet does.
+Columns: ``id, spent_on, title, amount, currency, category, notes, created_at, updated_at, tags``. On import
+``title``, ``amount`` and ``spent_on`` are required; ``id`` and the timestamps are ignored; ``currency`` defaults to the
+user's; ``category`` is a name (created when unknown); ``tags`` are names joined by ``; `` (created when unknown; a file
+without the column imports without tags). Row numbers in errors count the header as row 1, as a spreadsheet does.
 
 Text cells a spreadsheet would evaluate as a formula (starting with ``= + - @``, tab or CR) are exported with a leading
 ``'`` (OWASP "CSV injection"); the import removes exactly that quote again, so an export still imports unchanged.
@@ -20,9 +21,10 @@ from typing import Any, BinaryIO, NamedTuple
 from expense_tracker.constants import IMPORT_MAX_ROWS
 from expense_tracker.domain.categories.schemas import NAME_MAX
 from expense_tracker.domain.expenses.schemas import clean_notes, clean_title
+from expense_tracker.domain.tags.schemas import CSV_JOIN, CSV_SEPARATOR, clean_tag_names, split_tag_text
 from expense_tracker.lib.money import check_decimals, parse_amount, parse_currency
 
-COLUMNS = ("id", "spent_on", "title", "amount", "currency", "category", "notes", "created_at", "updated_at")
+COLUMNS = ("id", "spent_on", "title", "amount", "currency", "category", "notes", "created_at", "updated_at", "tags")
 REQUIRED = ("title", "amount", "spent_on")
 MAX_REPORTED_ERRORS = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,6 +43,8 @@ class ImportRow(NamedTuple):
     spent_on: dt.date
     category: str | None
     notes: str
+    tags: tuple[str, ...] = ()
+    """Tag names (cleaned); the bank import leaves them out."""
 
 
 class ImportRejectedError(Exception):
@@ -75,7 +79,7 @@ def header_line() -> str:
     return _line(COLUMNS)
 
 
-def expense_line(expense: Any, category_name: str | None) -> str:
+def expense_line(expense: Any, category_name: str | None, tags: list[str] | None = None) -> str:
     return _line(
         (
             expense.id,
@@ -87,6 +91,7 @@ def expense_line(expense: Any, category_name: str | None) -> str:
             neutralise(expense.notes),
             expense.created_at.isoformat(),
             expense.updated_at.isoformat(),
+            neutralise(CSV_JOIN.join(tags or ())),
         )
     )
 
@@ -133,13 +138,22 @@ def _validate_row(
     if category and len(category) > NAME_MAX:
         fail(number, "category", f"must be at most {NAME_MAX} characters")
         return None
+    raw_tags = raw.get("tags", "")
+    if NUL in raw_tags:
+        fail(number, "tags", NUL_MESSAGE)
+        return None
+    try:
+        tags = tuple(clean_tag_names(split_tag_text(restore(raw_tags), CSV_SEPARATOR)))
+    except ValueError as exc:
+        fail(number, "tags", str(exc))
+        return None
     if "amount" in values and "currency" in values:
         try:
             check_decimals(values["amount"], values["currency"])  # 5.5 JPY: refused, as in the API, never rounded
         except ValueError as exc:
             fail(number, "amount", str(exc))
             return None
-    return ImportRow(category=category, **values) if len(values) == len(cleaners) else None
+    return ImportRow(category=category, tags=tags, **values) if len(values) == len(cleaners) else None
 
 
 class ImportParser:

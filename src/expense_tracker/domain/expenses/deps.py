@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar, get_args
 
 from litestar.params import QueryParameter
 
 from expense_tracker.domain.expenses import cursors
-from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey
+from expense_tracker.domain.expenses.schemas import NUL_MESSAGE, ExpenseFilters, SortKey, TagMode
 from expense_tracker.domain.expenses.search import search_filters
+from expense_tracker.domain.tags.schemas import TAGS_PER_EXPENSE_MAX, clean_tag_name
 from expense_tracker.lib.locales import current_locale, parse_local_amount
 from expense_tracker.lib.money import AMOUNT_MESSAGE, parse_amount, parse_currency
 from expense_tracker.lib.problems import FieldValidationError
@@ -21,8 +22,9 @@ T = TypeVar("T")
 SORT_KEYS: tuple[str, ...] = get_args(SortKey)
 CURRENCY_FILTER_MESSAGE = "must be an ISO 4217 currency code such as USD or EUR"
 Q_MAX_LENGTH = 200
-FILTER_PARAMS = ("from", "to", "category_id", "currency", "q", "min_amount", "max_amount", "sort")
-"""The query parameters of a filtered view, as the client sends them."""
+FILTER_PARAMS = ("from", "to", "category_id", "currency", "q", "min_amount", "max_amount", "sort", "tag", "tag_mode")
+"""The query parameters of a filtered view, as the client sends them (``tag`` may be repeated)."""
+TAG_MODES: tuple[str, ...] = get_args(TagMode)
 
 
 def _amount(raw: str) -> Decimal:
@@ -40,7 +42,24 @@ def _local_amount(field: str, raw: str | None, errors: list[dict[str, Any]]) -> 
         return None
 
 
-def parse_filters(raw: Mapping[str, str | None], *, local_amounts: bool = False) -> ExpenseFilters:
+def _tag_filter(values: Sequence[str], errors: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The ``tag`` parameters: names as tags are named (blank ones ignored, duplicates ignoring case once)."""
+    names: dict[str, str] = {}
+    for value in values:
+        if not value.strip():
+            continue
+        try:
+            name = clean_tag_name(value)
+        except ValueError as exc:
+            errors.append({"field": "tag", "message": str(exc)})
+            continue
+        names.setdefault(name.lower(), name)
+    if len(names) > TAGS_PER_EXPENSE_MAX:
+        errors.append({"field": "tag", "message": f"at most {TAGS_PER_EXPENSE_MAX} tags"})
+    return tuple(names.values())
+
+
+def parse_filters(params: Mapping[str, str | Sequence[str] | None], *, local_amounts: bool = False) -> ExpenseFilters:
     """The filters from their query parameters (by the names clients send: ``from``, ``to``, ...).
 
     Every parameter is checked, and one 400 names *every* bad one (a page shows each message next to its field).
@@ -49,6 +68,16 @@ def parse_filters(raw: Mapping[str, str | None], *, local_amounts: bool = False)
     bad one is answered with that locale's expected format; the API's are machine format (``12.50``).
     """
     errors: list[dict[str, Any]] = []
+    tag_values = params.get("tag")
+    tags = _tag_filter([tag_values] if isinstance(tag_values, str) else list(tag_values or ()), errors)
+    # Every other parameter is single: of a repeated one the last counts, as a browser's form would mean it.
+    raw: dict[str, str | None] = {
+        name: value if value is None or isinstance(value, str) else (value[-1] if value else None)
+        for name, value in params.items()
+    }
+    tag_mode = (raw.get("tag_mode") or "").strip() or "any"
+    if tag_mode not in TAG_MODES:
+        errors.append({"field": "tag_mode", "message": f"must be one of {', '.join(TAG_MODES)}"})
 
     def check(field: str, parse: Callable[[str], T], message: str) -> T | None:
         try:
@@ -99,6 +128,8 @@ def parse_filters(raw: Mapping[str, str | None], *, local_amounts: bool = False)
         max_amount=high,
         sort=sort,  # type: ignore[arg-type] # checked against SortKey above
         search=search,
+        tags=tags,
+        tag_mode=tag_mode,  # type: ignore[arg-type] # checked against TagMode above
     )
 
 
@@ -128,9 +159,22 @@ async def provide_filters(
             "amounts in the same currency), then id."
         ),
     ] = "-spent_on",
+    tag: Annotated[
+        list[str] | None,
+        QueryParameter(
+            description="A tag name (ignoring case); repeat for several. See `tag_mode`. "
+            "An unknown name matches nothing."
+        ),
+    ] = None,
+    tag_mode: Annotated[
+        TagMode,
+        QueryParameter(
+            description="With several `tag`: `any` (at least one of them, the default) or `all` (every one)."
+        ),
+    ] = "any",
 ) -> ExpenseFilters:
     """Query parameters shared by the listing, the CSV export, the totals and the UI table."""
-    values = (date_from, date_to, category_id, currency, q, min_amount, max_amount, sort)
+    values = (date_from, date_to, category_id, currency, q, min_amount, max_amount, sort, tag, tag_mode)
     return parse_filters(dict(zip(FILTER_PARAMS, values, strict=True)))
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from expense_tracker.constants import LIST_COUNT_CAP
 from expense_tracker.domain.expenses.search import SearchFilters
+from expense_tracker.domain.tags.schemas import TAG_NAME_MAX, TAGS_PER_EXPENSE_MAX, clean_tag_names
 from expense_tracker.lib.money import AmountText, parse_amount, parse_currency
 from expense_tracker.lib.problems import field_error
 
@@ -18,6 +19,11 @@ NOTES_MAX = 2000
 T = TypeVar("T")
 R = TypeVar("R")
 SortKey = Literal["spent_on", "-spent_on", "amount", "-amount", "created_at"]
+TagMode = Literal["any", "all"]
+TAGS_DESCRIPTION = (
+    f"Tag names (up to {TAGS_PER_EXPENSE_MAX}, each 1 to {TAG_NAME_MAX} characters, no comma or semicolon); unknown "
+    'ones are created, known ones matched ignoring case ("food" is your tag "Food"), duplicates dropped.'
+)
 
 
 NUL_MESSAGE = "must not contain NUL characters"
@@ -60,6 +66,11 @@ class ExpenseRead(msgspec.Struct):
     notes: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    # Last, with a default: the listing builds the struct positionally from the expense's columns, then sets the tags
+    # it read for the whole page in one query.
+    tags: Annotated[list[str], msgspec.Meta(description="Tag names, sorted ignoring case.")] = msgspec.field(
+        default_factory=list
+    )
 
 
 class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -77,6 +88,7 @@ class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):
     spent_on: dt.date | None = None
     """Defaults to today in the user's time zone."""
     notes: str = ""
+    tags: Annotated[list[str], msgspec.Meta(description=TAGS_DESCRIPTION)] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.title = _checked("title", clean_title, self.title)
@@ -84,6 +96,7 @@ class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):
         if self.currency is not None:
             self.currency = _checked("currency", parse_currency, self.currency)
         self.notes = _checked("notes", clean_notes, self.notes)
+        self.tags = _checked("tags", clean_tag_names, self.tags)
 
 
 class ExpenseUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,6 +109,9 @@ class ExpenseUpdate(msgspec.Struct, forbid_unknown_fields=True):
     category_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     spent_on: dt.date | msgspec.UnsetType = msgspec.UNSET
     notes: str | msgspec.UnsetType = msgspec.UNSET
+    tags: Annotated[
+        list[str] | msgspec.UnsetType, msgspec.Meta(description=TAGS_DESCRIPTION + " Replaces the expense's tags.")
+    ] = msgspec.UNSET
 
     def __post_init__(self) -> None:
         if isinstance(self.title, str):
@@ -106,6 +122,8 @@ class ExpenseUpdate(msgspec.Struct, forbid_unknown_fields=True):
             self.currency = _checked("currency", parse_currency, self.currency)
         if isinstance(self.notes, str):
             self.notes = _checked("notes", clean_notes, self.notes)
+        if isinstance(self.tags, list):
+            self.tags = _checked("tags", clean_tag_names, self.tags)
 
 
 class ExpensePage(msgspec.Struct):
@@ -115,8 +133,8 @@ class ExpensePage(msgspec.Struct):
         msgspec.Meta(
             description=(
                 "Rows matching the filters. Exact, except when `total_capped` is true: listings filtered by `q`, "
-                f"`min_amount` or `max_amount` stop counting at {LIST_COUNT_CAP}, and `total` is then {LIST_COUNT_CAP} "
-                f'meaning "more than {LIST_COUNT_CAP}" (shown as "{LIST_COUNT_CAP:,}+").'
+                f"`tag`, `min_amount` or `max_amount` stop counting at {LIST_COUNT_CAP}, and `total` is then "
+                f'{LIST_COUNT_CAP} meaning "more than {LIST_COUNT_CAP}" (shown as "{LIST_COUNT_CAP:,}+").'
             )
         ),
     ]
@@ -158,8 +176,8 @@ class ExpenseTotals(msgspec.Struct):
         bool,
         msgspec.Meta(
             description=(
-                f"True when more than {LIST_COUNT_CAP} expenses match a filter by `q`, `min_amount` or `max_amount`: "
-                "they are not all read, so `currencies` is empty rather than partial."
+                f"True when more than {LIST_COUNT_CAP} expenses match a filter by `q`, `tag`, `min_amount` or "
+                "`max_amount`: they are not all read, so `currencies` is empty rather than partial."
             )
         ),
     ]
@@ -186,3 +204,7 @@ class ExpenseFilters(msgspec.Struct, frozen=True):
     max_amount: Decimal | None = None
     sort: SortKey = "-spent_on"
     search: SearchFilters | None = None
+    tags: tuple[str, ...] = ()
+    """Tag names (ignoring case); none: no tag filter."""
+    tag_mode: TagMode = "any"
+    """``any``: expenses with at least one of ``tags``; ``all``: with every one."""

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
@@ -42,7 +42,7 @@ from expense_tracker.constants import (
     RECENT_CURRENCIES_SCAN,
 )
 from expense_tracker.db.folding import folded
-from expense_tracker.db.models import Category, Expense, User
+from expense_tracker.db.models import Category, Expense, Tag, User, expense_tag
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
@@ -57,6 +57,14 @@ from expense_tracker.domain.expenses.schemas import (
 )
 from expense_tracker.domain.expenses.search import SearchFilters, text_matches
 from expense_tracker.domain.expenses.totals import countable_from_aggregates, period_totals
+from expense_tracker.domain.tags.services import (
+    add_expense_tags,
+    aggregated_tag_names,
+    apply_expense_tags,
+    split_aggregated,
+    tag_filter_clauses,
+    tag_names,
+)
 from expense_tracker.lib import metrics
 from expense_tracker.lib.currencies import check_chosen_currency, is_active
 from expense_tracker.lib.money import check_decimals, quantize
@@ -111,6 +119,7 @@ def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnEl
         clauses.append(Expense.amount >= filters.min_amount)
     if filters.max_amount is not None:
         clauses.append(Expense.amount <= filters.max_amount)
+    clauses += tag_filter_clauses(user_id, filters.tags, filters.tag_mode)
     if filters.search is not None:
         clauses.extend(search_clauses(user_id, filters.search))
     return clauses
@@ -121,9 +130,17 @@ def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElem
     clauses: list[ColumnElement[bool]] = []
     if search.words or search.phrases:
         document = folded(Expense.title, Expense.notes)  # exactly the indexed expression (ix_expense_search)
-        # MERGE(tags): also tag names, e.g. ``or_(test(document), Expense.id == any_(array(<ids of the user's
-        # expenses with a tag whose folded(Tag.name) passes test>)))``: an id list keeps the index usable (BitmapOr).
-        clauses.append(text_matches(search, lambda test: test(document)))
+
+        def title_notes_or_tag(test: Callable[[ColumnElement[str]], ColumnElement[bool]]) -> ColumnElement[bool]:
+            # A word may also be held by one of the expense's tag names (the user's tags only).
+            tagged = (
+                select(expense_tag.c.expense_id)
+                .join(Tag, Tag.id == expense_tag.c.tag_id)
+                .where(Tag.user_id == user_id, test(folded(Tag.name)))
+            )
+            return or_(test(document), Expense.id.in_(tagged))
+
+        clauses.append(text_matches(search, title_notes_or_tag))
     if search.min_amount is not None:
         clauses.append(Expense.amount >= search.min_amount)
     if search.max_amount is not None:
@@ -139,7 +156,8 @@ def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElem
             Category.user_id == user_id, folded(Category.name) == folded(bindparam(None, name, type_=Text()))
         )
         clauses.append(Expense.category_id.in_(named))
-    # MERGE(tags): search.tags (``tag:food``) joins the ``tag`` filter's names (any/all as its ``tag_mode``).
+    # Every ``tag:`` operator must hold, like the box's other operators (the filter panel's any/all is separate).
+    clauses += tag_filter_clauses(user_id, search.tags, "all")
     return clauses
 
 
@@ -175,6 +193,8 @@ class ExpenseListing(Generic[Row]):
     """Where the next page starts; ``None`` on the last page."""
     totals: ExpenseTotals | None = None
     """What the whole filtered view adds up to per currency (``total`` is its count); ``None`` when not asked for."""
+    tags: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    """The page's tag names per expense (untagged ones absent), read in one query; empty when not asked for."""
 
 
 def filtered_select(user_id: uuid.UUID, filters: ExpenseFilters) -> Select[Expense]:
@@ -187,9 +207,17 @@ def _seek_after(sort: SortKey, row: Expense | ExpenseRead, position: int) -> See
     return Seek(sort=sort, value=getattr(row, column.key), id=row.id, position=position, currency=currency)
 
 
-READ_COLUMNS = tuple(Expense.__table__.c[name] for name in ExpenseRead.__struct_fields__)
+READ_COLUMNS = tuple(Expense.__table__.c[name] for name in ExpenseRead.__struct_fields__ if name != "tags")
 """The columns of :class:`ExpenseRead`, in its field order: the API's reads select exactly these and build the struct
-from each row positionally, without an ORM object, an identity-map entry or a ``to_schema`` conversion per row."""
+from each row positionally, without an ORM object, an identity-map entry or a ``to_schema`` conversion per row.
+``tags`` (the last field) is no column: it is read for a whole page at once and set afterwards."""
+
+
+def expense_read(expense: Expense, tags: list[str]) -> ExpenseRead:
+    """The API's view of an expense the service just wrote (its tags as stored)."""
+    read = ExpenseRead(*(getattr(expense, column.key) for column in READ_COLUMNS))
+    read.tags = tags
+    return read
 
 
 def _totals(sums: dict[str, tuple[int, int]]) -> ExpenseTotals:
@@ -233,15 +261,20 @@ class ExpenseService(OwnedRowService[Expense]):
         after: Seek | None = None,
         *,
         with_total: bool = True,
+        with_tags: bool = False,
     ) -> ExpenseListing[Expense]:
-        """The page of ``limit`` rows after ``after`` (a keyset seek) or, without one, after ``offset`` rows."""
+        """The page of ``limit`` rows after ``after`` (a keyset seek) or, without one, after ``offset`` rows; with
+        ``with_tags`` also the page's tag names (one more query)."""
 
         async def fetch(statement: Select[Any]) -> list[Expense]:
             return list((await self.repository.session.scalars(statement)).all())
 
-        return await self._listing(
+        listing = await self._listing(
             filtered_select(user_id, filters), fetch, user_id, filters, limit, offset, after, with_total
         )
+        if with_tags and listing.items:
+            listing.tags.update(await tag_names(self.repository.session, [e.id for e in listing.items]))
+        return listing
 
     async def page_read(
         self, user_id: uuid.UUID, filters: ExpenseFilters, limit: int, offset: int = 0, after: Seek | None = None
@@ -252,7 +285,12 @@ class ExpenseService(OwnedRowService[Expense]):
             return expense_reads(await self.repository.session.execute(statement))
 
         statement = filtered_select(user_id, filters).with_only_columns(*READ_COLUMNS)
-        return await self._listing(statement, fetch, user_id, filters, limit, offset, after, True)
+        listing = await self._listing(statement, fetch, user_id, filters, limit, offset, after, True)
+        # The whole page's tags in ONE query (never one per row).
+        names = await tag_names(self.repository.session, [e.id for e in listing.items])
+        for item in listing.items:
+            item.tags = names.get(item.id, [])
+        return listing
 
     async def _listing(
         self,
@@ -329,7 +367,13 @@ class ExpenseService(OwnedRowService[Expense]):
         row = (await self.repository.session.execute(statement)).one_or_none()
         if row is None:
             raise NotFoundError(f"expense {expense_id}")
-        return ExpenseRead(*row)
+        read = ExpenseRead(*row)
+        read.tags = await self.tags_of(expense_id)
+        return read
+
+    async def tags_of(self, expense_id: uuid.UUID) -> list[str]:
+        """The tag names of one expense (already known to be the caller's)."""
+        return (await tag_names(self.repository.session, [expense_id])).get(expense_id, [])
 
     async def _check_category(self, user_id: uuid.UUID, category_id: uuid.UUID | None) -> None:
         if category_id is not None and not await self.categories.owns(user_id, category_id):
@@ -344,13 +388,28 @@ class ExpenseService(OwnedRowService[Expense]):
         except ValueError as exc:
             raise FieldValidationError([{"field": "amount", "message": str(exc)}]) from None
 
+    async def create_read(self, user: User, values: dict[str, Any], source: ExpenseSource) -> ExpenseRead:
+        """:meth:`create_for`, answered as the API shows it (with the tags as stored)."""
+        tags = list(values.pop("tags", None) or [])
+        expense = await self.create_for(user, values, source)
+        session = self.repository.session
+        stored = await apply_expense_tags(session, user.id, [expense.id], tags, new=True) if tags else []
+        return expense_read(expense, stored)
+
+    async def update_read(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> ExpenseRead:
+        """:meth:`update_for`, answered as the API shows it (with the tags as stored)."""
+        expense = await self.update_for(user_id, expense_id, values)
+        return expense_read(expense, await self.tags_of(expense.id))
+
     async def create_for(self, user: User, values: dict[str, Any], source: ExpenseSource) -> Expense:
         """Store one expense entered through ``source`` (counted in the ``expenses_created`` metric).
 
         One statement, one round trip: every column's value is made here (no read back after the INSERT), and a
         category's ownership is checked by the INSERT itself (``INSERT ... SELECT ... WHERE EXISTS``), not by a query
-        before it. The row is not added to the session: nothing in the request changes it afterwards.
+        before it. The row is not added to the session: nothing in the request changes it afterwards. ``tags`` (names)
+        are set after it (created on the fly); none costs no statement.
         """
+        tags = list(values.pop("tags", None) or [])
         if values.get("currency") and (problem := check_chosen_currency(values["currency"])):
             raise FieldValidationError([{"field": "currency", "message": problem}])
         now = dt.datetime.now(dt.UTC)
@@ -377,6 +436,8 @@ class ExpenseService(OwnedRowService[Expense]):
             result = await session.execute(insert(Expense).from_select(list(row), source_row))
             if result.rowcount != 1:
                 raise FieldValidationError([{"field": "category_id", "message": "is not one of your categories"}])
+        if tags:
+            await apply_expense_tags(session, user.id, [row["id"]], tags, new=True)
         metrics.EXPENSES_CREATED.labels(source=source).inc()
         return Expense(**row)
 
@@ -415,6 +476,9 @@ class ExpenseService(OwnedRowService[Expense]):
         return recent[:RECENT_CURRENCIES_MAX]
 
     async def update_for(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> Expense:
+        """Change the given fields; ``tags`` (names), when given, replace the expense's tags."""
+        values = dict(values)
+        tags = values.pop("tags", None)
         expense = await self.get_owned(user_id, expense_id)
         if "currency" in values and (problem := check_chosen_currency(values["currency"], expense.currency)):
             raise FieldValidationError([{"field": "currency", "message": problem}])
@@ -422,7 +486,10 @@ class ExpenseService(OwnedRowService[Expense]):
             self._check_decimals(values.get("amount", expense.amount), values.get("currency") or expense.currency)
         if "category_id" in values:
             await self._check_category(user_id, values["category_id"])
-        return await self.apply(expense, values)
+        expense = await self.apply(expense, values)
+        if tags is not None:
+            await apply_expense_tags(self.repository.session, user_id, [expense.id], tags)
+        return expense
 
     async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
         """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way."""
@@ -466,17 +533,19 @@ class ExpenseService(OwnedRowService[Expense]):
 
     async def export_batches(
         self, user_id: uuid.UUID, filters: ExpenseFilters
-    ) -> AsyncIterator[list[tuple[Expense, str | None]]]:
-        """Yield batches of (expense, category name) for the filtered view, without loading it all into memory."""
+    ) -> AsyncIterator[list[tuple[Expense, str | None, list[str]]]]:
+        """Yield batches of (expense, category name, tag names) for the filtered view, without loading it all into
+        memory. The tags come in the same statement (a subquery joining each row's names), not a query per batch:
+        the stream holds its connection until the last row."""
         statement = (
             filtered_select(user_id, filters)
             .outerjoin(Category, Category.id == Expense.category_id)
-            .add_columns(Category.name)
+            .add_columns(Category.name, aggregated_tag_names())
             .execution_options(yield_per=EXPORT_BATCH)
         )
         result = await self.repository.session.stream(statement)
         async for batch in result.partitions(EXPORT_BATCH):
-            yield [(row[0], row[1]) for row in batch]
+            yield [(row[0], row[1], split_aggregated(row[2])) for row in batch]
 
 
 _COPY_COLUMNS = (
@@ -543,7 +612,16 @@ class ImportStore:
             await raw.driver_connection.copy_records_to_table(
                 Expense.__tablename__, records=records, columns=_COPY_COLUMNS
             )
-            return [record[0] for record in records]
+            new_ids = [record[0] for record in records]
+        else:
+            new_ids = await self._insert(rows, ids)
+        # One tag lookup (and insert of new names) and one INSERT of the links per batch, not per row.
+        await add_expense_tags(session, user_id, [(i, r.tags) for i, r in zip(new_ids, rows, strict=True) if r.tags])
+        return new_ids
+
+    async def _insert(self, rows: Sequence[ImportRow], ids: dict[str, uuid.UUID]) -> list[uuid.UUID]:
+        """Store a batch with one executemany INSERT (databases without COPY)."""
+        user_id = self._user.id
         new_ids = [uuid7() for _ in rows]
         values = [
             {
@@ -558,5 +636,5 @@ class ImportStore:
             }
             for new_id, r in zip(new_ids, rows, strict=True)
         ]
-        await session.execute(insert(Expense), values)
+        await self._service.repository.session.execute(insert(Expense), values)
         return new_ids

@@ -175,7 +175,8 @@ async def period_totals(
 
 def countable_from_aggregates(filters: ExpenseFilters) -> bool:
     """Whether a listing's filters are only a date range and/or a category, which the aggregates can count."""
-    return not filters.q and filters.min_amount is None and filters.max_amount is None
+    # The aggregates know nothing of tags either: a tag filter is counted from the rows (capped), like a search.
+    return not filters.q and filters.min_amount is None and filters.max_amount is None and not filters.tags
 
 
 async def aggregate_count(session: AsyncSession, user_id: uuid.UUID, filters: ExpenseFilters) -> int | None:

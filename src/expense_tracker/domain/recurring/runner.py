@@ -82,9 +82,9 @@ async def _create_one(
         "category_id": schedule.category_id,
         "spent_on": occurs_on,
         "notes": schedule.notes,
+        "tags": list(schedule.tag_names),  # created on the fly if the user has none of that name (any more)
     }
     expense = await ExpenseService(session=session).create_for(user, values, "recurring")
-    # MERGE (tags): await set_expense_tags(session, user.id, [expense.id], schedule.tag_names)
     await session.execute(
         update(RecurringOccurrence)
         .where(RecurringOccurrence.schedule_id == schedule.id, RecurringOccurrence.occurs_on == occurs_on)

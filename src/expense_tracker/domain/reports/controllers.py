@@ -8,10 +8,11 @@ from litestar.params import QueryParameter
 
 from expense_tracker.constants import REPORT_YEAR_MAX, REPORT_YEAR_MIN
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Reports
+from expense_tracker.dependencies import Reports, Tags
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.reports.deps import Convert, Period, parse_month, provide_period, report_currency
 from expense_tracker.domain.reports.schemas import Budget, ByCategory, Monthly, Summary
+from expense_tracker.domain.tags.schemas import ByTag
 from expense_tracker.lib.timezones import month_start, today_in
 
 
@@ -87,3 +88,11 @@ class ReportController(Controller):
         user = request.user
         first = month_start(today_in(user.timezone)) if month is None else parse_month(month)
         return await reports.budget(user.id, first, report_currency(user, currency), user.currency)
+
+    @get("/by-tag", operation_id="reportByTag")
+    async def by_tag(self, request: Request[User, Any, Any], tags: Tags, period: NamedDependency[Period]) -> ByTag:
+        """Sum and count per tag and currency for a period (default: this month), never converted. An expense with
+        two tags counts in both, so the lines can add up to more than the period's total; ``untagged`` lists, per
+        currency, the expenses without a tag."""
+        start, end = period
+        return await tags.by_tag(request.user.id, start, end)

@@ -79,6 +79,7 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.rate_pages import RatePages
     from expense_tracker.domain.web.recurring_pages import RecurringPages
     from expense_tracker.domain.web.report_pages import ReportPages
+    from expense_tracker.domain.web.tag_pages import TagPages
     from expense_tracker.domain.web.trash_pages import TrashPages
 
     return [
@@ -93,5 +94,6 @@ def web_controllers() -> list[Any]:
         RecurringPages,
         BudgetPages,
         TrashPages,
+        TagPages,
         static_router(),
     ]

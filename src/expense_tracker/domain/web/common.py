@@ -38,6 +38,10 @@ NOTICES = {
     "restored-partly": "Restored. What changed since it was deleted stays as it is now.",
     "trash-deleted": "Deleted forever.",
     "trash-emptied": "Trash emptied.",
+    "tag-added": "Tag added.",
+    "tag-renamed": "Tag renamed.",
+    "tag-merged": "Tags merged.",
+    "tag-deleted": "Tag deleted; its expenses keep everything else.",
 }
 
 
@@ -74,5 +78,6 @@ def see_other(path: str, **query: str) -> Redirect:
 
 
 def with_query(path: str, params: dict[str, Any]) -> str:
-    clean = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{path}?{urlencode(clean)}" if clean else path
+    clean = {k: v for k, v in params.items() if v not in (None, "", [])}
+    # doseq: a list is a repeated parameter (``tag=a&tag=b``).
+    return f"{path}?{urlencode(clean, doseq=True)}" if clean else path

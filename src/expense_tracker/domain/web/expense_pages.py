@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import DASHBOARD_UPCOMING_DAYS, OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import AppSettings, Budgets, Categories, Expenses, Recurring, Reports, Trash
+from expense_tracker.dependencies import AppSettings, Budgets, Categories, Expenses, Recurring, Reports, Tags, Trash
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
@@ -28,7 +28,7 @@ from expense_tracker.lib.structs import provided_fields
 from expense_tracker.lib.timezones import month_start, next_month_start, same_days_last_month, today_in
 
 UI_PAGE_SIZE = 25
-OPTIONAL_EXPENSE_FIELDS = frozenset({"currency", "category_id", "spent_on", "notes"})
+OPTIONAL_EXPENSE_FIELDS = frozenset({"currency", "category_id", "spent_on", "notes", "tags"})
 SORTS = {
     "-spent_on": "Newest first",
     "spent_on": "Oldest first",
@@ -56,6 +56,8 @@ def filter_query(filters: ExpenseFilters, *, local: bool = False) -> dict[str, A
         "min_amount": amount(filters.min_amount),
         "max_amount": amount(filters.max_amount),
         "sort": None if filters.sort == "-spent_on" else filters.sort,
+        "tag": list(filters.tags),
+        "tag_mode": None if filters.tag_mode == "any" else filters.tag_mode,
     }
 
 
@@ -68,10 +70,11 @@ def blank_form(user: User, category_id: uuid.UUID | None = None) -> dict[str, An
         "category_id": str(category_id or ""),
         "spent_on": today_in(user.timezone).isoformat(),
         "notes": "",
+        "tags": "",
     }
 
 
-def expense_form(expense: Expense) -> dict[str, Any]:
+def expense_form(expense: Expense, tags: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "title": expense.title,
         # A refund shows as its size with the refund box ticked, in the user's locale (it is parsed back in it).
@@ -81,7 +84,17 @@ def expense_form(expense: Expense) -> dict[str, Any]:
         "category_id": str(expense.category_id or ""),
         "spent_on": expense.spent_on.isoformat(),
         "notes": expense.notes,
+        "tags": ", ".join(tags),
     }
+
+
+def tag_options(names: Sequence[str], chosen: Sequence[str]) -> list[tuple[str, bool]]:
+    """The filter panel's tag checkboxes: every tag of the user, and a filtered name they do not have (a link from
+    elsewhere) so that it can be unticked; ticked when filtered by, ignoring case."""
+    picked = {name.lower() for name in chosen}
+    known = {name.lower() for name in names}
+    offered = [*names, *(name for name in chosen if name.lower() not in known)]
+    return [(name, name.lower() in picked) for name in offered]
 
 
 def names_by_id(categories: Sequence[Category]) -> dict[uuid.UUID, Category]:
@@ -175,6 +188,7 @@ class ExpensePages(Controller):
         request: Request[User, Any, Any],
         categories: Categories,
         expenses: Expenses,
+        tags: Tags,
         settings: AppSettings,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = UI_PAGE_SIZE,
@@ -183,21 +197,22 @@ class ExpensePages(Controller):
         user = request.user
         # The filters are read here, not by the API's dependency: a bad value is shown next to its field in the
         # filter form (400, the page itself), never as a dead-end error page.
-        raw = {name: request.query_params.get(name) for name in FILTER_PARAMS}
+        raw: dict[str, Any] = {name: request.query_params.get(name) for name in FILTER_PARAMS}
+        raw["tag"] = request.query_params.getall("tag", [])
         try:
             filters = parse_filters(raw, local_amounts=True)
             after = parse_cursor(settings.secret_key, cursor, offset, filters)
         except FieldValidationError as exc:
-            form = {name: value or "" for name, value in raw.items()}
+            form: dict[str, Any] = {name: value or "" for name, value in raw.items()}
             return render(
                 request,
                 "expenses.html",
                 status_code=400,
-                **await self._list_context(user, categories, expenses, form, exc.by_field()),
+                **await self._list_context(user, categories, expenses, tags, form, exc.by_field()),
                 items=[],
                 filters=None,
             )
-        listing = await expenses.page(user.id, filters, limit, offset, after)
+        listing = await expenses.page(user.id, filters, limit, offset, after, with_tags=True)
         items = listing.items
         query = filter_query(filters, local=True)
         # Where this page starts: a cursor carries its position, so "Showing 51 to 75" and "Previous" still work.
@@ -215,12 +230,14 @@ class ExpensePages(Controller):
             )
         form = {name: "" if value is None else str(value) for name, value in query.items()}
         form["sort"] = filters.sort
+        form["tag"] = list(filters.tags)
         return render(
             request,
             "expenses.html",
-            **await self._list_context(user, categories, expenses, form, {}),
+            **await self._list_context(user, categories, expenses, tags, form, {}),
             items=items,
-            edit_forms={e.id: expense_form(e) for e in items},
+            item_tags=listing.tags,
+            edit_forms={e.id: expense_form(e, listing.tags.get(e.id, ())) for e in items},
             total=listing.total,
             total_capped=listing.total_capped,
             totals=listing.totals,
@@ -244,11 +261,14 @@ class ExpensePages(Controller):
 
     @staticmethod
     async def _list_context(
-        user: User, categories: Categories, expenses: Expenses, form: dict[str, str], errors: dict[str, str]
+        user: User, categories: Categories, expenses: Expenses, tags: Tags, form: dict[str, Any], errors: dict[str, str]
     ) -> dict[str, Any]:
         """What the list page shows whether or not its filters are valid: the filter form and its choices."""
         cats = await categories.list_for(user.id)
+        names = await tags.names(user.id)
         return {
+            "tag_names": names,
+            "tag_options": tag_options(names, form.get("tag") or []),
             "form": form,
             "errors": errors,
             "categories": cats,
@@ -258,7 +278,9 @@ class ExpensePages(Controller):
         }
 
     @get("/new")
-    async def new_page(self, request: Request[User, Any, Any], categories: Categories, expenses: Expenses) -> Template:
+    async def new_page(
+        self, request: Request[User, Any, Any], categories: Categories, expenses: Expenses, tags: Tags
+    ) -> Template:
         user = request.user
         default = await expenses.last_used_category(user.id)
         return render(
@@ -269,6 +291,7 @@ class ExpensePages(Controller):
             errors={},
             categories=await categories.list_for(user.id),
             recent_currencies=await expenses.recent_currencies(user),
+            tag_names=await tags.names(user.id),
             next_path="/expenses",
         )
 
@@ -279,6 +302,7 @@ class ExpensePages(Controller):
         data: URLEncodedBody[dict[str, str]],
         categories: Categories,
         expenses: Expenses,
+        tags: Tags,
     ) -> Template | Redirect:
         user = request.user
         next_path = safe_next(data.get("next") or "/expenses")
@@ -299,6 +323,7 @@ class ExpensePages(Controller):
             errors=errors,
             categories=await categories.list_for(user.id),
             recent_currencies=await expenses.recent_currencies(user),
+            tag_names=await tags.names(user.id),
             next_path=next_path,
         )
 
@@ -309,6 +334,7 @@ class ExpensePages(Controller):
         expense_id: FromPath[uuid.UUID],
         categories: Categories,
         expenses: Expenses,
+        tags: Tags,
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Template:
         expense = await expenses.get_owned(request.user.id, expense_id)
@@ -316,10 +342,11 @@ class ExpensePages(Controller):
             request,
             "expense_form.html",
             expense=expense,
-            form=expense_form(expense),
+            form=expense_form(expense, await expenses.tags_of(expense.id)),
             errors={},
             categories=await categories.list_for(request.user.id),
             recent_currencies=await expenses.recent_currencies(request.user),
+            tag_names=await tags.names(request.user.id),
             next_path=safe_next(next_path or "/expenses"),
         )
 
@@ -332,6 +359,7 @@ class ExpensePages(Controller):
         categories: Categories,
         expenses: Expenses,
         trash: Trash,
+        tags: Tags,
     ) -> Template | Redirect:
         user = request.user
         expense = await expenses.get_owned(user.id, expense_id)
@@ -341,6 +369,8 @@ class ExpensePages(Controller):
             values = provided_fields(body)
             values["category_id"] = body.category_id  # a blank select means "no category"
             values.setdefault("currency", user.currency)
+            if "tags" not in data:  # a form without the tags field leaves the tags alone
+                values.pop("tags", None)
             try:
                 # The previous values are kept for the notice's "Undo"; a 400 rolls the snapshot back with the edit.
                 async with trash.editing(user.id, EXPENSE_TABLE, expense.id, expense_label(expense)) as undo:
@@ -358,6 +388,7 @@ class ExpensePages(Controller):
             errors=errors,
             categories=await categories.list_for(user.id),
             recent_currencies=await expenses.recent_currencies(user),
+            tag_names=await tags.names(user.id),
             next_path=next_path,
         )
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from expense_tracker.domain.expenses.schemas import ExpenseCreate
+from expense_tracker.domain.tags.schemas import split_tag_text
 from expense_tracker.lib.locales import current_locale, format_message, parse_local_amount
 from expense_tracker.lib.money import currency_codes
 from expense_tracker.lib.problems import split_field
@@ -62,4 +63,6 @@ def parse_expense_form(
         return None, errors
     if form.get("refund") and not values["amount"].startswith("-"):
         values["amount"] = "-" + values["amount"]
+    if "tags" in values:  # one text input, names separated by commas
+        values["tags"] = split_tag_text(str(values["tags"]))
     return parse_form(ExpenseCreate, values, optional)

@@ -10,7 +10,7 @@ from litestar.response import Template
 
 from expense_tracker.constants import REPORT_YEAR_MAX, REPORT_YEAR_MIN
 from expense_tracker.db.models import User
-from expense_tracker.dependencies import Budgets, Reports
+from expense_tracker.dependencies import Budgets, Reports, Tags
 from expense_tracker.domain.reports.deps import parse_month, report_period
 from expense_tracker.domain.web.common import HTML_OPT, render, with_query
 from expense_tracker.lib.charts import Bar, bar_chart, column_chart
@@ -40,6 +40,7 @@ class ReportPages(Controller):
         request: Request[User, Any, Any],
         reports: Reports,
         budgets: Budgets,
+        tags: Tags,
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         month: Annotated[str | None, QueryParameter(name="month")] = None,
@@ -65,6 +66,7 @@ class ReportPages(Controller):
         by_category = await reports.by_category(user.id, start, end, user.currency, rates_base)
         # Budget history and rollover (domain/budgets): the budget in force that month plus what was carried in.
         budget = await budgets.month(user.id, budget_month, user.currency)
+        by_tag = await tags.by_tag(user.id, start, end)
         year_total = sum((m.total for m in monthly.months), Decimal(0))
         # Charts say which currency they show: converted, or that currency only (the others are listed beside them).
         shown = f"converted to {user.currency}" if rates_base else f"{user.currency} only"
@@ -85,6 +87,7 @@ class ReportPages(Controller):
             "reports.html",
             monthly=monthly,
             by_category=by_category,
+            by_tag=by_tag,
             budget=budget,
             trend_svg=trend,
             split_svg=split,
