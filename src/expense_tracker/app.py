@@ -170,6 +170,7 @@ def api_controllers() -> list[Any]:
     from expense_tracker.domain.imports.controllers import BankImportController
     from expense_tracker.domain.rates.controllers import RateController
     from expense_tracker.domain.reports.controllers import ReportController
+    from expense_tracker.domain.splits.controllers import SplitController
     from expense_tracker.domain.system.controllers import SystemController
 
     return [
@@ -181,6 +182,7 @@ def api_controllers() -> list[Any]:
         ReportController,
         RateController,
         BankImportController,
+        SplitController,
     ]
 
 

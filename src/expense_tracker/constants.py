@@ -190,3 +190,9 @@ many periods (daily rates), once per day from the rows in a single statement ins
 IMPORT_UPLOAD_TTL: Final = dt.timedelta(hours=2)
 IMPORT_PREVIEW_ROWS: Final = 50
 IMPORT_PROFILE_NAME_MAX: Final = 100
+
+# Split payments (issue 15, slice "splits"): how many parts one payment may have, and how many part rows the split form
+# shows at first (without JavaScript "Add a part" submits the form for one more row).
+SPLIT_PARTS_MIN: Final = 2
+SPLIT_PARTS_MAX: Final = 50
+SPLIT_FORM_ROWS: Final = 3

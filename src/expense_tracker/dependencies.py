@@ -18,6 +18,7 @@ from expense_tracker.domain.expenses.services import ExpenseService
 from expense_tracker.domain.imports.services import BankImportService, ImportProfileService
 from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.splits.services import SplitService
 from expense_tracker.settings import Settings
 
 # Handlers declare what they need with these aliases; Litestar 3 requires dependencies to be marked explicitly.
@@ -30,6 +31,7 @@ BankImports = NamedDependency[BankImportService]
 ImportProfiles = NamedDependency[ImportProfileService]
 AppSettings = NamedDependency[Settings]
 Providers = NamedDependency[IdentityProviders]
+Splits = NamedDependency[SplitService]
 
 
 def provide_settings(state: State) -> Settings:
@@ -52,4 +54,5 @@ DEPENDENCIES = {
     "import_profiles": Provide(create_service_provider(ImportProfileService)),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
+    "splits": Provide(create_service_provider(SplitService)),
 }

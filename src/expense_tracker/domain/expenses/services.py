@@ -58,7 +58,7 @@ from expense_tracker.lib import metrics
 from expense_tracker.lib.currencies import check_chosen_currency, is_active
 from expense_tracker.lib.money import check_decimals, quantize
 from expense_tracker.lib.ownership import OwnedRowService
-from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.problems import ConflictError, FieldValidationError
 from expense_tracker.lib.timezones import today_in
 
 _ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -92,6 +92,19 @@ ExpenseSource = Literal["api", "ui"]
 
 class ImportTooLargeError(Exception):
     """The uploaded file exceeds ``IMPORT_FILE_MAX_BYTES`` (a 413)."""
+
+
+class SplitPartError(ConflictError):
+    """A part of a split payment changed or deleted on its own (a 409): its parts must keep adding up to the total,
+    so it is changed through its split. The problem names the split to use instead."""
+
+    def __init__(self, split_id: uuid.UUID) -> None:
+        path = f"/api/splits/{split_id}"
+        super().__init__(
+            detail=f"This expense is part of a split payment: change or delete it through {path}.",
+            extra={"split_id": str(split_id), "split": path},
+        )
+        self.split_id = split_id
 
 
 def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnElement[bool]]:
@@ -337,6 +350,7 @@ class ExpenseService(OwnedRowService[Expense]):
             "currency": values.get("currency") or user.currency,
             "spent_on": values.get("spent_on") or today_in(user.timezone),
             "notes": values.get("notes") or "",
+            "split_id": values.get("split_id"),
             "created_at": now,
             "updated_at": now,
         }
@@ -390,6 +404,8 @@ class ExpenseService(OwnedRowService[Expense]):
 
     async def update_for(self, user_id: uuid.UUID, expense_id: uuid.UUID, values: dict[str, Any]) -> Expense:
         expense = await self.get_owned(user_id, expense_id)
+        if expense.split_id is not None:
+            raise SplitPartError(expense.split_id)
         if "currency" in values and (problem := check_chosen_currency(values["currency"], expense.currency)):
             raise FieldValidationError([{"field": "currency", "message": problem}])
         if "amount" in values or "currency" in values:
@@ -399,10 +415,15 @@ class ExpenseService(OwnedRowService[Expense]):
         return await self.apply(expense, values)
 
     async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
-        """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way."""
-        statement = delete(Expense).where(Expense.id == expense_id, Expense.user_id == user_id)
-        result = await self.repository.session.execute(statement)
+        """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way, or a part
+        of a split payment (409: deleting one part would leave the others short of the total)."""
+        session = self.repository.session
+        mine = (Expense.id == expense_id, Expense.user_id == user_id)
+        result = await session.execute(delete(Expense).where(*mine, Expense.split_id.is_(None)))
         if result.rowcount != 1:
+            split_id = await session.scalar(select(Expense.split_id).where(*mine))
+            if split_id is not None:
+                raise SplitPartError(split_id)
             raise NotFoundError(f"expense {expense_id}")
 
     async def import_upload(self, user: User, upload: UploadFile) -> ImportResult:
