@@ -1,8 +1,14 @@
 """The expense CSV format, shared by export and import so that an export always imports unchanged.
 
-Columns: ``id, spent_on, title, amount, currency, category, notes, created_at, updated_at``. On import ``title``,
-``amount`` and ``spent_on`` are required; ``id`` and the timestamps are ignored; ``currency`` defaults to the user's;
-``category`` is a name (created when unknown). Row numbers in errors count the header as row 1, as a spreadsheet does.
+Columns: ``id, spent_on, title, amount, currency, category, notes, created_at, updated_at, split_id``. On import
+``title``, ``amount`` and ``spent_on`` are required; ``id`` and the timestamps are ignored; ``currency`` defaults to the
+user's; ``category`` is a name (created when unknown). Row numbers in errors count the header as row 1, as a
+spreadsheet does.
+
+``split_id`` (optional on import) groups the parts of a split payment: the export writes the split's id (empty for an
+ordinary expense); on import the rows sharing a value form one new split (the value only groups them: the split gets a
+new id, so importing an export twice never joins the old split). They must be at least two and share date, title,
+currency and sign, like the parts the API creates (``domain/splits``).
 
 Text cells a spreadsheet would evaluate as a formula (starting with ``= + - @``, tab or CR) are exported with a leading
 ``'`` (OWASP "CSV injection"); the import removes exactly that quote again, so an export still imports unchanged.
@@ -17,12 +23,13 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, BinaryIO, NamedTuple
 
-from expense_tracker.constants import IMPORT_MAX_ROWS
+from expense_tracker.constants import IMPORT_MAX_ROWS, SPLIT_PARTS_MIN
 from expense_tracker.domain.categories.schemas import NAME_MAX
 from expense_tracker.domain.expenses.schemas import clean_notes, clean_title
 from expense_tracker.lib.money import check_decimals, parse_amount, parse_currency
 
-COLUMNS = ("id", "spent_on", "title", "amount", "currency", "category", "notes", "created_at", "updated_at")
+COLUMNS = ("id", "spent_on", "title", "amount", "currency", "category", "notes", "created_at", "updated_at", "split_id")
+SPLIT_KEY_MAX = 100
 REQUIRED = ("title", "amount", "spent_on")
 MAX_REPORTED_ERRORS = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,6 +48,19 @@ class ImportRow(NamedTuple):
     spent_on: dt.date
     category: str | None
     notes: str
+    split: str | None = None
+    """The file's ``split_id`` cell: rows with the same value are the parts of one split payment."""
+
+
+class _SplitGroup:
+    """The first row of a split in the file: the others must match it (checked as they come, batch by batch)."""
+
+    __slots__ = ("count", "currency", "negative", "row", "spent_on", "title")
+
+    def __init__(self, row: int, first: ImportRow) -> None:
+        self.row, self.count = row, 1
+        self.title, self.spent_on, self.currency = first.title, first.spent_on, first.currency
+        self.negative = first.amount < 0
 
 
 class ImportRejectedError(Exception):
@@ -87,6 +107,7 @@ def expense_line(expense: Any, category_name: str | None) -> str:
             neutralise(expense.notes),
             expense.created_at.isoformat(),
             expense.updated_at.isoformat(),
+            expense.split_id,
         )
     )
 
@@ -139,7 +160,11 @@ def _validate_row(
         except ValueError as exc:
             fail(number, "amount", str(exc))
             return None
-    return ImportRow(category=category, **values) if len(values) == len(cleaners) else None
+    split = raw.get("split_id", "").strip() or None
+    if split is not None and (NUL in split or len(split) > SPLIT_KEY_MAX):
+        fail(number, "split_id", NUL_MESSAGE if NUL in split else f"must be at most {SPLIT_KEY_MAX} characters")
+        return None
+    return ImportRow(category=category, split=split, **values) if len(values) == len(cleaners) else None
 
 
 class ImportParser:
@@ -162,6 +187,7 @@ class ImportParser:
         self.done = False
         self.errors: list[dict[str, Any]] = []
         self.total_errors = 0
+        self._splits: dict[str, _SplitGroup] = {}
 
     @property
     def failed(self) -> bool:
@@ -214,6 +240,8 @@ class ImportParser:
                     break
                 cells = {k.strip().lower(): (v or "") for k, v in raw.items() if isinstance(k, str)}
                 row = _validate_row(self._number, cells, self._cleaners, self._fail)
+                if row is not None and row.split is not None:
+                    self._check_split(self._number, row)
                 if row is not None and not self.failed:
                     batch.append(row)
         except UnicodeDecodeError:
@@ -223,8 +251,28 @@ class ImportParser:
         self.rows += len(batch)
         return batch
 
+    def _check_split(self, number: int, row: ImportRow) -> None:
+        """A split's part must have its first part's date, title, currency and sign (as ``SplitService`` requires)."""
+        assert row.split is not None
+        group = self._splits.get(row.split)
+        if group is None:
+            self._splits[row.split] = _SplitGroup(number, row)
+            return
+        group.count += 1
+        for what, same in (
+            ("date", row.spent_on == group.spent_on),
+            ("title", row.title == group.title),
+            ("currency", row.currency == group.currency),
+            ("sign (all spending or all refunds)", (row.amount < 0) == group.negative),
+        ):
+            if not same:
+                self._fail(number, "split_id", f"must have the same {what} as row {group.row}, the split's first part")
+
     def finish(self) -> None:
         """Raise :class:`ImportRejectedError` unless the whole file was read and every row is valid."""
+        for key, group in self._splits.items():
+            if group.count < SPLIT_PARTS_MIN:
+                self._fail(group.row, "split_id", f"a split has at least {SPLIT_PARTS_MIN} rows; no other has {key}")
         if self.failed:
             raise ImportRejectedError(self.errors, self.total_errors)
         if not self.done:

@@ -485,6 +485,7 @@ _COPY_COLUMNS = (
     "notes",
     "created_at",
     "updated_at",
+    "split_id",
 )
 
 
@@ -501,6 +502,15 @@ class ImportStore:
         self._user = user
         self._category_ids: dict[str, uuid.UUID] | None = None
         self.created: list[str] = []
+        self._split_ids: dict[str, uuid.UUID] = {}
+        """The file's ``split_id`` values -> the new splits' ids (a split's parts may span batches)."""
+
+    def _split_id(self, key: str | None) -> uuid.UUID | None:
+        if key is None:
+            return None
+        if key not in self._split_ids:
+            self._split_ids[key] = uuid7()
+        return self._split_ids[key]
 
     async def _categories(self, rows: Sequence[ImportRow]) -> dict[str, uuid.UUID]:
         ids = self._category_ids
@@ -532,6 +542,7 @@ class ImportStore:
                     r.notes,
                     now,
                     now,
+                    self._split_id(r.split),
                 )
                 for r in rows
             ]
@@ -550,6 +561,7 @@ class ImportStore:
                 "spent_on": r.spent_on,
                 "category_id": ids[r.category.lower()] if r.category else None,
                 "notes": r.notes,
+                "split_id": self._split_id(r.split),
             }
             for new_id, r in zip(new_ids, rows, strict=True)
         ]
