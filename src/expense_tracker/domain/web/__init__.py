@@ -77,6 +77,7 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.expense_pages import DashboardPage, ExpensePages
     from expense_tracker.domain.web.rate_pages import RatePages
     from expense_tracker.domain.web.report_pages import ReportPages
+    from expense_tracker.domain.web.split_pages import SplitPages
 
     return [
         AuthPages,
@@ -87,5 +88,6 @@ def web_controllers() -> list[Any]:
         AccountPages,
         RatePages,
         BankImportPages,
+        SplitPages,
         static_router(),
     ]

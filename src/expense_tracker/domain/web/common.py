@@ -22,6 +22,9 @@ NOTICES = {
     "rate-added": "Exchange rate added.",
     "rate-deleted": "Exchange rate deleted.",
     "signed-out": "You are signed out.",
+    "split-added": "Split payment added.",
+    "split-saved": "Split payment saved.",
+    "split-deleted": "Split payment deleted.",
 }
 
 

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import AppSettings, Categories, Expenses, Reports
+from expense_tracker.dependencies import AppSettings, Categories, Expenses, Reports, Splits
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
@@ -147,6 +147,7 @@ class ExpensePages(Controller):
         categories: Categories,
         expenses: Expenses,
         settings: AppSettings,
+        splits: Splits,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = UI_PAGE_SIZE,
         cursor: Annotated[str | None, QueryParameter(max_length=cursors.CURSOR_MAX_LENGTH)] = None,
@@ -192,6 +193,8 @@ class ExpensePages(Controller):
             **await self._list_context(user, categories, expenses, form, {}),
             items=items,
             edit_forms={e.id: expense_form(e) for e in items},
+            # Parts of split payments: "Split 1/2 of $42.50", edited and deleted as the whole payment.
+            split_badges=await splits.badges(user.id, {e.split_id for e in items if e.split_id is not None}),
             total=listing.total,
             total_capped=listing.total_capped,
             totals=listing.totals,
@@ -248,6 +251,10 @@ class ExpensePages(Controller):
     ) -> Template | Redirect:
         user = request.user
         next_path = safe_next(data.get("next") or "/expenses")
+        if data.get("action") == "split":
+            # "Split across categories": the split form, starting from what was typed so far (works without JS).
+            carried = {k: data.get(k, "") for k in ("title", "amount", "refund", "currency", "spent_on", "category_id")}
+            return see_other(with_query("/splits/new", {**carried, "next": next_path}))
         body, errors = parse_expense_form(data, OPTIONAL_EXPENSE_FIELDS, user.currency)
         if body is not None:
             try:
@@ -276,8 +283,10 @@ class ExpensePages(Controller):
         categories: Categories,
         expenses: Expenses,
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
-    ) -> Template:
+    ) -> Template | Redirect:
         expense = await expenses.get_owned(request.user.id, expense_id)
+        if expense.split_id is not None:  # a part is edited with its split (its parts must keep adding up)
+            return Redirect(with_query(f"/splits/{expense.split_id}/edit", {"next": next_path}), status_code=303)
         return render(
             request,
             "expense_form.html",
@@ -331,9 +340,11 @@ class ExpensePages(Controller):
         expense_id: FromPath[uuid.UUID],
         expenses: Expenses,
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
-    ) -> Template:
+    ) -> Template | Redirect:
         """The no-JavaScript confirmation step (with JavaScript a dialog asks instead)."""
         expense = await expenses.get_owned(request.user.id, expense_id)
+        if expense.split_id is not None:  # a part goes with its whole payment
+            return Redirect(with_query(f"/splits/{expense.split_id}/delete", {"next": next_path}), status_code=303)
         return render(request, "expense_delete.html", expense=expense, next_path=safe_next(next_path or "/expenses"))
 
     @post("/{expense_id:uuid}/delete")
