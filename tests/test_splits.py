@@ -313,3 +313,34 @@ async def test_each_part_counts_in_its_category_everywhere(client: Client, user:
         ("Household", "20.00"),
     ]
     assert by_category["total"] == "42.50"
+
+
+async def test_an_existing_expense_is_split_up_in_place(client: Client, user: Session, other_user: Session) -> None:
+    cats = await categories(client, user, "Groceries", "Household")
+    body = {"title": "Market", "amount": "42.50", "spent_on": "2026-10-01", "category_id": cats["Groceries"]}
+    expense = (await client.post("/api/expenses", json=body, headers=user.headers)).json()
+    split = {
+        "title": "Market",
+        "amount": "42.50",
+        "expense_id": expense["id"],
+        "parts": [
+            {"category_id": cats["Groceries"], "amount": "30.00"},
+            {"category_id": cats["Household"], "amount": "12.50"},
+        ],
+    }
+    # Another user's expense cannot be split by them.
+    assert (await client.post("/api/splits", json=split, headers=other_user.headers)).status_code == 404
+    response = await client.post("/api/splits", json=split, headers=user.headers)
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["spent_on"] == "2026-10-01"  # the expense's date, as none was given
+    assert [(p["id"] == expense["id"], p["amount"]) for p in made["parts"]] == [(True, "30.00"), (False, "12.50")]
+    assert [e["amount"] for e in await expenses(client, user)] == ["30.00", "12.50"]
+    # A part cannot be split again on its own, and a replacement cannot name an expense.
+    response = await client.post("/api/splits", json=split, headers=user.headers)
+    assert response.status_code == 409
+    assert response.json()["split"] == f"/api/splits/{made['id']}"
+    response = await client.put(f"/api/splits/{made['id']}", json=split, headers=user.headers)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "expense_id", "message": "is only for splitting an expense up"}]
+    assert len(await expenses(client, user)) == 2

@@ -200,3 +200,36 @@ async def test_edit_and_delete_a_split_through_its_pages(client: Client, user: S
         assert await expenses(client, user) == []
     finally:
         client.cookies.clear()
+
+
+async def test_the_edit_forms_split_button_splits_that_expense_up(client: Client, user: Session) -> None:
+    try:
+        cats, token = await german(client, user)
+        body = {"title": "Markt", "amount": "42.50", "spent_on": "2026-10-01", "category_id": cats["Groceries"]}
+        expense = (await client.post("/api/expenses", json=body, headers=user.headers)).json()
+        data = {
+            "_csrf_token": token,
+            "title": "Markt",
+            "amount": "42,50",
+            "currency": "EUR",
+            "category_id": cats["Groceries"],
+            "spent_on": "2026-10-01",
+            "notes": "Wochenmarkt",
+            "next": "/expenses",
+            "action": "split",
+        }
+        response = await client.post(f"/expenses/{expense['id']}", data=data, headers=HTML)
+        assert response.status_code == 303
+        page = (await client.get(response.headers["location"], headers=HTML)).text
+        assert f'name="expense_id" value="{expense["id"]}"' in page
+        assert 'value="Wochenmarkt"' in page  # the notes start as the first part's
+        fields = {"expense_id": expense["id"], "spent_on": "2026-10-01", "part-1-amount": "12,50"}
+        response = await client.post("/splits", data=form(token, cats, **fields), headers=HTML)
+        assert response.status_code == 303, response.text
+        listed = await expenses(client, user)
+        assert [(e["id"] == expense["id"], e["amount"], e["split_id"] is not None) for e in listed] == [
+            (True, "30.00", True),
+            (False, "12.50", True),
+        ]
+    finally:
+        client.cookies.clear()

@@ -62,6 +62,15 @@ class SplitCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Defaults to the user's currency."""
     spent_on: dt.date | None = None
     """Defaults to today in the user's time zone."""
+    expense_id: Annotated[
+        uuid.UUID | None,
+        msgspec.Meta(
+            description=(
+                "An existing ordinary expense to split (create only): it becomes the first part and keeps its id; "
+                "`spent_on` left out keeps its date."
+            )
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         try:
@@ -83,7 +92,7 @@ class SplitCreate(msgspec.Struct, forbid_unknown_fields=True):
 class SplitUpdate(SplitCreate, forbid_unknown_fields=True):
     """The whole split again (PUT): parts sent with their ``id`` keep it; parts left out are deleted.
 
-    ``currency`` and ``spent_on`` left out (or null) keep the split's own.
+    ``currency`` and ``spent_on`` left out (or null) keep the split's own; ``expense_id`` is refused.
     """
 
     parts: Annotated[Sequence[SplitPartUpdate], msgspec.Meta(description=PARTS_DESCRIPTION)]

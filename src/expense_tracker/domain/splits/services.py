@@ -33,7 +33,7 @@ from uuid_utils.compat import uuid7
 
 from expense_tracker.db.models import Expense, User
 from expense_tracker.domain.expenses.schemas import ExpenseRead
-from expense_tracker.domain.expenses.services import READ_COLUMNS, ExpenseService, ExpenseSource
+from expense_tracker.domain.expenses.services import READ_COLUMNS, ExpenseService, ExpenseSource, SplitPartError
 from expense_tracker.domain.splits.schemas import SplitCreate, SplitPartUpdate, SplitRead, SplitUpdate
 from expense_tracker.lib.currencies import check_chosen_currency
 from expense_tracker.lib.money import check_decimals
@@ -132,11 +132,27 @@ class SplitService(SQLAlchemyAsyncRepositoryService[Expense]):
             raise SplitSumError(data.amount, parts_sum, currency)
 
     async def create_split(self, user: User, data: SplitCreate, source: ExpenseSource) -> SplitRead:
-        currency = data.currency or user.currency
-        await self._check(user, data, currency, None)
+        """A new split; with ``expense_id``, that ordinary expense split up: it becomes the first part (same id, so
+        whatever refers to it, an import's duplicate key, stays with it), and its date is kept unless one is given."""
+        existing = None
+        if data.expense_id is not None:
+            existing = await self.expenses.get_owned(user.id, data.expense_id)
+            if existing.split_id is not None:
+                raise SplitPartError(existing.split_id)
+        currency = data.currency or (existing.currency if existing else user.currency)
+        await self._check(user, data, currency, existing.currency if existing else None)
         split_id = uuid7()
-        spent_on = data.spent_on or today_in(user.timezone)
-        for part in data.parts:
+        spent_on = data.spent_on or (existing.spent_on if existing else today_in(user.timezone))
+        parts = list(data.parts)
+        if existing is not None:
+            first = parts.pop(0)
+            values = {"title": data.title, "amount": first.amount, "currency": currency, "spent_on": spent_on}
+            values |= {"category_id": first.category_id, "notes": first.notes, "split_id": split_id}
+            for key, value in values.items():
+                setattr(existing, key, value)
+            existing.updated_at = dt.datetime.now(dt.UTC)
+            await self.repository.session.flush()
+        for part in parts:
             values = {
                 "title": data.title,
                 "amount": part.amount,
@@ -156,6 +172,8 @@ class SplitService(SQLAlchemyAsyncRepositoryService[Expense]):
         unchanged part (same category, amount and notes), then the remaining old parts in order take the remaining new
         ones; only the surplus is inserted or deleted. Whatever refers to a kept part (an import's duplicate key) stays.
         """
+        if data.expense_id is not None:
+            raise FieldValidationError([{"field": "expense_id", "message": "is only for splitting an expense up"}])
         old = await self._parts(user.id, split_id)
         currency = data.currency or old[0].currency
         await self._check(user, data, currency, old[0].currency)

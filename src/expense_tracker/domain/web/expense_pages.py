@@ -310,6 +310,12 @@ class ExpensePages(Controller):
         user = request.user
         expense = await expenses.get_owned(user.id, expense_id)
         next_path = safe_next(data.get("next") or "/expenses")
+        if data.get("action") == "split":
+            # Split this expense up: the split form starts from the fields as typed; saving turns the expense into the
+            # split's first part (same id). Nothing is stored until then.
+            carried = {k: data.get(k, "") for k in ("title", "amount", "refund", "currency", "spent_on", "category_id")}
+            query = {**carried, "notes": data.get("notes", ""), "expense_id": str(expense.id), "next": next_path}
+            return see_other(with_query("/splits/new", query))
         body, errors = parse_expense_form(data, OPTIONAL_EXPENSE_FIELDS, user.currency)
         if body is not None:
             values = provided_fields(body)

@@ -34,7 +34,7 @@ from expense_tracker.lib.problems import FieldValidationError, split_field
 from expense_tracker.lib.timezones import today_in
 
 _PART_MESSAGE = re.compile(r"^part (?P<number>\d+): (?P<field>amount|category|notes|id) ?(?P<message>.*)$")
-_SHARED = ("title", "amount", "currency", "spent_on", "refund")
+_SHARED = ("title", "amount", "currency", "spent_on", "refund", "expense_id")
 
 
 def _rows(value: Any, parts: int = 0) -> int:
@@ -133,6 +133,7 @@ def parse_split_form(
         "currency": currency,
         "spent_on": str(form.get("spent_on", "")).strip() or None,
         "parts": parts,
+        "expense_id": str(form.get("expense_id", "")).strip() or None,  # an expense being split up (new splits)
     }
     try:
         return msgspec.convert(body, SplitUpdate, strict=False), {}, used
@@ -225,6 +226,7 @@ class SplitPages(Controller):
         form: dict[str, Any] = {name: query.get(name, "") for name in _SHARED}
         form["currency"] = form["currency"] or user.currency
         form["spent_on"] = form["spent_on"] or today_in(user.timezone).isoformat()
+        # The expense's category and notes become the first part's (an existing expense split up keeps them there).
         form["part-0-category_id"] = query.get("category_id", "")
         form["part-0-notes"] = query.get("notes", "")
         form["rows"] = str(SPLIT_FORM_ROWS)
