@@ -344,3 +344,16 @@ async def test_an_existing_expense_is_split_up_in_place(client: Client, user: Se
     assert response.status_code == 400
     assert response.json()["errors"] == [{"field": "expense_id", "message": "is only for splitting an expense up"}]
     assert len(await expenses(client, user)) == 2
+
+
+async def test_splits_are_in_openapi(client: Client) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    paths = schema["paths"]
+    assert set(paths["/api/splits"]) >= {"post"}
+    assert set(paths["/api/splits/{split_id}"]) >= {"get", "put", "delete"}
+    components = schema["components"]["schemas"]
+    assert "split_id" in components["ExpenseRead"]["properties"]
+    create = next(v for k, v in components.items() if k.endswith("SplitCreate"))
+    assert {"title", "amount", "currency", "spent_on", "parts", "expense_id"} <= set(create["properties"])
+    part = next(v for k, v in components.items() if k.endswith("SplitPartUpdate"))
+    assert {"id", "category_id", "amount", "notes"} <= set(part["properties"])
