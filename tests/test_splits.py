@@ -357,3 +357,14 @@ async def test_splits_are_in_openapi(client: Client) -> None:
     assert {"title", "amount", "currency", "spent_on", "parts", "expense_id"} <= set(create["properties"])
     part = next(v for k, v in components.items() if k.endswith("SplitPartUpdate"))
     assert {"id", "category_id", "amount", "notes"} <= set(part["properties"])
+
+
+async def test_a_retried_create_with_the_same_idempotency_key_stores_one_split(client: Client, user: Session) -> None:
+    body = {"title": "Receipt", "amount": "3.00", "parts": [{"amount": "1.00"}, {"amount": "2.00"}]}
+    headers = {**user.headers, "Idempotency-Key": "split-retry-1"}
+    first = await client.post("/api/splits", json=body, headers=headers)
+    second = await client.post("/api/splits", json=body, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json() == first.json()
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert [e["amount"] for e in await expenses(client, user)] == ["1.00", "2.00"]
