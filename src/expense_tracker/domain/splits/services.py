@@ -28,7 +28,7 @@ from typing import Any
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from uuid_utils.compat import uuid7
 
 from expense_tracker.db.models import Expense, User
@@ -225,10 +225,6 @@ class SplitService(SQLAlchemyAsyncRepositoryService[Expense]):
             for number, (expense_id, _, currency) in enumerate(rows, start=1):
                 badges[expense_id] = SplitBadge(number=number, count=len(rows), total=total, currency=currency)
         return badges
-
-    async def count_parts(self, user_id: uuid.UUID, split_id: uuid.UUID) -> int:
-        statement = select(func.count()).where(Expense.user_id == user_id, Expense.split_id == split_id)
-        return int(await self.repository.session.scalar(statement) or 0)
 
 
 def _pair(old: Sequence[Expense], new: Sequence[SplitPartUpdate]) -> list[tuple[SplitPartUpdate, Expense | None]]:
