@@ -121,3 +121,49 @@ async def test_search_finds_a_word_held_only_by_a_tag_name(client: Client, user:
     # ``tag:`` is the tag filter (exact names, ignoring case), not a text match.
     tagged = await client.get("/api/expenses", params={"q": "tag:fun"}, headers=user.headers)
     assert [e["title"] for e in tagged.json()["items"]] == ["Cinema"]
+
+
+async def test_a_split_payment_carries_its_tags_and_goes_to_the_trash_and_back_as_one(
+    client: Client, user: Session
+) -> None:
+    cats = {}
+    for name in ("Groceries", "Household"):
+        made = await client.post("/api/categories", json={"name": name, "color": "#336699"}, headers=user.headers)
+        assert made.status_code == 201, made.text
+        cats[name] = made.json()["id"]
+    body = {
+        "title": "Supermarket",
+        "amount": "42.50",
+        "spent_on": "2026-03-14",
+        "tags": ["weekly"],
+        "parts": [
+            {"amount": "30.00", "category_id": cats["Groceries"]},
+            {"amount": "12.50", "category_id": cats["Household"], "notes": "soap"},
+        ],
+    }
+    created = await client.post("/api/splits", json=body, headers=user.headers)
+    assert created.status_code == 201, created.text
+    split = created.json()
+    assert split["tags"] == ["weekly"]
+    assert [(p["amount"], p["tags"]) for p in split["parts"]] == [("30.00", ["weekly"]), ("12.50", ["weekly"])]
+    tagged = await client.get("/api/expenses", params={"tag": "weekly"}, headers=user.headers)
+    assert sorted(e["amount"] for e in tagged.json()["items"]) == ["12.50", "30.00"]
+
+    deleted = await client.delete(f"/api/splits/{split['id']}", headers=user.headers)
+    assert deleted.status_code == 204
+    trash = (await client.get("/api/trash", headers=user.headers)).json()
+    assert [(t["kind"], t["label"]) for t in trash] == [("expense", "Supermarket (split in 2)")]
+    assert (await client.get(f"/api/splits/{split['id']}", headers=user.headers)).status_code == 404
+
+    restored = await client.post(f"/api/trash/{deleted.headers['X-Trash-Item']}/restore", headers=user.headers)
+    assert restored.status_code == 200, restored.text
+    again = await client.get(f"/api/splits/{split['id']}", headers=user.headers)
+    assert again.status_code == 200
+    assert again.json() == split  # same ids, parts, categories, notes, tags and timestamps
+    by_category = await client.get(
+        "/api/reports/by-category", params={"from": "2026-03-01", "to": "2026-03-31"}, headers=user.headers
+    )
+    assert [(c["name"], c["total"]) for c in by_category.json()["categories"]] == [
+        ("Groceries", "30.00"),
+        ("Household", "12.50"),
+    ]

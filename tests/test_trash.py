@@ -422,7 +422,7 @@ async def test_the_migration_goes_down_and_up_with_data(
         async with engine.connect() as connection:
             return set(await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
 
-    await asyncio.to_thread(run_migration, database_url, "downgrade", "0011")
+    await asyncio.to_thread(run_migration, database_url, "downgrade", "0012")
     try:
         assert "trash_item" not in await tables()
         assert {"expense", "imported_row", "category"} <= await tables()

@@ -13,7 +13,18 @@ from expense_tracker.lib.security_headers import CONTENT_SECURITY_POLICY
 from tests.conftest import HTML, Session
 
 Client = AsyncTestClient[Litestar]
-PAGES = ["/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/settings", "/rates", "/tags"]
+PAGES = [
+    "/",
+    "/expenses",
+    "/expenses/new",
+    "/categories",
+    "/reports",
+    "/import",
+    "/settings",
+    "/rates",
+    "/tags",
+    "/splits/new",
+]
 
 
 async def browse(client: Client, user: Session, path: str) -> str:

@@ -179,6 +179,7 @@ def api_controllers() -> list[Any]:
     from expense_tracker.domain.rates.controllers import RateController
     from expense_tracker.domain.recurring.controllers import RecurringController
     from expense_tracker.domain.reports.controllers import ReportController
+    from expense_tracker.domain.splits.controllers import SplitController
     from expense_tracker.domain.system.controllers import SystemController
     from expense_tracker.domain.tags.controllers import TagController
     from expense_tracker.domain.trash.controllers import TrashController
@@ -196,6 +197,7 @@ def api_controllers() -> list[Any]:
         BudgetController,
         TrashController,
         TagController,
+        SplitController,
     ]
 
 

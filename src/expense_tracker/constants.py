@@ -209,3 +209,8 @@ TRASH_RETENTION: Final = dt.timedelta(days=30)
 """How long a deleted expense, category or schedule stays in the trash before ``purge_expired`` removes it."""
 EDIT_UNDO_RETENTION: Final = dt.timedelta(days=1)
 """How long an edit can be undone: its snapshot only backs the "Undo" of the notice shown right after the edit."""
+# Split payments (issue 15, slice "splits"): how many parts one payment may have, and how many part rows the split form
+# shows at first (without JavaScript "Add a part" submits the form for one more row).
+SPLIT_PARTS_MIN: Final = 2
+SPLIT_PARTS_MAX: Final = 50
+SPLIT_FORM_ROWS: Final = 3

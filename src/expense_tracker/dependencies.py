@@ -20,6 +20,7 @@ from expense_tracker.domain.imports.services import BankImportService, ImportPro
 from expense_tracker.domain.rates.services import RateService
 from expense_tracker.domain.recurring.services import RecurringService
 from expense_tracker.domain.reports.services import ReportService
+from expense_tracker.domain.splits.services import SplitService
 from expense_tracker.domain.tags.services import TagService
 from expense_tracker.domain.trash.services import TrashService
 from expense_tracker.settings import Settings
@@ -38,6 +39,7 @@ Providers = NamedDependency[IdentityProviders]
 Recurring = NamedDependency[RecurringService]
 Budgets = NamedDependency[BudgetService]
 Trash = NamedDependency[TrashService]
+Splits = NamedDependency[SplitService]
 
 
 def provide_settings(state: State) -> Settings:
@@ -64,4 +66,5 @@ DEPENDENCIES = {
     "providers": Provide(provide_identity_providers, sync_to_thread=False),
     "recurring": Provide(create_service_provider(RecurringService)),
     "budgets": Provide(create_service_provider(BudgetService)),
+    "splits": Provide(create_service_provider(SplitService)),
 }

@@ -118,6 +118,9 @@ class Expense(UUIDv7AuditBase):
     currency: Mapped[str] = mapped_column(String(3))
     spent_on: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    split_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True, default=None)
+    """Shared by the 2+ parts of one split payment (migration 0012); NULL for an ordinary expense. No table of its own:
+    each part is an ordinary expense in its own category, so every per-category total already counts it there."""
 
 
 # The listing's sorts, each in its exact order (forwards or backwards) so a page after a cursor reads only its own rows
@@ -128,6 +131,14 @@ Index("ix_expense_user_currency_amount_id", Expense.user_id, Expense.currency, E
 Index("ix_expense_user_created_at_id", Expense.user_id, Expense.created_at, Expense.id)
 # A category is one user's: the category-filtered list in page order; also serves the foreign key's checks.
 Index("ix_expense_category_spent_on_id", Expense.category_id, Expense.spent_on.desc(), Expense.id.desc())
+# A split's parts (migration 0012); partial: the ordinary expenses (nearly all rows) are not in it.
+Index(
+    "ix_expense_user_split_id",
+    Expense.user_id,
+    Expense.split_id,
+    postgresql_where=Expense.split_id.is_not(None),
+    sqlite_where=Expense.split_id.is_not(None),
+)
 # The search (migration 0015, PostgreSQL only): trigrams of the folded title and notes, per user (btree_gin). Declared
 # for the schema comparison, the expression as PostgreSQL prints it back (what ``db.folding.folded`` compiles to).
 Index(

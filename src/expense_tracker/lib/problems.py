@@ -166,6 +166,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         extra["errors"] = _normalise_errors(exc.extra)
         # Litestar's detail echoes the raw request target; the errors list already says what is wrong.
         detail = detail if isinstance(exc, FieldValidationError) else "Validation failed"
+    elif isinstance(exc, ConflictError) and isinstance(exc.extra, dict):
+        extra.update(exc.extra)  # members of the problem saying where to act instead (a split part's split)
     response = problem_response(request, status, detail, **extra)
     if exc.headers:
         response.headers.update(exc.headers)

@@ -1,9 +1,15 @@
 """The expense CSV format, shared by export and import so that an export always imports unchanged.
 
-Columns: ``id, spent_on, title, amount, currency, category, notes, created_at, updated_at, tags``. On import
-``title``, ``amount`` and ``spent_on`` are required; ``id`` and the timestamps are ignored; ``currency`` defaults to the
-user's; ``category`` is a name (created when unknown); ``tags`` are names joined by ``; `` (created when unknown; a file
-without the column imports without tags). Row numbers in errors count the header as row 1, as a spreadsheet does.
+Columns: ``id, spent_on, title, amount, currency, category, notes, created_at, updated_at, tags, split_id``. On
+import ``title``, ``amount`` and ``spent_on`` are required; ``id`` and the timestamps are ignored; ``currency`` defaults
+to the user's; ``category`` is a name (created when unknown); ``tags`` are names joined by ``; `` (created when unknown;
+a file without the column imports without tags). Row numbers in errors count the header as row 1, as a spreadsheet
+does.
+
+``split_id`` (optional on import) groups the parts of a split payment: the export writes the split's id (empty for an
+ordinary expense); on import the rows sharing a value form one new split (the value only groups them: the split gets a
+new id, so importing an export twice never joins the old split). They must be at least two and share date, title,
+currency and sign, like the parts the API creates (``domain/splits``).
 
 Text cells a spreadsheet would evaluate as a formula (starting with ``= + - @``, tab or CR) are exported with a leading
 ``'`` (OWASP "CSV injection"); the import removes exactly that quote again, so an export still imports unchanged.
@@ -18,13 +24,26 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, BinaryIO, NamedTuple
 
-from expense_tracker.constants import IMPORT_MAX_ROWS
+from expense_tracker.constants import IMPORT_MAX_ROWS, SPLIT_PARTS_MIN
 from expense_tracker.domain.categories.schemas import NAME_MAX
 from expense_tracker.domain.expenses.schemas import clean_notes, clean_title
 from expense_tracker.domain.tags.schemas import CSV_JOIN, CSV_SEPARATOR, clean_tag_names, split_tag_text
 from expense_tracker.lib.money import check_decimals, parse_amount, parse_currency
 
-COLUMNS = ("id", "spent_on", "title", "amount", "currency", "category", "notes", "created_at", "updated_at", "tags")
+COLUMNS = (
+    "id",
+    "spent_on",
+    "title",
+    "amount",
+    "currency",
+    "category",
+    "notes",
+    "created_at",
+    "updated_at",
+    "tags",
+    "split_id",
+)
+SPLIT_KEY_MAX = 100
 REQUIRED = ("title", "amount", "spent_on")
 MAX_REPORTED_ERRORS = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,6 +64,19 @@ class ImportRow(NamedTuple):
     notes: str
     tags: tuple[str, ...] = ()
     """Tag names (cleaned); the bank import leaves them out."""
+    split: str | None = None
+    """The file's ``split_id`` cell: rows with the same value are the parts of one split payment."""
+
+
+class _SplitGroup:
+    """The first row of a split in the file: the others must match it (checked as they come, batch by batch)."""
+
+    __slots__ = ("count", "currency", "negative", "row", "spent_on", "title")
+
+    def __init__(self, row: int, first: ImportRow) -> None:
+        self.row, self.count = row, 1
+        self.title, self.spent_on, self.currency = first.title, first.spent_on, first.currency
+        self.negative = first.amount < 0
 
 
 class ImportRejectedError(Exception):
@@ -92,6 +124,7 @@ def expense_line(expense: Any, category_name: str | None, tags: list[str] | None
             expense.created_at.isoformat(),
             expense.updated_at.isoformat(),
             neutralise(CSV_JOIN.join(tags or ())),
+            expense.split_id,
         )
     )
 
@@ -116,6 +149,32 @@ def _cleaners(default_currency: str) -> Cleaners:
     )
 
 
+_REJECTED = object()
+"""A cell that failed its check (already reported): the row is refused."""
+
+
+def _tags_cell(number: int, raw: dict[str, str], fail: Callable[[int, str, str], None]) -> Any:
+    """The row's tag names (cleaned), or ``_REJECTED``."""
+    raw_tags = raw.get("tags", "")
+    if NUL in raw_tags:
+        fail(number, "tags", NUL_MESSAGE)
+        return _REJECTED
+    try:
+        return tuple(clean_tag_names(split_tag_text(restore(raw_tags), CSV_SEPARATOR)))
+    except ValueError as exc:
+        fail(number, "tags", str(exc))
+        return _REJECTED
+
+
+def _split_cell(number: int, raw: dict[str, str], fail: Callable[[int, str, str], None]) -> Any:
+    """The row's ``split_id`` group key (None: an ordinary expense), or ``_REJECTED``."""
+    split = raw.get("split_id", "").strip() or None
+    if split is not None and (NUL in split or len(split) > SPLIT_KEY_MAX):
+        fail(number, "split_id", NUL_MESSAGE if NUL in split else f"must be at most {SPLIT_KEY_MAX} characters")
+        return _REJECTED
+    return split
+
+
 def _validate_row(
     number: int, raw: dict[str, str], cleaners: Cleaners, fail: Callable[[int, str, str], None]
 ) -> ImportRow | None:
@@ -138,14 +197,8 @@ def _validate_row(
     if category and len(category) > NAME_MAX:
         fail(number, "category", f"must be at most {NAME_MAX} characters")
         return None
-    raw_tags = raw.get("tags", "")
-    if NUL in raw_tags:
-        fail(number, "tags", NUL_MESSAGE)
-        return None
-    try:
-        tags = tuple(clean_tag_names(split_tag_text(restore(raw_tags), CSV_SEPARATOR)))
-    except ValueError as exc:
-        fail(number, "tags", str(exc))
+    tags = _tags_cell(number, raw, fail)
+    if tags is _REJECTED:
         return None
     if "amount" in values and "currency" in values:
         try:
@@ -153,7 +206,10 @@ def _validate_row(
         except ValueError as exc:
             fail(number, "amount", str(exc))
             return None
-    return ImportRow(category=category, tags=tags, **values) if len(values) == len(cleaners) else None
+    split = _split_cell(number, raw, fail)
+    if split is _REJECTED or len(values) != len(cleaners):
+        return None
+    return ImportRow(category=category, tags=tags, split=split, **values)
 
 
 class ImportParser:
@@ -176,6 +232,7 @@ class ImportParser:
         self.done = False
         self.errors: list[dict[str, Any]] = []
         self.total_errors = 0
+        self._splits: dict[str, _SplitGroup] = {}
 
     @property
     def failed(self) -> bool:
@@ -228,6 +285,8 @@ class ImportParser:
                     break
                 cells = {k.strip().lower(): (v or "") for k, v in raw.items() if isinstance(k, str)}
                 row = _validate_row(self._number, cells, self._cleaners, self._fail)
+                if row is not None and row.split is not None:
+                    self._check_split(self._number, row)
                 if row is not None and not self.failed:
                     batch.append(row)
         except UnicodeDecodeError:
@@ -237,8 +296,28 @@ class ImportParser:
         self.rows += len(batch)
         return batch
 
+    def _check_split(self, number: int, row: ImportRow) -> None:
+        """A split's part must have its first part's date, title, currency and sign (as ``SplitService`` requires)."""
+        assert row.split is not None
+        group = self._splits.get(row.split)
+        if group is None:
+            self._splits[row.split] = _SplitGroup(number, row)
+            return
+        group.count += 1
+        for what, same in (
+            ("date", row.spent_on == group.spent_on),
+            ("title", row.title == group.title),
+            ("currency", row.currency == group.currency),
+            ("sign (all spending or all refunds)", (row.amount < 0) == group.negative),
+        ):
+            if not same:
+                self._fail(number, "split_id", f"must have the same {what} as row {group.row}, the split's first part")
+
     def finish(self) -> None:
         """Raise :class:`ImportRejectedError` unless the whole file was read and every row is valid."""
+        for key, group in self._splits.items():
+            if group.count < SPLIT_PARTS_MIN:
+                self._fail(group.row, "split_id", f"a split has at least {SPLIT_PARTS_MIN} rows; no other has {key}")
         if self.failed:
             raise ImportRejectedError(self.errors, self.total_errors)
         if not self.done:

@@ -66,6 +66,15 @@ class ExpenseRead(msgspec.Struct):
     notes: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    split_id: Annotated[
+        uuid.UUID | None,
+        msgspec.Meta(
+            description=(
+                "Set on each part of a split payment (see `/api/splits/{split_id}`); such a part is changed or deleted "
+                "only through its split (PATCH/DELETE here answer 409). Null for an ordinary expense."
+            )
+        ),
+    ] = None
     # Last, with a default: the listing builds the struct positionally from the expense's columns, then sets the tags
     # it read for the whole page in one query.
     tags: Annotated[list[str], msgspec.Meta(description="Tag names, sorted ignoring case.")] = msgspec.field(

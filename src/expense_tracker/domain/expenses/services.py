@@ -69,7 +69,7 @@ from expense_tracker.lib import metrics
 from expense_tracker.lib.currencies import check_chosen_currency, is_active
 from expense_tracker.lib.money import check_decimals, quantize
 from expense_tracker.lib.ownership import OwnedRowService
-from expense_tracker.lib.problems import FieldValidationError
+from expense_tracker.lib.problems import ConflictError, FieldValidationError
 from expense_tracker.lib.timezones import today_in
 
 _ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -103,6 +103,19 @@ ExpenseSource = Literal["api", "ui", "recurring"]
 
 class ImportTooLargeError(Exception):
     """The uploaded file exceeds ``IMPORT_FILE_MAX_BYTES`` (a 413)."""
+
+
+class SplitPartError(ConflictError):
+    """A part of a split payment changed or deleted on its own (a 409): its parts must keep adding up to the total,
+    so it is changed through its split. The problem names the split to use instead."""
+
+    def __init__(self, split_id: uuid.UUID) -> None:
+        path = f"/api/splits/{split_id}"
+        super().__init__(
+            detail=f"This expense is part of a split payment: change or delete it through {path}.",
+            extra={"split_id": str(split_id), "split": path},
+        )
+        self.split_id = split_id
 
 
 def filter_clauses(user_id: uuid.UUID, filters: ExpenseFilters) -> list[ColumnElement[bool]]:
@@ -422,6 +435,7 @@ class ExpenseService(OwnedRowService[Expense]):
             "currency": values.get("currency") or user.currency,
             "spent_on": values.get("spent_on") or today_in(user.timezone),
             "notes": values.get("notes") or "",
+            "split_id": values.get("split_id"),
             "created_at": now,
             "updated_at": now,
         }
@@ -480,6 +494,8 @@ class ExpenseService(OwnedRowService[Expense]):
         values = dict(values)
         tags = values.pop("tags", None)
         expense = await self.get_owned(user_id, expense_id)
+        if expense.split_id is not None:
+            raise SplitPartError(expense.split_id)
         if "currency" in values and (problem := check_chosen_currency(values["currency"], expense.currency)):
             raise FieldValidationError([{"field": "currency", "message": problem}])
         if "amount" in values or "currency" in values:
@@ -492,10 +508,15 @@ class ExpenseService(OwnedRowService[Expense]):
         return expense
 
     async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
-        """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way."""
-        statement = delete(Expense).where(Expense.id == expense_id, Expense.user_id == user_id)
-        result = await self.repository.session.execute(statement)
+        """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way, or a part
+        of a split payment (409: deleting one part would leave the others short of the total)."""
+        session = self.repository.session
+        mine = (Expense.id == expense_id, Expense.user_id == user_id)
+        result = await session.execute(delete(Expense).where(*mine, Expense.split_id.is_(None)))
         if result.rowcount != 1:
+            split_id = await session.scalar(select(Expense.split_id).where(*mine))
+            if split_id is not None:
+                raise SplitPartError(split_id)
             raise NotFoundError(f"expense {expense_id}")
 
     async def import_upload(self, user: User, upload: UploadFile) -> ImportResult:
@@ -559,6 +580,7 @@ _COPY_COLUMNS = (
     "notes",
     "created_at",
     "updated_at",
+    "split_id",
 )
 
 
@@ -575,6 +597,15 @@ class ImportStore:
         self._user = user
         self._category_ids: dict[str, uuid.UUID] | None = None
         self.created: list[str] = []
+        self._split_ids: dict[str, uuid.UUID] = {}
+        """The file's ``split_id`` values -> the new splits' ids (a split's parts may span batches)."""
+
+    def _split_id(self, key: str | None) -> uuid.UUID | None:
+        if key is None:
+            return None
+        if key not in self._split_ids:
+            self._split_ids[key] = uuid7()
+        return self._split_ids[key]
 
     async def _categories(self, rows: Sequence[ImportRow]) -> dict[str, uuid.UUID]:
         ids = self._category_ids
@@ -606,6 +637,7 @@ class ImportStore:
                     r.notes,
                     now,
                     now,
+                    self._split_id(r.split),
                 )
                 for r in rows
             ]
@@ -633,6 +665,7 @@ class ImportStore:
                 "spent_on": r.spent_on,
                 "category_id": ids[r.category.lower()] if r.category else None,
                 "notes": r.notes,
+                "split_id": self._split_id(r.split),
             }
             for new_id, r in zip(new_ids, rows, strict=True)
         ]

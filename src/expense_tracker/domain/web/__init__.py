@@ -79,6 +79,7 @@ def web_controllers() -> list[Any]:
     from expense_tracker.domain.web.rate_pages import RatePages
     from expense_tracker.domain.web.recurring_pages import RecurringPages
     from expense_tracker.domain.web.report_pages import ReportPages
+    from expense_tracker.domain.web.split_pages import SplitPages
     from expense_tracker.domain.web.tag_pages import TagPages
     from expense_tracker.domain.web.trash_pages import TrashPages
 
@@ -95,5 +96,6 @@ def web_controllers() -> list[Any]:
         BudgetPages,
         TrashPages,
         TagPages,
+        SplitPages,
         static_router(),
     ]

@@ -42,6 +42,9 @@ NOTICES = {
     "tag-renamed": "Tag renamed.",
     "tag-merged": "Tags merged.",
     "tag-deleted": "Tag deleted; its expenses keep everything else.",
+    "split-added": "Split payment added.",
+    "split-saved": "Split payment saved.",
+    "split-deleted": "Split payment moved to the trash.",
 }
 
 

@@ -11,7 +11,17 @@ from litestar.response import Redirect, Template
 
 from expense_tracker.constants import DASHBOARD_UPCOMING_DAYS, OFFSET_MAX, PAGE_SIZE_MAX
 from expense_tracker.db.models import Category, Expense, User
-from expense_tracker.dependencies import AppSettings, Budgets, Categories, Expenses, Recurring, Reports, Tags, Trash
+from expense_tracker.dependencies import (
+    AppSettings,
+    Budgets,
+    Categories,
+    Expenses,
+    Recurring,
+    Reports,
+    Splits,
+    Tags,
+    Trash,
+)
 from expense_tracker.domain.accounts.auth import safe_next
 from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
@@ -190,6 +200,7 @@ class ExpensePages(Controller):
         expenses: Expenses,
         tags: Tags,
         settings: AppSettings,
+        splits: Splits,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_SIZE_MAX)] = UI_PAGE_SIZE,
         cursor: Annotated[str | None, QueryParameter(max_length=cursors.CURSOR_MAX_LENGTH)] = None,
@@ -238,6 +249,8 @@ class ExpensePages(Controller):
             items=items,
             item_tags=listing.tags,
             edit_forms={e.id: expense_form(e, listing.tags.get(e.id, ())) for e in items},
+            # Parts of split payments: "Split 1/2 of $42.50", edited and deleted as the whole payment.
+            split_badges=await splits.badges(user.id, {e.split_id for e in items if e.split_id is not None}),
             total=listing.total,
             total_capped=listing.total_capped,
             totals=listing.totals,
@@ -306,6 +319,10 @@ class ExpensePages(Controller):
     ) -> Template | Redirect:
         user = request.user
         next_path = safe_next(data.get("next") or "/expenses")
+        if data.get("action") == "split":
+            # "Split across categories": the split form, starting from what was typed so far (works without JS).
+            carried = {k: data.get(k, "") for k in ("title", "amount", "refund", "currency", "spent_on", "category_id")}
+            return see_other(with_query("/splits/new", {**carried, "next": next_path}))
         body, errors = parse_expense_form(data, OPTIONAL_EXPENSE_FIELDS, user.currency)
         if body is not None:
             try:
@@ -336,8 +353,10 @@ class ExpensePages(Controller):
         expenses: Expenses,
         tags: Tags,
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
-    ) -> Template:
+    ) -> Template | Redirect:
         expense = await expenses.get_owned(request.user.id, expense_id)
+        if expense.split_id is not None:  # a part is edited with its split (its parts must keep adding up)
+            return Redirect(with_query(f"/splits/{expense.split_id}/edit", {"next": next_path}), status_code=303)
         return render(
             request,
             "expense_form.html",
@@ -364,6 +383,12 @@ class ExpensePages(Controller):
         user = request.user
         expense = await expenses.get_owned(user.id, expense_id)
         next_path = safe_next(data.get("next") or "/expenses")
+        if data.get("action") == "split":
+            # Split this expense up: the split form starts from the fields as typed; saving turns the expense into the
+            # split's first part (same id). Nothing is stored until then.
+            carried = {k: data.get(k, "") for k in ("title", "amount", "refund", "currency", "spent_on", "category_id")}
+            query = {**carried, "notes": data.get("notes", ""), "expense_id": str(expense.id), "next": next_path}
+            return see_other(with_query("/splits/new", query))
         body, errors = parse_expense_form(data, OPTIONAL_EXPENSE_FIELDS, user.currency)
         if body is not None:
             values = provided_fields(body)
@@ -399,9 +424,11 @@ class ExpensePages(Controller):
         expense_id: FromPath[uuid.UUID],
         expenses: Expenses,
         next_path: Annotated[str | None, QueryParameter(name="next")] = None,
-    ) -> Template:
+    ) -> Template | Redirect:
         """The no-JavaScript confirmation step (with JavaScript a dialog asks instead)."""
         expense = await expenses.get_owned(request.user.id, expense_id)
+        if expense.split_id is not None:  # a part goes with its whole payment
+            return Redirect(with_query(f"/splits/{expense.split_id}/delete", {"next": next_path}), status_code=303)
         return render(request, "expense_delete.html", expense=expense, next_path=safe_next(next_path or "/expenses"))
 
     @post("/{expense_id:uuid}/delete")
