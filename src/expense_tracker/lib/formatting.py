@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.dates import format_date, format_interval, format_skeleton
-from babel.numbers import format_currency, format_decimal, get_currency_name
+from babel.numbers import format_compact_currency, format_currency, format_decimal, get_currency_name
 
 from expense_tracker.constants import DEFAULT_LOCALE
 from expense_tracker.lib.locales import current_locale, example_amount, input_amount
@@ -58,6 +58,21 @@ def day(value: dt.date) -> str:
 def month_label(value: str) -> str:
     """``2024-03`` -> ``Mar 2024`` (en_US), ``März 2024`` (de_DE)."""
     return str(format_skeleton("yMMM", dt.date.fromisoformat(value + "-01"), locale=current_locale.get()))
+
+
+def month_short(value: str) -> str:
+    """``2024-03`` -> ``Mar`` (en_US), ``März`` (de_DE): a chart's month tick (the year is written once beneath)."""
+    return str(format_skeleton("MMM", dt.date.fromisoformat(value + "-01"), locale=current_locale.get()))
+
+
+def year_label(value: str) -> str:
+    """``2024-03`` -> ``2024`` as the locale writes years."""
+    return str(format_skeleton("y", dt.date.fromisoformat(value + "-01"), locale=current_locale.get()))
+
+
+def axis_money(amount: Decimal, currency: str) -> str:
+    """A chart axis value, short: ``$1.5K``, ``1500 €`` (CLDR's compact currency format)."""
+    return str(format_compact_currency(amount, currency, locale=current_locale.get(), fraction_digits=1))
 
 
 def month_title(value: dt.date) -> str:

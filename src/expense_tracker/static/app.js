@@ -36,3 +36,36 @@ document.addEventListener("change", (event) => {
   const check = form.querySelector('button[name="action"][value="check"]');
   if (check instanceof HTMLButtonElement) form.requestSubmit(check);
 });
+
+// Keyboard shortcuts: "n" opens the new-expense form, "/" moves to the expenses search (from another page: to the
+// expenses list, focused on its search). Ignored while typing in a field or with a modifier held, so "n" and "/" can
+// still be typed. The footer documents them; it is shown only here, since without JavaScript they do nothing.
+const shortcutsHelp = document.querySelector("[data-shortcuts]");
+if (shortcutsHelp) shortcutsHelp.hidden = false;
+
+function isTyping(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || target.closest("input, textarea, select") !== null);
+}
+
+document.addEventListener("keydown", (event) => {
+  if (!shortcutsHelp || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  if (isTyping(event.target)) return;
+  if (event.key === "n") {
+    event.preventDefault();
+    window.location.assign("/expenses/new");
+  } else if (event.key === "/") {
+    event.preventDefault();
+    const search = document.getElementById("search");
+    if (search instanceof HTMLInputElement) {
+      search.focus();
+      search.select();
+    } else {
+      window.location.assign("/expenses#search");
+    }
+  }
+});
+
+if (window.location.hash === "#search") {
+  const search = document.getElementById("search");
+  if (search instanceof HTMLInputElement) search.focus();
+}

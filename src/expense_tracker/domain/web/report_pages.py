@@ -13,8 +13,8 @@ from expense_tracker.db.models import User
 from expense_tracker.dependencies import Budgets, Reports, Tags
 from expense_tracker.domain.reports.deps import parse_month, report_period
 from expense_tracker.domain.web.common import HTML_OPT, render, with_query
-from expense_tracker.lib.charts import Bar, bar_chart, column_chart
-from expense_tracker.lib.formatting import day, money, month_label, month_title
+from expense_tracker.lib.charts import NARROW_WIDTH, Bar, bar_chart, column_chart, responsive
+from expense_tracker.lib.formatting import axis_money, day, money, month_label, month_short, month_title, year_label
 from expense_tracker.lib.problems import FieldValidationError
 from expense_tracker.lib.timezones import month_start, today_in
 
@@ -70,17 +70,32 @@ class ReportPages(Controller):
         year_total = sum((m.total for m in monthly.months), Decimal(0))
         # Charts say which currency they show: converted, or that currency only (the others are listed beside them).
         shown = f"converted to {user.currency}" if rates_base else f"{user.currency} only"
-        trend = column_chart(
-            [Bar(month_label(m.month), m.total, money(m.total, user.currency)) for m in monthly.months],
-            title=f"Spending per month, last 12 months ({shown})",
-            description=f"Total over the 12 months: {money(year_total, user.currency)}.",
-            chart_id="trend",
+        months = [
+            Bar(
+                month_label(m.month),
+                m.total,
+                money(m.total, user.currency),
+                tick=month_short(m.month),
+                group=year_label(m.month),
+            )
+            for m in monthly.months
+        ]
+        trend_title = f"Spending per month, last 12 months ({shown})"
+        trend_desc = f"Total over the 12 months: {money(year_total, user.currency)}."
+
+        def axis(value: Decimal) -> str:
+            return axis_money(value, user.currency)
+
+        trend = responsive(
+            column_chart(months, trend_title, trend_desc, "trend", axis_label=axis),
+            column_chart(months, trend_title, trend_desc, "trend-narrow", axis_label=axis, width=NARROW_WIDTH),
         )
-        split = bar_chart(
-            [Bar(c.name, c.total, money(c.total, user.currency), c.color) for c in by_category.categories],
-            title=f"Spending by category, {day(start)} to {day(end)} ({shown})",
-            description=f"Total: {money(by_category.total, user.currency)}.",
-            chart_id="by-category",
+        categories = [Bar(c.name, c.total, money(c.total, user.currency), c.color) for c in by_category.categories]
+        split_title = f"Spending by category, {day(start)} to {day(end)} ({shown})"
+        split_desc = f"Total: {money(by_category.total, user.currency)}."
+        split = responsive(
+            bar_chart(categories, split_title, split_desc, "by-category"),
+            bar_chart(categories, split_title, split_desc, "by-category-narrow", narrow=True),
         )
         return render(
             request,
