@@ -71,7 +71,10 @@ def visit_every_page(ui: UI, tmp_path: Path, label: str) -> None:
         except AssertionError as exc:
             failures.append(str(exc))
 
-    for path in ("/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/rates", "/settings"):
+    pages = ("/", "/expenses", "/expenses/new", "/categories", "/reports", "/import", "/rates", "/settings")
+    # Issue 15's pages: tags, split form, budgets (month and year), recurring, trash.
+    pages += ("/tags", "/splits/new", "/budgets", "/budgets/year", "/recurring", "/trash")
+    for path in pages:
         page.goto(path)
         check(path)
 
