@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from expense_tracker.app import _sqlite_pragmas
 from expense_tracker.domain.recurring import runner
+from tests import test_trash_pages as trash_pages
 from tests.conftest import Session
 
 Client = AsyncTestClient[Litestar]
@@ -167,3 +168,119 @@ async def test_a_split_payment_carries_its_tags_and_goes_to_the_trash_and_back_a
         ("Groceries", "30.00"),
         ("Household", "12.50"),
     ]
+
+
+async def _undo(client: Client, user: Session, item_id: str, status: int = 200) -> dict[str, object]:
+    response = await client.post(f"/api/trash/{item_id}/restore", headers=user.headers)
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+async def test_undoing_an_expense_edit_puts_its_tags_back(client: Client, user: Session) -> None:
+    made = await client.post(
+        "/api/expenses",
+        json={"title": "Dinner", "amount": "40.00", "spent_on": "2026-04-02", "tags": ["Trip", "Work"]},
+        headers=user.headers,
+    )
+    assert made.status_code == 201, made.text
+    expense = made.json()["id"]
+    before = (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json()
+    assert before["tags"] == ["Trip", "Work"]
+    patched = await client.patch(
+        f"/api/expenses/{expense}", json={"title": "Lunch", "tags": ["Food"]}, headers=user.headers
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["tags"] == ["Food"]
+    result = await _undo(client, user, patched.headers["X-Trash-Item"])
+    assert (result["restored"], result["notes"]) == ({"expense": 1, "expense_tag": 2}, [])
+    assert (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json() == before
+    listed = await client.get("/api/expenses", params={"tag": "food"}, headers=user.headers)
+    assert listed.json()["items"] == []
+
+    # Tags alone changed twice: undoing the first would overwrite the second; refused, nothing changed.
+    first = await client.patch(f"/api/expenses/{expense}", json={"tags": ["A"]}, headers=user.headers)
+    second = await client.patch(f"/api/expenses/{expense}", json={"tags": ["B"]}, headers=user.headers)
+    assert (first.status_code, second.status_code) == (200, 200)
+    refused = await _undo(client, user, first.headers["X-Trash-Item"], 409)
+    assert refused["detail"] == "It has been changed again since; undo would overwrite that change."
+    assert (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json()["tags"] == ["B"]
+    # The latest one undoes; a tag deleted meanwhile is left off and said.
+    tag_b = next(t for t in (await client.get("/api/tags", headers=user.headers)).json() if t["name"] == "A")
+    assert (await client.delete(f"/api/tags/{tag_b['id']}", headers=user.headers)).status_code == 204
+    result = await _undo(client, user, second.headers["X-Trash-Item"])
+    assert (result["restored"], result["notes"]) == (
+        {"expense": 1},
+        ["1 of its tags had been deleted since; they were left off."],
+    )
+    assert (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json()["tags"] == []
+
+    # An edit that leaves the tags alone leaves them alone on undo too.
+    retagged = await client.patch(f"/api/expenses/{expense}", json={"tags": ["Kept"]}, headers=user.headers)
+    assert retagged.status_code == 200
+    renamed = await client.patch(f"/api/expenses/{expense}", json={"title": "Brunch"}, headers=user.headers)
+    result = await _undo(client, user, renamed.headers["X-Trash-Item"])
+    assert result["restored"] == {"expense": 1}
+    after = (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json()
+    assert (after["title"], after["tags"]) == ("Dinner", ["Kept"])
+
+
+async def test_undoing_an_expense_edit_from_the_page_puts_its_tags_back(client: Client, user: Session) -> None:
+    made = await client.post(
+        "/api/expenses",
+        json={"title": "Taxi", "amount": "12.00", "spent_on": "2026-04-02", "tags": ["Work"]},
+        headers=user.headers,
+    )
+    expense = made.json()["id"]
+    form = {"title": "Taxi", "amount": "12.00", "currency": "USD", "spent_on": "2026-04-02", "tags": "Trip, Fun"}
+    saved = await trash_pages.post(client, user, f"/expenses/{expense}", {**form, "next": "/expenses"})
+    assert saved.status_code == 303
+    assert (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json()["tags"] == ["Fun", "Trip"]
+    action, back = trash_pages.undo_form(await trash_pages.page(client, user, saved.headers["location"]))
+    undone = await trash_pages.post(client, user, action, {"next": back})
+    assert undone.headers["location"] == "/expenses?msg=undone"
+    assert (await client.get(f"/api/expenses/{expense}", headers=user.headers)).json()["tags"] == ["Work"]
+
+
+async def test_undoing_a_category_budget_edit_puts_its_budget_history_back(client: Client, user: Session) -> None:
+    made = await client.post(
+        "/api/categories",
+        json={"name": "Treats", "color": "#336699", "monthly_budget": "300.00", "budget_from": "2026-01"},
+        headers=user.headers,
+    )
+    assert made.status_code == 201, made.text
+    food = made.json()["id"]
+
+    async def history() -> list[tuple[str, str | None, bool]]:
+        response = await client.get(f"/api/budgets/history/{food}", headers=user.headers)
+        assert response.status_code == 200, response.text
+        return [(e["month"], e["amount"], e["rollover"]) for e in response.json()["entries"]]
+
+    assert await history() == [("2026-01", "300.00", False)]
+    patched = await client.patch(
+        f"/api/categories/{food}",
+        json={"monthly_budget": "450.00", "budget_from": "2026-03", "rollover": True},
+        headers=user.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    assert await history() == [("2026-01", "300.00", False), ("2026-03", "450.00", True)]
+    result = await _undo(client, user, patched.headers["X-Trash-Item"])
+    assert result["restored"] == {"category": 1, "budget": 1}
+    assert await history() == [("2026-01", "300.00", False)]
+
+    # From the categories page (its form always carries the budget fields).
+    form = {"name": "Treats", "color": "#336699", "monthly_budget": "200.00", "budget_from": "2026-02"}
+    saved = await trash_pages.post(client, user, f"/categories/{food}", form)
+    assert saved.status_code == 303, saved.text
+    assert await history() == [("2026-01", "300.00", False), ("2026-02", "200.00", False)]
+    action, back = trash_pages.undo_form(await trash_pages.page(client, user, saved.headers["location"]))
+    await trash_pages.post(client, user, action, {"next": back})
+    assert await history() == [("2026-01", "300.00", False)]
+
+    # A budget change for a later month only (the category's row unchanged) still makes an earlier undo refuse.
+    renamed = await client.patch(f"/api/categories/{food}", json={"name": "Groceries"}, headers=user.headers)
+    later = await client.patch(
+        f"/api/categories/{food}", json={"monthly_budget": "500.00", "budget_from": "2027-01"}, headers=user.headers
+    )
+    assert later.status_code == 200
+    refused = await _undo(client, user, renamed.headers["X-Trash-Item"], 409)
+    assert refused["detail"] == "It has been changed again since; undo would overwrite that change."

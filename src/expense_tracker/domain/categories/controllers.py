@@ -11,6 +11,7 @@ from expense_tracker.db.models import User
 from expense_tracker.dependencies import Categories, Trash
 from expense_tracker.domain.accounts.auth import SESSION_SECURITY
 from expense_tracker.domain.categories.schemas import CategoryCreate, CategoryRead, CategoryUpdate
+from expense_tracker.domain.categories.services import BUDGET_FIELDS
 from expense_tracker.domain.trash.responses import UNDO_RESPONSE_HEADERS, undo_headers
 from expense_tracker.domain.trash.services import CATEGORY_TABLE
 from expense_tracker.lib.structs import provided_fields
@@ -60,10 +61,11 @@ class CategoryController(Controller):
         user_id = request.user.id
         today = today_in(request.user.timezone)
         # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
-        async with trash.editing(user_id, CATEGORY_TABLE, category_id) as undo:
-            category = await categories.update_for(
-                user_id, category_id, provided_fields(data), request.user.currency, today
-            )
+        fields = provided_fields(data)
+        # A budget change writes the budget history: the undo puts that back too.
+        children = ("budget",) if fields.keys() & BUDGET_FIELDS else ()
+        async with trash.editing(user_id, CATEGORY_TABLE, category_id, children=children) as undo:
+            category = await categories.update_for(user_id, category_id, fields, request.user.currency, today)
         return Response(categories.to_schema(category, schema_type=CategoryRead), headers=undo_headers(undo.id))
 
     @delete("/{category_id:uuid}", operation_id="deleteCategory", response_headers=UNDO_RESPONSE_HEADERS)

@@ -125,6 +125,10 @@ class CategoryService(OwnedRowService[Category]):
             await self._ensure_unique(user_id, values["name"], exclude=category_id)
         budget = {k: values[k] for k in BUDGET_FIELDS if k in values}
         values = {k: v for k, v in values.items() if k not in BUDGET_FIELDS}
+        if budget.keys() - {"budget_from"}:
+            # A budget change is a change of the category (maybe of a later month only, leaving its row alone):
+            # updated_at says so, so an earlier edit's undo refuses to overwrite it.
+            values["updated_at"] = dt.datetime.now(dt.UTC)
         category = await self.apply(category, values)
         if budget.keys() - {"budget_from"}:
             month = _budget_month(budget.get("budget_from"), today)

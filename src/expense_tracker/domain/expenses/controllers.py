@@ -176,8 +176,11 @@ class ExpenseController(Controller):
         trash: Trash,
     ) -> Response[ExpenseRead]:
         # The previous values are kept for one undo (``X-Trash-Item``); a 4xx rolls the snapshot back with the edit.
-        async with trash.editing(request.user.id, EXPENSE_TABLE, expense_id) as undo:
-            read = await expenses.update_read(request.user.id, expense_id, provided_fields(data))
+        fields = provided_fields(data)
+        # New tags replace the old links: the undo keeps those too (no extra query when the tags are left alone).
+        children = ("expense_tag",) if "tags" in fields else ()
+        async with trash.editing(request.user.id, EXPENSE_TABLE, expense_id, children=children) as undo:
+            read = await expenses.update_read(request.user.id, expense_id, fields)
         return Response(read, headers=undo_headers(undo.id))
 
     @delete("/{expense_id:uuid}", operation_id="deleteExpense", response_headers=UNDO_RESPONSE_HEADERS)

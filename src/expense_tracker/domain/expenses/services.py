@@ -502,6 +502,10 @@ class ExpenseService(OwnedRowService[Expense]):
             self._check_decimals(values.get("amount", expense.amount), values.get("currency") or expense.currency)
         if "category_id" in values:
             await self._check_category(user_id, values["category_id"])
+        if tags is not None:
+            # New tags are a change of the expense: updated_at says so (an earlier edit's undo then refuses to
+            # overwrite them), in the same UPDATE as the other fields.
+            values["updated_at"] = dt.datetime.now(dt.UTC)
         expense = await self.apply(expense, values)
         if tags is not None:
             await apply_expense_tags(self.repository.session, user_id, [expense.id], tags)

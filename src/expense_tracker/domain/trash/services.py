@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from functools import cached_property
 from types import SimpleNamespace
@@ -181,14 +181,17 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
     # Edits -----------------------------------------------------------------------------------------------------
 
     async def _edit_snapshot(
-        self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID
+        self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, children: Collection[str] = ()
     ) -> tuple[snapshots.Snapshot, dict[str, Any]]:
+        session = self.repository.session
         snapshot = await snapshots.take(
-            self.repository.session, table, (table.c.id == row_id) & (table.c.user_id == user_id), cascade=False
+            session, table, (table.c.id == row_id) & (table.c.user_id == user_id), cascade=False
         )
         rows = snapshot.rows(table.name)
         if not rows:
             raise NotFoundError(f"{table.name} {row_id}")
+        if children:
+            await snapshots.take_children(session, snapshot, children)
         return snapshot, rows[0]
 
     async def record_edit(self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, label: str | None) -> TrashItem:
@@ -200,15 +203,22 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
 
     @asynccontextmanager
     async def editing(
-        self, user_id: uuid.UUID, table: Table, row_id: uuid.UUID, label: str | None = None
+        self,
+        user_id: uuid.UUID,
+        table: Table,
+        row_id: uuid.UUID,
+        label: str | None = None,
+        children: Collection[str] = (),
     ) -> AsyncIterator[EditUndo]:
         """``async with trash.editing(...) as undo: <update the row>``, then ``undo.id`` is the edit's trash item.
 
         The row is read before the update (404 when missing or foreign); the item is stored after it, with the row's
         new ``updated_at``, which "Undo" compares with the row's then (any later change makes it a 409). An exception
-        in the block stores nothing.
+        in the block stores nothing. ``children``: the tables whose rows pointing at the row the edit may replace too
+        (``expense_tag`` when the tags are edited, ``budget`` when the budget is): "Undo" puts those back as well,
+        else it would restore the row and keep the edit's tags or budget history.
         """
-        snapshot, old = await self._edit_snapshot(user_id, table, row_id)
+        snapshot, old = await self._edit_snapshot(user_id, table, row_id, children)
         undo = EditUndo()
         yield undo
         session = self.repository.session
@@ -241,14 +251,15 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
             await session.execute(update(table).where(table.c.id == old["id"]).values(values))
         except IntegrityError:
             raise ConflictError(detail=f"Undo would clash with data changed since ({table.name}).") from None
+        children = await snapshots.put_back_children(session, snapshot)
         await session.delete(item)
         await session.flush()
         return RestoreResult(
             id=item.id,
             kind="edit",
             label=item.label,
-            restored={table.name: 1},
-            notes=[],
+            restored={table.name: 1, **{name: n for name, n in children.counts.items() if n}},
+            notes=self._dropped_notes(children),
             location=_LOCATIONS.get(table.name, "").format(id=old["id"]) or None,
         )
 
@@ -286,12 +297,7 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
             _CLEARED.get(key, f"{key[0]}.{key[1]} referred to something deleted since; it was left empty.")
             for key in restored.cleared
         ]
-        notes += [
-            _DROPPED.get(
-                table, "{n} " + table + " row(s) referred to something deleted since; they were left off."
-            ).format(n=n)
-            for table, n in restored.dropped.items()
-        ]
+        notes += self._dropped_notes(restored)
         extra = item.payload.get("extra", {})
         if item.kind == "category" and extra.get("reassigned"):
             notes += await self._move_back(user_id, root_ids[0], extra)
@@ -306,6 +312,15 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
             notes=notes,
             location=location.format(id=root_ids[0]) if location and len(root_ids) == 1 else None,
         )
+
+    @staticmethod
+    def _dropped_notes(restored: snapshots.Restored) -> list[str]:
+        return [
+            _DROPPED.get(
+                table, "{n} " + table + " row(s) referred to something deleted since; they were left off."
+            ).format(n=n)
+            for table, n in restored.dropped.items()
+        ]
 
     async def _move_back(self, user_id: uuid.UUID, category_id: uuid.UUID, extra: dict[str, Any]) -> list[str]:
         """Move the expenses the delete reassigned back into the restored category: those still in the category they

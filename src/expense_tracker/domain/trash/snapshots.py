@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
+    delete,
     insert,
     select,
     tuple_,
@@ -273,3 +274,36 @@ async def _settle_references(
             snapshot.tables[table.name] = {_primary_key(table, r): r for r in kept}
             rows = kept
     return rows
+
+
+def _child_references(table: Table, children: Iterable[str]) -> list[ForeignKeyConstraint]:
+    wanted = set(children)
+    return [c for c in cascading_references(table, table.metadata) if c.table.name in wanted and len(c.elements) == 1]
+
+
+async def take_children(session: AsyncSession, snapshot: Snapshot, children: Iterable[str]) -> None:
+    """Add to an edit's snapshot (rows of its root table alone) the rows of the cascading ``children`` tables that
+    point at them: what the edit may replace besides the row (an expense's tag links, a category's budget history).
+    Each such table is recorded even when empty, so that undo knows it must leave none behind."""
+    table = snapshot.metadata.tables[snapshot.root]
+    ids = [r["id"] for r in snapshot.rows(table.name)]
+    for constraint in _child_references(table, children):
+        child, column = constraint.table, constraint.elements[0].parent
+        rows = [dict(r) for r in (await session.execute(select(child).where(column.in_(ids)))).mappings()]
+        snapshot.tables[child.name] = {_primary_key(child, r): r for r in rows}
+
+
+async def put_back_children(session: AsyncSession, snapshot: Snapshot) -> Restored:
+    """Undo's counterpart of :func:`take_children`: the children tables the snapshot holds get exactly its rows back
+    (the current ones replaced); a row referring to something deleted since (a tag) is left out and counted."""
+    table = snapshot.metadata.tables[snapshot.root]
+    ids = [r["id"] for r in snapshot.rows(table.name)]
+    restored = Restored(counts={}, cleared=[], dropped={})
+    for constraint in _child_references(table, snapshot.tables):
+        child, column = constraint.table, constraint.elements[0].parent
+        await session.execute(delete(child).where(column.in_(ids)))
+        rows = await _settle_references(session, snapshot, child, restored)
+        if rows:
+            await session.execute(insert(child), rows)
+        restored.counts[child.name] = len(rows)
+    return restored

@@ -121,7 +121,10 @@ class CategoryPages(Controller):
                 }
                 today = today_in(request.user.timezone)
                 # The previous values are kept for the notice's "Undo"; a 400 rolls the snapshot back with the edit.
-                async with trash.editing(request.user.id, CATEGORY_TABLE, category_id, category.name) as undo:
+                # The form always carries the budget: the undo puts the budget history back too.
+                async with trash.editing(
+                    request.user.id, CATEGORY_TABLE, category_id, category.name, children=("budget",)
+                ) as undo:
                     await categories.update_for(request.user.id, category_id, values, request.user.currency, today)
                 return see_other("/categories", msg="category-saved", undo=str(undo.id))
             except FieldValidationError as exc:

@@ -398,7 +398,10 @@ class ExpensePages(Controller):
                 values.pop("tags", None)
             try:
                 # The previous values are kept for the notice's "Undo"; a 400 rolls the snapshot back with the edit.
-                async with trash.editing(user.id, EXPENSE_TABLE, expense.id, expense_label(expense)) as undo:
+                children = ("expense_tag",) if "tags" in values else ()  # the undo puts the old tags back too
+                async with trash.editing(
+                    user.id, EXPENSE_TABLE, expense.id, expense_label(expense), children=children
+                ) as undo:
                     await expenses.update_for(user.id, expense.id, values)
             except FieldValidationError as exc:
                 errors = exc.by_field()
