@@ -18,7 +18,7 @@ from typing import Any
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, event, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -220,14 +220,25 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
         """
         snapshot, old = await self._edit_snapshot(user_id, table, row_id, children)
         undo = EditUndo()
-        yield undo
         session = self.repository.session
-        await session.flush()
-        # The ORM object the update changed is in the session: its new updated_at costs no query.
-        model = next((m.class_ for m in Expense.registry.mappers if m.local_table is table), None)
-        edited = await session.get(model, row_id) if model is not None else None
-        edited_at = getattr(edited, "updated_at", None)
-        if edited_at is None:
+        # The new updated_at as the ORM flushes it costs no query. Noted at the flush: the session keeps no edited
+        # object once the block dropped it (its identity map is weak; an API answer is a Struct, not the row).
+        flushed: dict[str, Any] = {}
+
+        def note(sync_session: Any, _context: Any) -> None:
+            for obj in sync_session.dirty:
+                state = inspect(obj)
+                if state.mapper.local_table is table and state.identity == (row_id,):
+                    flushed["updated_at"] = obj.updated_at
+
+        event.listen(session.sync_session, "after_flush", note)
+        try:
+            yield undo
+            await session.flush()
+        finally:
+            event.remove(session.sync_session, "after_flush", note)
+        edited_at = flushed.get("updated_at")
+        if edited_at is None:  # nothing flushed (an edit that changed nothing, or one written by a statement)
             edited_at = await session.scalar(select(table.c.updated_at).where(table.c.id == row_id))
         payload = snapshot.to_payload({"id": str(row_id), "edited_at": snapshots.encode(edited_at)})
         item = await self._store(user_id, EDIT, label or _row_label(table, old), payload, EDIT_UNDO_RETENTION)
