@@ -6,15 +6,17 @@ Each slice tested its own rules; these tests hold the seams that only exist once
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from expense_tracker.app import _sqlite_pragmas
+from expense_tracker.db.models import RecurringOccurrence
 from expense_tracker.domain.recurring import runner
 from tests import test_trash_pages as trash_pages
 from tests.conftest import Session
@@ -284,3 +286,49 @@ async def test_undoing_a_category_budget_edit_puts_its_budget_history_back(clien
     assert later.status_code == 200
     refused = await _undo(client, user, renamed.headers["X-Trash-Item"], 409)
     assert refused["detail"] == "It has been changed again since; undo would overwrite that change."
+
+
+async def test_a_restored_expense_is_again_the_occurrence_its_schedule_made(
+    client: Client, user: Session, engine: AsyncEngine
+) -> None:
+    body = {"title": "Phone", "amount": "20.00", "unit": "month", "start_on": "2026-02-03"}
+    schedule = (await client.post("/api/recurring", json=body, headers=user.headers)).json()["id"]
+    await runner.run_job(engine, now=lambda: at("2026-02-04"))
+    (expense,) = (await client.get("/api/expenses", headers=user.headers)).json()["items"]
+
+    async def occurrence() -> list[tuple[str, str | None]]:
+        table = RecurringOccurrence.__table__
+        statement = select(table.c.occurs_on, table.c.expense_id).where(table.c.schedule_id == uuid.UUID(schedule))
+        async with engine.connect() as connection:
+            return [(str(d), None if e is None else str(e)) for d, e in await connection.execute(statement)]
+
+    assert await occurrence() == [("2026-02-03", expense["id"])]
+    deleted = await client.delete(f"/api/expenses/{expense['id']}", headers=user.headers)
+    assert await occurrence() == [("2026-02-03", None)]
+    await _undo(client, user, deleted.headers["X-Trash-Item"])
+    assert await occurrence() == [("2026-02-03", expense["id"])]
+
+
+async def test_a_deleted_category_comes_back_with_its_budget_history(client: Client, user: Session) -> None:
+    made = await client.post(
+        "/api/categories",
+        json={"name": "Treats", "color": "#336699", "monthly_budget": "100.00", "budget_from": "2026-01"},
+        headers=user.headers,
+    )
+    food = made.json()["id"]
+    changed = await client.patch(
+        f"/api/categories/{food}",
+        json={"monthly_budget": "80.00", "budget_from": "2026-04", "rollover": True},
+        headers=user.headers,
+    )
+    assert changed.status_code == 200
+    deleted = await client.delete(f"/api/categories/{food}", headers=user.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get(f"/api/budgets/history/{food}", headers=user.headers)).status_code == 404
+    result = await _undo(client, user, deleted.headers["X-Trash-Item"])
+    assert result["restored"] == {"category": 1, "budget": 2}
+    history = (await client.get(f"/api/budgets/history/{food}", headers=user.headers)).json()
+    assert [(e["month"], e["amount"], e["rollover"]) for e in history["entries"]] == [
+        ("2026-01", "100.00", False),
+        ("2026-04", "80.00", True),
+    ]

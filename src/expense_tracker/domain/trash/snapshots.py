@@ -88,7 +88,8 @@ def cascading_references(table: Table, metadata: MetaData) -> list[ForeignKeyCon
 
 
 def nulling_references(table: Table, metadata: MetaData) -> list[ForeignKeyConstraint]:
-    """The single-column foreign keys to ``table`` that a DELETE of its rows sets to NULL."""
+    """The single-column foreign keys to ``table`` that a DELETE of its rows sets to NULL (the child's primary key
+    may have several columns: ``recurring_occurrence`` is keyed by schedule and date)."""
     return [
         constraint
         for child in metadata.sorted_tables
@@ -96,7 +97,6 @@ def nulling_references(table: Table, metadata: MetaData) -> list[ForeignKeyConst
         if constraint.referred_table is table
         and (constraint.ondelete or "").upper() == "SET NULL"
         and len(constraint.elements) == 1
-        and len(child.primary_key.columns) == 1
     ]
 
 
@@ -185,14 +185,15 @@ async def _collect(session: AsyncSession, snapshot: Snapshot, table: Table, rows
     for constraint in nulling_references(table, snapshot.metadata):
         element = constraint.elements[0]
         child = constraint.table
-        child_pk = next(iter(child.primary_key.columns))
+        child_pk = list(child.primary_key.columns)
         values = [r[element.column.name] for r in new]
         for start in range(0, len(values), IN_BATCH):
-            statement = select(child_pk, element.parent).where(element.parent.in_(values[start : start + IN_BATCH]))
-            for pk, target in await session.execute(statement):
-                snapshot.relinks.append(
-                    {"table": child.name, "column": element.parent.name, "id": encode(pk), "value": encode(target)}
-                )
+            statement = select(element.parent, *child_pk).where(element.parent.in_(values[start : start + IN_BATCH]))
+            for target, *pk in await session.execute(statement):
+                link = {"table": child.name, "column": element.parent.name, "value": encode(target)}
+                # One key column as ``id`` (the payloads' first form), several as ``key``, in primary key order.
+                link |= {"id": encode(pk[0])} if len(pk) == 1 else {"key": [encode(v) for v in pk]}
+                snapshot.relinks.append(link)
 
 
 @dataclass
@@ -234,12 +235,13 @@ async def put_back(session: AsyncSession, snapshot: Snapshot) -> Restored:
         if child is None:
             continue
         column = child.c[link["column"]]
-        child_pk = next(iter(child.primary_key.columns))
+        child_pk = list(child.primary_key.columns)
+        key = link["key"] if "key" in link else [link["id"]]
         target = next(iter(column.foreign_keys)).column
         # Only where the pointer is still the NULL the delete left: a row pointed elsewhere since keeps that.
         await session.execute(
             update(child)
-            .where(and_(child_pk == decode(child_pk, link["id"]), column.is_(None)))
+            .where(and_(*(c == decode(c, v) for c, v in zip(child_pk, key, strict=True)), column.is_(None)))
             .values({column.name: decode(target, link["value"])})
         )
     return restored
