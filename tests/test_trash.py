@@ -135,7 +135,7 @@ async def test_a_deleted_category_comes_back_with_its_expenses(
 
     result = await restore(client, user, item)
     assert result["kind"] == "category"
-    assert result["restored"] == {"category": 1}
+    assert result["restored"] == {"category": 1, "budget": 1}  # its budget history (issue 15, budgets) with it
     assert result["notes"] == ["1 of its 2 expense(s) were changed or deleted since and stay as they are."]
     assert await rows(engine, "category", name="Food stuff") == before
     categories = {}
