@@ -332,3 +332,34 @@ async def test_a_deleted_category_comes_back_with_its_budget_history(client: Cli
         ("2026-01", "100.00", False),
         ("2026-04", "80.00", True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        (["Bills;Home"], "each tag must not contain a comma or a semicolon (not “Bills;Home”)"),
+        (["a,b"], "each tag must not contain a comma or a semicolon (not “a,b”)"),
+        (["x" * 51], f"each tag must be 1 to 50 characters (not “{'x' * 20}…”)"),
+        ([f"t{i}" for i in range(21)], "at most 20 tags per expense"),
+    ],
+)
+async def test_a_schedules_tag_names_follow_the_tag_rules(
+    client: Client, user: Session, tags: list[str], message: str
+) -> None:
+    body = {"title": "Rent", "amount": "900", "unit": "month", "start_on": "2026-05-01", "tags": tags}
+    created = await client.post("/api/recurring", json=body, headers=user.headers)
+    assert created.status_code == 400, created.text
+    assert created.json()["errors"] == [{"field": "tags", "message": message}]
+    made = await client.post("/api/recurring", json={**body, "tags": ["Home"]}, headers=user.headers)
+    assert made.status_code == 201
+    edited = await client.patch(f"/api/recurring/{made.json()['id']}", json={"tags": tags}, headers=user.headers)
+    assert (edited.status_code, edited.json()["errors"]) == (400, [{"field": "tags", "message": message}])
+
+
+async def test_a_schedules_tags_are_cleaned_like_an_expenses(client: Client, user: Session) -> None:
+    body = {"title": "Rent", "amount": "900", "unit": "month", "start_on": "2026-05-01"}
+    made = await client.post(
+        "/api/recurring", json={**body, "tags": ["  Fixed   costs ", "", "fixed costs", "Home"]}, headers=user.headers
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["tags"] == ["Fixed costs", "Home"]

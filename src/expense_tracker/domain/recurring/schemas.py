@@ -10,15 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import msgspec
 
-from expense_tracker.domain.expenses.schemas import clean_notes, clean_title, reject_nul
+from expense_tracker.domain.expenses.schemas import clean_notes, clean_title
+from expense_tracker.domain.tags import schemas as tag_rules
 from expense_tracker.lib.money import AmountText, parse_amount, parse_currency
 from expense_tracker.lib.problems import field_error
 
 T = TypeVar("T")
 R = TypeVar("R")
 UnitName = Literal["day", "week", "month", "year"]
-TAG_NAME_MAX = 50
-TAGS_MAX = 20
 INTERVAL_MAX = 1000
 MAX_COUNT_MAX = 10_000
 DATE_MIN = dt.date(1900, 1, 1)
@@ -38,16 +37,9 @@ MaxCount = Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT_MAX, description="Stop
 
 
 def clean_tag_names(value: list[str]) -> list[str]:
-    """Trimmed, 1..50 characters, duplicates (case-insensitive) dropped, in the order given."""
-    names: dict[str, str] = {}
-    for raw in value:
-        name = " ".join(reject_nul(raw).split())
-        if not 1 <= len(name) <= TAG_NAME_MAX:
-            raise field_error("tags", f"each tag must be 1 to {TAG_NAME_MAX} characters")
-        names.setdefault(name.lower(), name)
-    if len(names) > TAGS_MAX:
-        raise field_error("tags", f"at most {TAGS_MAX} tags")
-    return list(names.values())
+    """The schedule's tags become real tags on each expense it creates: the tags' own rules, checked when the schedule
+    is saved (a name with "," or ";" would otherwise be stored here and break the form's and the CSV's lists)."""
+    return _clean("tags", tag_rules.clean_tag_names, value)
 
 
 def _check_date(field: str, value: dt.date | None) -> None:
