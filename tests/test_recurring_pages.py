@@ -96,7 +96,12 @@ async def test_add_edit_pause_and_delete_without_javascript(client: Client, user
     deleted = await client.post(
         f"/recurring/{gym['id']}/delete", data={"_csrf_token": token, "confirm": "yes"}, headers=HTML
     )
-    assert deleted.headers["location"] == "/recurring?msg=recurring-deleted"
+    # ... to the trash (issue 15 merge): the notice carries its "Undo".
+    location = deleted.headers["location"]
+    assert location.startswith("/recurring?msg=recurring-deleted&undo=")
+    undo = location.rsplit("=", 1)[1]
+    trash = (await client.get("/api/trash", headers=user.headers)).json()
+    assert [(t["id"], t["kind"], t["label"]) for t in trash] == [(undo, "schedule", "Gym plus")]
     assert await schedules(client, user) == []
     assert today  # the start date the form posted
     client.cookies.clear()
