@@ -19,7 +19,9 @@ from expense_tracker.app import _sqlite_pragmas
 from expense_tracker.db.models import RecurringOccurrence
 from expense_tracker.domain.recurring import runner
 from tests import test_trash_pages as trash_pages
-from tests.conftest import Session
+from tests.conftest import Session, sign_in
+from tests.test_csv import export as csv_export
+from tests.test_csv import upload as csv_upload
 
 Client = AsyncTestClient[Litestar]
 
@@ -363,3 +365,63 @@ async def test_a_schedules_tags_are_cleaned_like_an_expenses(client: Client, use
     )
     assert made.status_code == 201, made.text
     assert made.json()["tags"] == ["Fixed costs", "Home"]
+
+
+async def test_csv_round_trip_keeps_a_tagged_split_and_refuses_parts_with_other_tags(
+    client: Client, user: Session
+) -> None:
+    cats = {}
+    for name in ("Groceries", "Household"):
+        made = await client.post("/api/categories", json={"name": name, "color": "#336699"}, headers=user.headers)
+        cats[name] = made.json()["id"]
+    body = {
+        "title": "Supermarket",
+        "amount": "42.50",
+        "spent_on": "2026-03-14",
+        "tags": ["Weekly", "Cash"],
+        "parts": [
+            {"amount": "30.00", "category_id": cats["Groceries"]},
+            {"amount": "12.50", "category_id": cats["Household"]},
+        ],
+    }
+    split = (await client.post("/api/splits", json=body, headers=user.headers)).json()
+    await client.post(
+        "/api/expenses",
+        json={"title": "Bus", "amount": "2.80", "spent_on": "2026-03-15", "tags": ["Work"]},
+        headers=user.headers,
+    )
+    response = await client.get("/api/expenses/export.csv?sort=created_at", headers=user.headers)
+    header = response.text.splitlines()[0]
+    assert header.split(",")[-2:] == ["tags", "split_id"]
+    rows = await csv_export(client, user, "sort=created_at")
+    assert [(r["title"], r["amount"], r["tags"], r["split_id"]) for r in rows] == [
+        ("Supermarket", "30.00", "Cash; Weekly", split["id"]),
+        ("Supermarket", "12.50", "Cash; Weekly", split["id"]),
+        ("Bus", "2.80", "Work", ""),
+    ]
+
+    newcomer = await sign_in(client)
+    imported = await csv_upload(client, newcomer, response.text)
+    assert imported.status_code == 201, imported.text
+    again = await csv_export(client, newcomer, "sort=created_at")
+    new_split = again[0]["split_id"]
+    assert [(r["title"], r["amount"], r["category"], r["tags"], r["split_id"]) for r in again] == [
+        ("Supermarket", "30.00", "Groceries", "Cash; Weekly", new_split),
+        ("Supermarket", "12.50", "Household", "Cash; Weekly", new_split),
+        ("Bus", "2.80", "", "Work", ""),
+    ]
+    read = (await client.get(f"/api/splits/{new_split}", headers=newcomer.headers)).json()
+    assert (read["amount"], read["tags"]) == ("42.50", ["Cash", "Weekly"])
+
+    # A split's parts carry the payment's tags: a file whose parts disagree is refused, naming the row.
+    content = (
+        "title,amount,spent_on,tags,split_id\n"
+        "Market,30.00,2026-11-14,Food; Weekly,a\n"
+        "Market,12.50,2026-11-14,Weekly,a\n"
+        "Market,5.00,2026-11-14,weekly; FOOD,a\n"
+    )
+    refused = await csv_upload(client, newcomer, content)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["errors"] == [
+        {"row": 3, "field": "split_id", "message": "must have the same tags as row 2, the split's first part"}
+    ]

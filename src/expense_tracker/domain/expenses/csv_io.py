@@ -9,7 +9,7 @@ does.
 ``split_id`` (optional on import) groups the parts of a split payment: the export writes the split's id (empty for an
 ordinary expense); on import the rows sharing a value form one new split (the value only groups them: the split gets a
 new id, so importing an export twice never joins the old split). They must be at least two and share date, title,
-currency and sign, like the parts the API creates (``domain/splits``).
+currency, sign and tags, like the parts the API creates (``domain/splits``).
 
 Text cells a spreadsheet would evaluate as a formula (starting with ``= + - @``, tab or CR) are exported with a leading
 ``'`` (OWASP "CSV injection"); the import removes exactly that quote again, so an export still imports unchanged.
@@ -71,12 +71,17 @@ class ImportRow(NamedTuple):
 class _SplitGroup:
     """The first row of a split in the file: the others must match it (checked as they come, batch by batch)."""
 
-    __slots__ = ("count", "currency", "negative", "row", "spent_on", "title")
+    __slots__ = ("count", "currency", "negative", "row", "spent_on", "tags", "title")
 
     def __init__(self, row: int, first: ImportRow) -> None:
         self.row, self.count = row, 1
         self.title, self.spent_on, self.currency = first.title, first.spent_on, first.currency
         self.negative = first.amount < 0
+        self.tags = _tag_set(first)
+
+
+def _tag_set(row: ImportRow) -> frozenset[str]:
+    return frozenset(name.lower() for name in row.tags)  # a tag is its name ignoring case
 
 
 class ImportRejectedError(Exception):
@@ -297,7 +302,8 @@ class ImportParser:
         return batch
 
     def _check_split(self, number: int, row: ImportRow) -> None:
-        """A split's part must have its first part's date, title, currency and sign (as ``SplitService`` requires)."""
+        """A split's part must have its first part's date, title, currency, sign and tags (as ``SplitService``
+        requires)."""
         assert row.split is not None
         group = self._splits.get(row.split)
         if group is None:
@@ -309,6 +315,9 @@ class ImportParser:
             ("title", row.title == group.title),
             ("currency", row.currency == group.currency),
             ("sign (all spending or all refunds)", (row.amount < 0) == group.negative),
+            # The tags are the payment's, on every part (as SplitService keeps them): parts tagged apart would make
+            # a split whose tags depend on the part read.
+            ("tags", _tag_set(row) == group.tags),
         ):
             if not same:
                 self._fail(number, "split_id", f"must have the same {what} as row {group.row}, the split's first part")
