@@ -723,6 +723,128 @@ async def trash_empty_pages(w: World) -> None:
     await assert_victim_trash_intact(w, item)
 
 
+# Split payments (issue 15): the victim's split (its parts carry a marker title) answers like one nobody has.
+SP = "/api/splits/{split_id:uuid}"
+SPP = "/splits/{split_id:uuid}"
+
+
+@case(
+    ("POST", "/api/splits"),
+    ("GET", SP),
+    ("PUT", SP),
+    ("DELETE", SP),
+    ("GET", "/splits/new"),
+    ("POST", "/splits"),
+    ("GET", f"{SPP}/edit"),
+    ("POST", SPP),
+    ("GET", f"{SPP}/delete"),
+    ("POST", f"{SPP}/delete"),
+)
+async def foreign_splits_are_missing(w: World) -> None:
+    tag = uuid.uuid4().hex[:8]
+    w.client.cookies.clear()
+    body = {
+        "title": f"VSPLIT{tag}",
+        "amount": "525252.52",
+        "spent_on": TODAY,
+        "parts": [
+            {"amount": "525252.00", "category_id": w.victim_category},
+            {"amount": "0.52", "category_id": None, "notes": f"VPART{tag}"},
+        ],
+    }
+    created = await w.client.post("/api/splits", json=body, headers=w.victim.headers)
+    assert created.status_code == 201, created.text
+    foreign = created.json()["id"]
+    w.markers += [f"VSPLIT{tag}", f"VPART{tag}", "525252"]
+
+    def of(x: str) -> str:
+        return foreign if x == "FOREIGN" else str(uuid.uuid4())
+
+    own_body = {
+        "title": "Mine",
+        "amount": "2.22",
+        "parts": [{"amount": "1.11", "category_id": w.attacker_category}, {"amount": "1.11", "category_id": None}],
+    }
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/splits/{of(x)}"), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("PUT", f"/api/splits/{of(x)}", json=own_body), 404)
+    await same_as_missing(w, lambda x: w.as_attacker("DELETE", f"/api/splits/{of(x)}"), 404)
+    # A part in a foreign category, or splitting up a foreign expense: as for ones that do not exist.
+    in_foreign = {**own_body, "parts": [{"amount": "1.11", "category_id": w.victim_category}, own_body["parts"][1]]}
+    missing_category = {
+        **own_body,
+        "parts": [{"amount": "1.11", "category_id": str(uuid.uuid4())}, own_body["parts"][1]],
+    }
+
+    async def create_in(x: str) -> httpx.Response:
+        return await w.as_attacker("POST", "/api/splits", json=in_foreign if x == "FOREIGN" else missing_category)
+
+    await same_as_missing(w, create_in, 400)
+    await same_as_missing(
+        w, lambda x: w.as_attacker("POST", "/api/splits", json={**own_body, "expense_id": ids(w, x, "expense")}), 404
+    )
+    await same_as_missing(w, lambda x: w.page("GET", f"/splits/{of(x)}/edit"), 404)
+    await same_as_missing(w, lambda x: w.page("GET", f"/splits/{of(x)}/delete"), 404)
+    await same_as_missing(w, lambda x: w.page("POST", f"/splits/{of(x)}/delete", {"confirm": "yes"}), 404)
+    form = {
+        "title": "Mine",
+        "amount": "2.22",
+        "currency": "USD",
+        "spent_on": TODAY,
+        "rows": "2",
+        "part-0-amount": "1.11",
+        "part-0-category_id": w.attacker_category,
+        "part-1-amount": "1.11",
+    }
+    await same_as_missing(w, lambda x: w.page("POST", f"/splits/{of(x)}", form), 404)
+    # The new-split form's foreign category is an inline error like a missing one; nothing stored.
+    await same_as_missing(
+        w, lambda x: w.page("POST", "/splits", {**form, "part-0-category_id": ids(w, x, "category")}), 400
+    )
+    new_page = await w.page("GET", f"/splits/new?expense_id={w.victim_expense}&title=x")
+    assert new_page.status_code == 200
+    w.assert_clean(new_page)
+    assert (await w.page("POST", "/splits", form)).status_code == 303  # their own split works
+    w.client.cookies.clear()
+    kept = (await w.client.get(f"/api/splits/{foreign}", headers=w.victim.headers)).json()
+    assert (kept["title"], kept["amount"], len(kept["parts"])) == (f"VSPLIT{tag}", "525252.52", 2)
+
+
+# Budgets over time (issue 15): the victim's category budget history is theirs only.
+@case(
+    ("GET", "/api/budgets"),
+    ("GET", "/api/budgets/year"),
+    ("GET", "/api/budgets/history/{category_id:uuid}"),
+    ("PUT", "/api/budgets/{category_id:uuid}/{month:str}"),
+    ("GET", "/budgets"),
+    ("GET", "/budgets/year"),
+    ("POST", "/budgets/{category_id:uuid}"),
+)
+async def foreign_budgets_are_missing_and_never_listed(w: World) -> None:
+    month = TODAY[:7]
+    await same_as_missing(w, lambda x: w.as_attacker("GET", f"/api/budgets/history/{ids(w, x, 'category')}"), 404)
+    await same_as_missing(
+        w,
+        lambda x: w.as_attacker("PUT", f"/api/budgets/{ids(w, x, 'category')}/{month}", json={"amount": "1.00"}),
+        404,
+    )
+    await same_as_missing(
+        w, lambda x: w.page("POST", f"/budgets/{ids(w, x, 'category')}", {"from": month, "amount": "1.00"}), 404
+    )
+    for path in ("/api/budgets", "/api/budgets/year", f"/api/budgets?month={month}"):
+        response = await w.as_attacker("GET", path)
+        assert response.status_code == 200, response.text
+        w.assert_clean(response)
+        assert w.victim_category not in response.text
+    for path in ("/budgets", "/budgets/year"):
+        page = await w.page("GET", path)
+        assert page.status_code == 200
+        w.assert_clean(page)
+        assert w.victim_category not in page.text
+    w.client.cookies.clear()
+    history = await w.client.get(f"/api/budgets/history/{w.victim_category}", headers=w.victim.headers)
+    assert [(e["amount"]) for e in history.json()["entries"]] == [VICTIM_BUDGET]
+
+
 EXEMPT: dict[Route, str] = {
     ("GET", "/healthz"): "no user data",
     ("GET", "/readyz"): "no user data",
