@@ -425,3 +425,25 @@ async def test_csv_round_trip_keeps_a_tagged_split_and_refuses_parts_with_other_
     assert refused.json()["errors"] == [
         {"row": 3, "field": "split_id", "message": "must have the same tags as row 2, the split's first part"}
     ]
+
+
+async def test_the_openapi_schema_names_every_new_body_once(client: Client) -> None:
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    names = list(schema["components"]["schemas"])
+    short = [name.rsplit(".", 1)[-1] for name in names]
+    assert sorted({n for n in short if short.count(n) > 1}) == []  # no two structs share a name
+    operations = [op["operationId"] for item in schema["paths"].values() for op in item.values() if "operationId" in op]
+    assert sorted({o for o in operations if operations.count(o) > 1}) == []
+    # Every JSON body of issue 15's routes is a named struct (a $ref), never an inline or untyped object.
+    inline = []
+    for path, item in schema["paths"].items():
+        if not path.startswith(("/api/tags", "/api/splits", "/api/trash", "/api/budgets", "/api/recurring")):
+            continue
+        for method, op in item.items():
+            for media in op.get("requestBody", {}).get("content", {}).values():
+                if "$ref" not in media.get("schema", {}):
+                    inline.append((method, path))
+    assert inline == []
+    assert {"TagRead", "SplitCreate", "SplitRead", "TrashItemRead", "BudgetSet", "ScheduleCreate"} <= set(short)
