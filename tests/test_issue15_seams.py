@@ -447,3 +447,54 @@ async def test_the_openapi_schema_names_every_new_body_once(client: Client) -> N
                     inline.append((method, path))
     assert inline == []
     assert {"TagRead", "SplitCreate", "SplitRead", "TrashItemRead", "BudgetSet", "ScheduleCreate"} <= set(short)
+
+
+async def test_search_budgets_and_operators_see_a_split_as_its_parts(client: Client, user: Session) -> None:
+    cats = {}
+    for name, budget in (("Groceries", "100.00"), ("Household", "20.00")):
+        made = await client.post(
+            "/api/categories",
+            json={"name": name, "color": "#336699", "monthly_budget": budget, "budget_from": "2026-03"},
+            headers=user.headers,
+        )
+        assert made.status_code == 201, made.text
+        cats[name] = made.json()["id"]
+    body = {
+        "title": "Supermarché Dupont",
+        "amount": "42.50",
+        "spent_on": "2026-03-14",
+        "tags": ["Weekly"],
+        "parts": [
+            {"amount": "30.00", "category_id": cats["Groceries"]},
+            {"amount": "12.50", "category_id": cats["Household"], "notes": "soap"},
+        ],
+    }
+    assert (await client.post("/api/splits", json=body, headers=user.headers)).status_code == 201
+    for title, tags in (("Market", ["Weekly", "Trip"]), ("Taxi", ["Trip"])):
+        made = await client.post(
+            "/api/expenses",
+            json={"title": title, "amount": "5.00", "spent_on": "2026-03-15", "tags": tags},
+            headers=user.headers,
+        )
+        assert made.status_code == 201
+
+    async def found(**params: str | list[str]) -> list[tuple[str, str]]:
+        response = await client.get("/api/expenses", params={"sort": "amount", **params}, headers=user.headers)
+        assert response.status_code == 200, response.text
+        return [(e["title"], e["amount"]) for e in response.json()["items"]]
+
+    # Accent-insensitive search finds both parts of the split, each with its own amount.
+    assert await found(q="supermarche") == [("Supermarché Dupont", "12.50"), ("Supermarché Dupont", "30.00")]
+    assert await found(q="soap") == [("Supermarché Dupont", "12.50")]
+    assert await found(q="category:household") == [("Supermarché Dupont", "12.50")]
+    # An operator narrows what the filter panel chose: tag:weekly AND (panel) any of trip.
+    assert await found(q="tag:weekly", tag=["Trip"]) == [("Market", "5.00")]
+    assert await found(q="tag:weekly") == [
+        ("Market", "5.00"),
+        ("Supermarché Dupont", "12.50"),
+        ("Supermarché Dupont", "30.00"),
+    ]
+    # Each part counts in its own category's budget.
+    month = (await client.get("/api/budgets", params={"month": "2026-03"}, headers=user.headers)).json()
+    lines = {line["name"]: (line["budget"], line["spent"], line["left"]) for line in month["lines"]}
+    assert (lines["Groceries"], lines["Household"]) == (("100.00", "30.00", "70.00"), ("20.00", "12.50", "7.50"))
