@@ -498,3 +498,20 @@ async def test_search_budgets_and_operators_see_a_split_as_its_parts(client: Cli
     month = (await client.get("/api/budgets", params={"month": "2026-03"}, headers=user.headers)).json()
     lines = {line["name"]: (line["budget"], line["spent"], line["left"]) for line in month["lines"]}
     assert (lines["Groceries"], lines["Household"]) == (("100.00", "30.00", "70.00"), ("20.00", "12.50", "7.50"))
+
+
+async def test_a_schedules_category_trashed_and_restored_is_its_category_again(
+    client: Client, user: Session, engine: AsyncEngine
+) -> None:
+    made = await client.post("/api/categories", json={"name": "Streaming", "color": "#336699"}, headers=user.headers)
+    streaming = made.json()["id"]
+    body = {"title": "Films", "amount": "9.99", "unit": "month", "start_on": "2026-01-10", "category_id": streaming}
+    schedule = (await client.post("/api/recurring", json=body, headers=user.headers)).json()["id"]
+    deleted = await client.delete(f"/api/categories/{streaming}", headers=user.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get(f"/api/recurring/{schedule}", headers=user.headers)).json()["category_id"] is None
+    await _undo(client, user, deleted.headers["X-Trash-Item"])
+    assert (await client.get(f"/api/recurring/{schedule}", headers=user.headers)).json()["category_id"] == streaming
+    await runner.run_job(engine, now=lambda: at("2026-01-11"))
+    (expense,) = (await client.get("/api/expenses", headers=user.headers)).json()["items"]
+    assert (expense["title"], expense["category_id"]) == ("Films", streaming)
