@@ -515,3 +515,38 @@ async def test_a_schedules_category_trashed_and_restored_is_its_category_again(
     await runner.run_job(engine, now=lambda: at("2026-01-11"))
     (expense,) = (await client.get("/api/expenses", headers=user.headers)).json()["items"]
     assert (expense["title"], expense["category_id"]) == ("Films", streaming)
+
+
+async def test_a_trashed_expense_whose_tag_was_merged_comes_back_with_the_merged_tag(
+    client: Client, user: Session
+) -> None:
+    tags = {}
+    for title, names in (("Cheese", ["food", "Lunch"]), ("Bread", ["Food"])):
+        made = await client.post(
+            "/api/expenses", json={"title": title, "amount": "3.00", "tags": names}, headers=user.headers
+        )
+        assert made.status_code == 201, made.text
+        tags[title] = made.json()["id"]
+    listed = {t["name"]: t["id"] for t in (await client.get("/api/tags", headers=user.headers)).json()}
+    assert sorted(listed) == ["Lunch", "food"]  # "food" and "Food" are one tag, stored as first typed
+    made = await client.post(
+        "/api/expenses", json={"title": "Milk", "amount": "1.00", "tags": ["Groceries", "Lunch"]}, headers=user.headers
+    )
+    milk = made.json()["id"]
+    deleted = await client.delete(f"/api/expenses/{milk}", headers=user.headers)
+    listed = {t["name"]: t["id"] for t in (await client.get("/api/tags", headers=user.headers)).json()}
+    merged = await client.post(
+        f"/api/tags/{listed['Groceries']}/merge", json={"into": listed["Lunch"]}, headers=user.headers
+    )
+    assert merged.status_code == 200, merged.text
+    result = await _undo(client, user, deleted.headers["X-Trash-Item"])
+    assert result["notes"] == []
+    # Groceries became Lunch, which it already had: one tag, not two links to the same one.
+    assert (await client.get(f"/api/expenses/{milk}", headers=user.headers)).json()["tags"] == ["Lunch"]
+
+    renamed_from = await client.delete(f"/api/expenses/{tags['Cheese']}", headers=user.headers)
+    assert (
+        await client.post(f"/api/tags/{listed['Lunch']}/merge", json={"into": listed["food"]}, headers=user.headers)
+    ).status_code == 200
+    await _undo(client, user, renamed_from.headers["X-Trash-Item"])
+    assert (await client.get(f"/api/expenses/{tags['Cheese']}", headers=user.headers)).json()["tags"] == ["food"]

@@ -22,6 +22,7 @@ from uuid_utils.compat import uuid7
 
 from expense_tracker.db.models import Expense, Tag, expense_tag
 from expense_tracker.domain.tags.schemas import ByTag, TagRead, TagSpending, UntaggedSpending, clean_tag_names
+from expense_tracker.domain.trash.services import repoint_kept_rows
 from expense_tracker.lib.money import quantize
 from expense_tracker.lib.ownership import OwnedRowService
 from expense_tracker.lib.problems import ConflictError, FieldValidationError
@@ -242,6 +243,8 @@ class TagService(OwnedRowService[Tag]):
             expense_tag.c.tag_id == source_id, expense_tag.c.expense_id.not_in(already)
         )
         await self.session.execute(insert(expense_tag).from_select(["expense_id", "tag_id"], moved))
+        # Expenses in the trash (or an edit's undo) with ``source`` come back with ``target``, like the others.
+        await repoint_kept_rows(self.session, user_id, expense_tag, "tag_id", source_id, target_id)
         await self.repository.delete(source.id)  # its links go with it (ON DELETE CASCADE)
         return target
 

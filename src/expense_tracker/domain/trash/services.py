@@ -7,6 +7,7 @@ previous values; "Undo" writes them back once, and only if nothing changed the r
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
@@ -18,9 +19,9 @@ from typing import Any
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import Table, delete, event, inspect, select, update
+from sqlalchemy import Table, Text, cast, delete, event, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from expense_tracker.constants import EDIT_UNDO_RETENTION, TRASH_RETENTION
 from expense_tracker.db.models import Category, Expense, RecurringSchedule, TrashItem
@@ -384,3 +385,32 @@ async def purge_expired(connection: AsyncConnection, now: dt.datetime) -> int:
     """:meth:`TrashService.purge_expired` on a bare connection (the CLI's ``_with_database``), in its transaction."""
     result = await connection.execute(delete(TrashItem).where(TrashItem.expires_at <= now))
     return int(result.rowcount)
+
+
+async def repoint_kept_rows(
+    session: AsyncSession, user_id: uuid.UUID, table: Table, column: str, old: uuid.UUID, new: uuid.UUID
+) -> None:
+    """Rows of ``table`` kept in the user's trash items that refer to ``old`` through ``column`` refer to ``new``
+    from now on (rows that then repeat a key are kept once).
+
+    For a row merged into another (a tag into a tag): a deleted expense restored later carries the tag its tag
+    became, where the link to the merged-away row would be left off as "deleted since".
+    """
+    needle = snapshots.encode(old)
+    items = await session.scalars(
+        select(TrashItem).where(TrashItem.user_id == user_id, cast(TrashItem.payload, Text).contains(needle))
+    )
+    key = [c.name for c in table.primary_key.columns]
+    for item in items:
+        payload = copy.deepcopy(item.payload)
+        for entry in payload.get("tables", []):
+            if entry["table"] != table.name:
+                continue
+            rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for row in entry["rows"]:
+                if row.get(column) == needle:
+                    row[column] = snapshots.encode(new)
+                rows.setdefault(tuple(row.get(k) for k in key), row)
+            entry["rows"] = list(rows.values())
+        item.payload = payload  # a new object: the JSON column sees the change
+    await session.flush()
