@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from expense_tracker.lib.timezones import month_start
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import UI
 
 pytestmark = pytest.mark.browser
@@ -77,6 +78,7 @@ def _flow(ui: UI, name: str, suffix: str) -> None:
     item.get_by_role("button", name="Save").click()
     expect(page.locator("p.error[role=alert]")).to_be_visible()
     expect(page.get_by_label("Amount").and_(page.locator("[aria-invalid=true]"))).to_have_value("12.345")
+    assert_accessible(page, f"budgets page with an error ({suffix})")
     ui.screenshot(f"budgets-error-{suffix}")
 
     page.goto(f"/budgets/year?year={TODAY.year}")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import UI
 
 pytestmark = pytest.mark.browser
@@ -43,6 +44,7 @@ def test_create_a_schedule_and_see_it_on_the_dashboard(
     page.get_by_role("button", name="Add recurring expense").click()
     expect(page.locator("#r-e-amount")).to_be_visible()
     expect(page.get_by_label("What")).to_have_value(title)  # what was typed is kept
+    assert_accessible(page, f"recurring form with an error ({name})")
     page.get_by_label("Amount").fill("$9.99")
     page.get_by_role("button", name="Add recurring expense").click()
     expect(page.get_by_role("status")).to_have_text("Recurring expense added.")

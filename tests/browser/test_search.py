@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import UI
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,7 @@ def test_search_finds_trader_joes_and_shows_operators_as_chips(browser: Any, liv
     expect(search).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#e-search")).to_contain_text("Amount: takes a number")
     expect(page.locator("#search")).to_have_value("amount:>lots taxi")
+    assert_accessible(page, f"search with a bad operator ({variant})")
     if variant == "phone-nojs":
         person.screenshot("search-error-phone")
     person.close()

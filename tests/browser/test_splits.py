@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from expense_tracker.constants import SESSION_COOKIE
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import UI
 
 pytestmark = pytest.mark.browser
@@ -72,6 +73,7 @@ def test_split_a_supermarket_receipt(
         expect(remaining).to_have_text(re.compile(r"^2,50\s€$"))
         expect(page.get_by_label("Amount of part 2", exact=True)).to_have_value("10,00")
         well_formed(ui, "split form with an error")
+        assert_accessible(page, f"split form with an error ({variant})")
         shot(ui, f"splits-error-{variant}")
 
         page.get_by_role("button", name="Add a part").click()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import UI
 
 PHONE = (375, 812)
@@ -51,6 +52,7 @@ def test_delete_then_undo_from_the_notice(
     undo = page.locator(".notice").get_by_role("button", name="Undo")
     expect(undo).to_be_visible()
     no_sideways_scroll(person)
+    assert_accessible(page, f"expenses with the Undo notice ({name})")
     person.screenshot(f"trash-undo-{name}")
 
     undo.click()
