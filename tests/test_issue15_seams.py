@@ -550,3 +550,23 @@ async def test_a_trashed_expense_whose_tag_was_merged_comes_back_with_the_merged
     ).status_code == 200
     await _undo(client, user, renamed_from.headers["X-Trash-Item"])
     assert (await client.get(f"/api/expenses/{tags['Cheese']}", headers=user.headers)).json()["tags"] == ["food"]
+
+
+async def test_a_split_part_never_goes_to_the_trash_alone(client: Client, user: Session) -> None:
+    body = {
+        "title": "Supermarket",
+        "amount": "42.50",
+        "spent_on": "2026-03-14",
+        "parts": [{"amount": "30.00"}, {"amount": "12.50"}],
+    }
+    split = (await client.post("/api/splits", json=body, headers=user.headers)).json()
+    part = split["parts"][0]["id"]
+    response = await client.delete(f"/api/expenses/{part}", headers=user.headers)
+    assert response.status_code == 409, response.text
+    assert (response.json()["split"], "X-Trash-Item" in response.headers) == (f"/api/splits/{split['id']}", False)
+    # From the page too: the confirmed delete of a part leads to its split's confirmation, nothing deleted.
+    posted = await trash_pages.post(client, user, f"/expenses/{part}/delete", {"confirm": "yes", "next": "/expenses"})
+    assert (posted.status_code, posted.headers["location"]) == (303, f"/splits/{split['id']}/delete?next=%2Fexpenses")
+    assert (await client.get("/api/trash", headers=user.headers)).json() == []
+    again = (await client.get(f"/api/splits/{split['id']}", headers=user.headers)).json()
+    assert (again["amount"], [p["amount"] for p in again["parts"]]) == ("42.50", ["30.00", "12.50"])

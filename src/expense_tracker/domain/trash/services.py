@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from functools import cached_property
 from types import SimpleNamespace
@@ -138,14 +138,18 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
         table: Table,
         ids: Sequence[uuid.UUID],
         extra: dict[str, Any] | None = None,
+        check: Callable[[snapshots.Snapshot], Awaitable[None]] | None = None,
     ) -> TrashItem:
         """Snapshot the user's rows ``ids`` of ``table`` (a table with ``id`` and ``user_id``) with everything that
         cascades from them, then DELETE them. All of them or none: a missing or foreign id is a 404. Without a
-        ``label`` the first row names the item ("... and 2 more" for several)."""
+        ``label`` the first row names the item ("... and 2 more" for several). ``check`` may refuse the snapshot
+        (raise) before anything is deleted."""
         owned = (table.c.id.in_(list(ids))) & (table.c.user_id == user_id)
         snapshot = await snapshots.take(self.repository.session, table, owned)
         if not ids or snapshot.count(table.name) != len(set(ids)):
             raise NotFoundError(f"{table.name} {', '.join(map(str, ids))}")
+        if check is not None:
+            await check(snapshot)
         await self.repository.session.execute(delete(table).where(owned))
         if label is None:
             rows = snapshot.rows(table.name)
@@ -153,8 +157,28 @@ class TrashService(SQLAlchemyAsyncRepositoryService[TrashItem]):
         return await self._store(user_id, kind, label, snapshot.to_payload(extra), TRASH_RETENTION)
 
     async def trash_expenses(self, user_id: uuid.UUID, ids: Sequence[uuid.UUID], label: str | None = None) -> TrashItem:
-        """Delete expenses (a split payment's parts go together, as one item) into the trash."""
-        return await self.trash_rows(user_id, "expense", label, EXPENSE_TABLE, ids)
+        """Delete expenses (a split payment's parts go together, as one item) into the trash.
+
+        A part of a split payment goes only with all its parts: alone it is a 409 naming the split (the others would
+        no longer add up to its total), as ``PATCH`` of a part is. Ordinary expenses cost no extra query for this.
+        """
+
+        async def whole_splits(snapshot: snapshots.Snapshot) -> None:
+            split_ids = {row["split_id"] for row in snapshot.rows("expense") if row.get("split_id") is not None}
+            if not split_ids:
+                return
+            parts = await self.repository.session.execute(
+                select(Expense.id, Expense.split_id).where(Expense.user_id == user_id, Expense.split_id.in_(split_ids))
+            )
+            # Imported here: the expenses service imports the tags service, which imports this module.
+            from expense_tracker.domain.expenses.services import SplitPartError
+
+            wanted = set(ids)
+            for part_id, split_id in parts:
+                if part_id not in wanted:
+                    raise SplitPartError(split_id)
+
+        return await self.trash_rows(user_id, "expense", label, EXPENSE_TABLE, ids, check=whole_splits)
 
     async def trash_category(
         self, user_id: uuid.UUID, category_id: uuid.UUID, reassign_to: uuid.UUID | None
