@@ -40,7 +40,7 @@ from expense_tracker.constants import (
     RECENT_CURRENCIES_MAX,
     RECENT_CURRENCIES_SCAN,
 )
-from expense_tracker.db.folding import folded
+from expense_tracker.db.folding import among, folded
 from expense_tracker.db.models import Category, Expense, Tag, TrashItem, User, expense_tag
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
@@ -151,7 +151,7 @@ def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElem
                 .join(Tag, Tag.id == expense_tag.c.tag_id)
                 .where(Tag.user_id == user_id, test(folded(Tag.name)))
             )
-            return or_(test(document), Expense.id.in_(tagged))
+            return or_(test(document), among(Expense.id, tagged.scalar_subquery()))
 
         clauses.append(text_matches(search, title_notes_or_tag))
     if search.min_amount is not None:
