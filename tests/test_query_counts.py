@@ -54,10 +54,10 @@ EXPECTED: dict[str, tuple[int, int]] = {
     # BEGIN, the row as it was (the undo's snapshot, scoped to the owner), the owned expense, UPDATE of the changed
     # columns, its tags (the answer), INSERT of the undo's trash item, COMMIT
     "update": (7, 7),
-    # BEGIN, its split_id (a part of a split is a 409), the owned row and the rows pointing at it (one SELECT per
-    # table with an ON DELETE CASCADE or SET NULL foreign key to expense: imported_row, expense_tag,
-    # recurring_occurrence), DELETE scoped to the owner, INSERT of the trash item, COMMIT
-    "delete": (9, 9),
+    # BEGIN, the owned row and the rows pointing at it (one SELECT per table with an ON DELETE CASCADE or SET NULL
+    # foreign key to expense: imported_row, expense_tag, recurring_occurrence), DELETE scoped to the owner, INSERT of
+    # the trash item, COMMIT
+    "delete": (8, 8),
     # BEGIN, INSERT ... SELECT, the named tags (all exist), INSERT of the links, COMMIT: the same for 1 or 20 tags
     "create tagged": (5, 5),
     "tags": (1, 1),  # the tags with their counts (one GROUP BY)
