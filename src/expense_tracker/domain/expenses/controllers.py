@@ -185,9 +185,8 @@ class ExpenseController(Controller):
 
     @delete("/{expense_id:uuid}", operation_id="deleteExpense", response_headers=UNDO_RESPONSE_HEADERS)
     async def delete_expense(
-        self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], expenses: Expenses
+        self, request: Request[User, Any, Any], expense_id: FromPath[uuid.UUID], trash: Trash
     ) -> Response[None]:
-        """Moves it to the trash (``X-Trash-Item``; restored by ``POST /api/trash/{id}/restore`` for 30 days). A part
-        of a split payment: 409, delete it through ``/api/splits/{split_id}``."""
-        item = await expenses.trash_for(request.user.id, expense_id)
+        """Moves it to the trash (``X-Trash-Item``; restored by ``POST /api/trash/{id}/restore`` for 30 days)."""
+        item = await trash.trash_expenses(request.user.id, [expense_id])
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers=undo_headers(item.id))

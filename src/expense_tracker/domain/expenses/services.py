@@ -41,7 +41,7 @@ from expense_tracker.constants import (
     RECENT_CURRENCIES_SCAN,
 )
 from expense_tracker.db.folding import among, folded
-from expense_tracker.db.models import Category, Expense, Tag, TrashItem, User, expense_tag
+from expense_tracker.db.models import Category, Expense, Tag, User, expense_tag
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
 from expense_tracker.domain.expenses.csv_io import ImportRow
@@ -64,7 +64,6 @@ from expense_tracker.domain.tags.services import (
     tag_filter_clauses,
     tag_names,
 )
-from expense_tracker.domain.trash.services import TrashService
 from expense_tracker.lib import metrics
 from expense_tracker.lib.currencies import check_chosen_currency, is_active
 from expense_tracker.lib.money import check_decimals, quantize
@@ -510,17 +509,6 @@ class ExpenseService(OwnedRowService[Expense]):
         if tags is not None:
             await apply_expense_tags(self.repository.session, user_id, [expense.id], tags)
         return expense
-
-    async def trash_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> TrashItem:
-        """Move the expense to the trash. A part of a split payment is a 409 (deleting one part would leave the others
-        short of the total: the split is deleted as a whole); missing or another user's: the trash's 404."""
-        session = self.repository.session
-        split_id = await session.scalar(
-            select(Expense.split_id).where(Expense.id == expense_id, Expense.user_id == user_id)
-        )
-        if split_id is not None:
-            raise SplitPartError(split_id)
-        return await TrashService(session=session).trash_expenses(user_id, [expense_id])
 
     async def import_upload(self, user: User, upload: UploadFile) -> ImportResult:
         """The one import pipeline (API and browser): size check, parse, store, metrics. All or nothing.

@@ -27,7 +27,6 @@ from expense_tracker.domain.expenses import cursors
 from expense_tracker.domain.expenses.deps import FILTER_PARAMS, parse_cursor, parse_filters
 from expense_tracker.domain.expenses.schemas import ExpenseFilters
 from expense_tracker.domain.expenses.search import operator_chips
-from expense_tracker.domain.expenses.services import SplitPartError
 from expense_tracker.domain.trash.services import EXPENSE_TABLE, expense_label
 from expense_tracker.domain.web.budget_pages import month_links, read_month
 from expense_tracker.domain.web.common import HTML_OPT, render, see_other, with_query
@@ -442,13 +441,11 @@ class ExpensePages(Controller):
         expense_id: FromPath[uuid.UUID],
         data: URLEncodedBody[dict[str, str]],
         expenses: Expenses,
+        trash: Trash,
     ) -> Template | Redirect:
         next_path = safe_next(data.get("next") or "/expenses")
         if data.get("confirm") != "yes":
             expense = await expenses.get_owned(request.user.id, expense_id)
             return render(request, "expense_delete.html", expense=expense, next_path=next_path)
-        try:
-            item = await expenses.trash_for(request.user.id, expense_id)
-        except SplitPartError as exc:  # a part goes with its whole payment: that confirmation page instead
-            return see_other(f"/splits/{exc.split_id}/delete", next=next_path)
+        item = await trash.trash_expenses(request.user.id, [expense_id])
         return see_other(next_path, msg="deleted", undo=str(item.id))
