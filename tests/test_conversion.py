@@ -172,7 +172,7 @@ async def test_monthly_converts_each_month_with_its_rates(client: Client, user: 
 async def test_budget_in_eur_counts_usd_spending_converted(client: Client, user: Session) -> None:
     created = await client.post(
         "/api/categories",
-        json={"name": "Travel", "monthly_budget": "100.00", "budget_currency": "EUR"},
+        json={"name": "Travel", "monthly_budget": "100.00", "budget_currency": "EUR", "budget_from": f"{M:%Y-%m}"},
         headers=user.headers,
     )
     assert created.status_code == 201, created.text

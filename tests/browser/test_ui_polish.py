@@ -83,7 +83,7 @@ def test_delete_button_on_the_edit_page(
             expect(page.get_by_role("heading", name="Delete this expense?")).to_be_visible()  # the server asks
             page.get_by_role("button", name="Delete").click()
         expect(page.get_by_role("status")).to_have_text("Expense deleted.")
-        expect(page).to_have_url(re.compile(r"/expenses\?msg=deleted$"))
+        expect(page).to_have_url(re.compile(r"/expenses\?msg=deleted&undo=[0-9a-f-]{36}$"))
         expect(page.locator("table.expenses tbody tr", has_text="Gym membership")).to_have_count(0)
     finally:
         ui.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 from pathlib import Path
 
@@ -45,13 +46,14 @@ def test_set_image_changes_only_that_environments_image_lines(workspace: tuple[P
     after = read_tree(out)
     changes = _changed_lines(before, after)
     assert set(changes) == {
+        "apps/staging/cronjob-expense-tracker-recurring.yaml",  # the recurring job runs the same image
         "apps/staging/deployment-expense-tracker.yaml",
         "apps/staging/job-expense-tracker-migrate.yaml",
     }
     for lines in changes.values():
         assert len(lines) == 2
-        assert lines[0].strip().startswith("-          image: ")
-        assert lines[1].strip() == f"+          image: {NEW}".strip()
+        assert re.fullmatch(r"-\s+image: \S+", lines[0])
+        assert re.fullmatch(rf"\+\s+image: {re.escape(NEW)}", lines[1])
     assert read_image("staging", environments) == NEW
     assert validate_files(after) == []
 
@@ -63,6 +65,7 @@ def test_promote_copies_staging_to_production_only(workspace: tuple[Path, Path])
     assert promote("staging", "production", directory=environments, out=out) == NEW
     changes = _changed_lines(before, read_tree(out))
     assert set(changes) == {
+        "apps/production/cronjob-expense-tracker-recurring.yaml",
         "apps/production/deployment-expense-tracker.yaml",
         "apps/production/job-expense-tracker-migrate.yaml",
     }

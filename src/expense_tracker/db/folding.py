@@ -211,3 +211,26 @@ def _shares_postgresql(element: shares_word, compiler: SQLCompiler, **kw: Any) -
 @compiles(shares_word)
 def _shares_default(element: shares_word, compiler: SQLCompiler, **kw: Any) -> str:
     return "(1 = 1)"
+
+
+class among(FunctionElement[bool]):  # noqa: N801
+    """``among(column, scalar_subquery)``: the column's value is one of the subquery's rows. PostgreSQL
+    ``column = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and the array is a plain parameter, so an
+    OR with an indexed condition stays a BitmapOr of index scans (``IN (subquery)`` or ``EXISTS`` turn the whole OR
+    into a filter over every row of the user: ``ix_expense_search`` unused). SQLite: ``column IN (subquery)``."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "among"
+
+
+@compiles(among, "postgresql")
+def _among_postgresql(element: among, compiler: SQLCompiler, **kw: Any) -> str:
+    column, subquery = list(element.clauses)
+    return f"({compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(subquery, **kw)}))"
+
+
+@compiles(among)
+def _among_default(element: among, compiler: SQLCompiler, **kw: Any) -> str:
+    column, subquery = list(element.clauses)
+    return f"({compiler.process(column, **kw)} IN {compiler.process(subquery, **kw)})"

@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    delete,
     exists,
     func,
     insert,
@@ -41,7 +40,7 @@ from expense_tracker.constants import (
     RECENT_CURRENCIES_MAX,
     RECENT_CURRENCIES_SCAN,
 )
-from expense_tracker.db.folding import folded
+from expense_tracker.db.folding import among, folded
 from expense_tracker.db.models import Category, Expense, Tag, User, expense_tag
 from expense_tracker.domain.categories.services import CategoryService
 from expense_tracker.domain.expenses import csv_io
@@ -151,7 +150,7 @@ def search_clauses(user_id: uuid.UUID, search: SearchFilters) -> list[ColumnElem
                 .join(Tag, Tag.id == expense_tag.c.tag_id)
                 .where(Tag.user_id == user_id, test(folded(Tag.name)))
             )
-            return or_(test(document), Expense.id.in_(tagged))
+            return or_(test(document), among(Expense.id, tagged.scalar_subquery()))
 
         clauses.append(text_matches(search, title_notes_or_tag))
     if search.min_amount is not None:
@@ -510,18 +509,6 @@ class ExpenseService(OwnedRowService[Expense]):
         if tags is not None:
             await apply_expense_tags(self.repository.session, user_id, [expense.id], tags)
         return expense
-
-    async def delete_for(self, user_id: uuid.UUID, expense_id: uuid.UUID) -> None:
-        """One DELETE scoped to the owner: no row deleted means missing or foreign, the same 404 either way, or a part
-        of a split payment (409: deleting one part would leave the others short of the total)."""
-        session = self.repository.session
-        mine = (Expense.id == expense_id, Expense.user_id == user_id)
-        result = await session.execute(delete(Expense).where(*mine, Expense.split_id.is_(None)))
-        if result.rowcount != 1:
-            split_id = await session.scalar(select(Expense.split_id).where(*mine))
-            if split_id is not None:
-                raise SplitPartError(split_id)
-            raise NotFoundError(f"expense {expense_id}")
 
     async def import_upload(self, user: User, upload: UploadFile) -> ImportResult:
         """The one import pipeline (API and browser): size check, parse, store, metrics. All or nothing.
