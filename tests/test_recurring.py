@@ -389,3 +389,30 @@ async def test_the_metrics_endpoint_registry_serves_the_job_gauges(
         text_out = (await asyncio.to_thread(generate_latest, registry)).decode()
         assert 'expense_tracker_job_last_run_failed{job="scraped"} 1.0' in text_out
         assert 'expense_tracker_job_last_success_timestamp_seconds{job="scraped"} 1.7723628e+09' in text_out
+
+
+def test_a_scrape_never_hangs_on_a_stuck_job_run_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that does not come back (a hung connection) leaves the scrape with the cached values; one read at a
+    time, and its result is served once it arrives."""
+    import threading
+
+    from expense_tracker.lib import job_metrics
+
+    release = threading.Event()
+    started: list[int] = []
+
+    async def stuck(_: str) -> list[job_metrics.JobState]:
+        started.append(1)
+        await asyncio.to_thread(release.wait)  # a database that does not answer until released
+        return [job_metrics.JobState(name="recurring", last_success=1.0, failed=False)]
+
+    monkeypatch.setattr(job_metrics, "read_job_states", stuck)
+    collector = JobRunCollector("postgresql+asyncpg://unused/db", cache_seconds=0, wait_seconds=0.05)
+    assert collector.states() == []  # answered while the read is still stuck
+    assert collector.states() == []  # a second scrape joins the same read instead of starting another
+    assert started == [1]
+    release.set()
+    reading = collector._reading
+    if reading is not None:
+        reading.join()
+    assert [s.name for s in collector.states()] == ["recurring"]

@@ -199,6 +199,9 @@ RECURRING_SCHEDULE_CRON: Final = "*/15 * * * *"
 JOB_LAST_SUCCESS_METRIC: Final = f"{METRICS_PREFIX}_job_last_success_timestamp_seconds"
 JOB_LAST_RUN_FAILED_METRIC: Final = f"{METRICS_PREFIX}_job_last_run_failed"
 JOB_METRICS_CACHE_SECONDS: Final = 30.0
+JOB_METRICS_SCRAPE_WAIT_SECONDS: Final = 2.0
+"""How long a scrape waits for a due ``job_run`` read; a slower one (a loaded node, the first read importing
+SQLAlchemy, a database outage) finishes in the background and the scrape answers the cached values meanwhile."""
 """A scrape reads ``job_run`` at most this often (per metrics server); in between it answers the cached values."""
 RECURRING_CATCH_UP_MAX: Final = 100
 """Occurrences one run creates per schedule at most (a daily schedule started a year ago catches up over 4 runs)."""

@@ -21,7 +21,12 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from expense_tracker.constants import JOB_LAST_RUN_FAILED_METRIC, JOB_LAST_SUCCESS_METRIC, JOB_METRICS_CACHE_SECONDS
+from expense_tracker.constants import (
+    JOB_LAST_RUN_FAILED_METRIC,
+    JOB_LAST_SUCCESS_METRIC,
+    JOB_METRICS_CACHE_SECONDS,
+    JOB_METRICS_SCRAPE_WAIT_SECONDS,
+)
 
 log = logging.getLogger("expense_tracker.metrics")
 
@@ -66,28 +71,46 @@ class JobRunCollector(Collector):
         database_url: str,
         cache_seconds: float = JOB_METRICS_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        wait_seconds: float = JOB_METRICS_SCRAPE_WAIT_SECONDS,
     ) -> None:
         self._database_url = database_url
         self._cache_seconds = cache_seconds
         self._clock = clock
+        self._wait_seconds = wait_seconds
         self._lock = threading.Lock()
         self._states: list[JobState] = []
         self._read_at: float | None = None
+        self._reading: threading.Thread | None = None
         self.reads = 0
 
     def states(self) -> list[JobState]:
-        """The cached states, read again when older than the cache time. Call from a thread without a running loop
-        (the metrics server's; tests use ``asyncio.to_thread``)."""
-        with self._lock:  # concurrent scrapes: one read, the others wait and reuse it
+        """The cached states, read again when older than the cache time. A due read runs in its own thread and the
+        scrape waits for it at most ``wait_seconds``: a scrape never hangs on the database (Prometheus would mark the
+        whole target down, and every other metric with it). Concurrent scrapes share one read."""
+        with self._lock:
             now = self._clock()
-            if self._read_at is None or now - self._read_at >= self._cache_seconds:
+            due = self._read_at is None or now - self._read_at >= self._cache_seconds
+            if due and self._reading is None:
                 self._read_at = now  # also after a failure: a database outage is not hammered by every scrape
-                try:
-                    self._states = asyncio.run(read_job_states(self._database_url))
-                    self.reads += 1
-                except Exception as exc:
-                    log.warning("reading job_run for the metrics failed: %s", type(exc).__name__)
+                self._reading = threading.Thread(target=self._read, name="job-run-metrics", daemon=True)
+                self._reading.start()
+            reading = self._reading
+        if reading is not None:
+            reading.join(self._wait_seconds)
+        with self._lock:
             return list(self._states)
+
+    def _read(self) -> None:
+        try:
+            states = asyncio.run(read_job_states(self._database_url))
+        except Exception as exc:
+            log.warning("reading job_run for the metrics failed: %s", type(exc).__name__)
+            states = None
+        with self._lock:
+            if states is not None:
+                self._states = states
+                self.reads += 1
+            self._reading = None
 
     def describe(self) -> Iterable[Metric]:
         # Names only: without describe() registering the collector would call collect(), a database read.
